@@ -1,0 +1,57 @@
+# Finds every third-party dependency and fails with one clear message naming the Debian package
+# (scripts/install-deps.sh installs them all).
+
+macro(gf_require found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR
+      "genoforest: ${what} was not found. Install it with scripts/install-deps.sh "
+      "(Debian package: ${package}).")
+  endif()
+endmacro()
+
+find_package(PkgConfig QUIET)
+gf_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
+
+find_package(MPI COMPONENTS C CXX QUIET)
+gf_require(MPI_CXX_FOUND "MPI (C++ bindings)" "libopenmpi-dev openmpi-bin")
+
+# Parallel HDF5. Debian ships it as hdf5-openmpi.pc; the serial build would silently lose
+# parallel I/O, so check H5_HAVE_PARALLEL in the headers we actually compile against.
+pkg_check_modules(GF_HDF5 QUIET IMPORTED_TARGET hdf5-openmpi)
+if(NOT GF_HDF5_FOUND)
+  pkg_check_modules(GF_HDF5 QUIET IMPORTED_TARGET hdf5-mpi)
+endif()
+gf_require(GF_HDF5_FOUND "parallel HDF5 (hdf5-openmpi.pc)" "libhdf5-openmpi-dev")
+find_file(GF_H5PUBCONF H5pubconf.h PATHS ${GF_HDF5_INCLUDE_DIRS} NO_DEFAULT_PATH)
+if(NOT GF_H5PUBCONF)
+  message(FATAL_ERROR "genoforest: H5pubconf.h not found in ${GF_HDF5_INCLUDE_DIRS}")
+endif()
+file(STRINGS ${GF_H5PUBCONF} GF_H5_PARALLEL REGEX "^#define H5_HAVE_PARALLEL 1")
+if(NOT GF_H5_PARALLEL)
+  message(FATAL_ERROR
+    "genoforest: the HDF5 found (${GF_H5PUBCONF}) is the serial build; genoforest needs parallel "
+    "HDF5 built with MPI. Install libhdf5-openmpi-dev (scripts/install-deps.sh).")
+endif()
+add_library(GF::hdf5 ALIAS PkgConfig::GF_HDF5)
+
+pkg_check_modules(GF_HTSLIB QUIET IMPORTED_TARGET htslib>=1.13)
+gf_require(GF_HTSLIB_FOUND "htslib >= 1.13" "libhts-dev")
+add_library(GF::htslib ALIAS PkgConfig::GF_HTSLIB)
+
+find_package(Eigen3 3.3 QUIET NO_MODULE)
+gf_require(Eigen3_FOUND "Eigen3" "libeigen3-dev")
+
+find_package(Boost 1.74 QUIET COMPONENTS program_options serialization)
+gf_require(Boost_FOUND "Boost.Program_options and Boost.Serialization" "libboost-program-options-dev libboost-serialization-dev")
+
+find_package(ZLIB QUIET)
+gf_require(ZLIB_FOUND "zlib" "zlib1g-dev")
+
+if(GENOFOREST_BUILD_TESTS)
+  find_package(GTest QUIET)
+  gf_require(GTest_FOUND "GoogleTest" "libgtest-dev")
+  find_program(GF_MPIEXEC NAMES mpiexec mpirun HINTS ${MPI_CXX_COMPILER_DIR})
+  gf_require(GF_MPIEXEC "mpiexec" "openmpi-bin")
+  find_program(GF_H5DIFF h5diff)
+  gf_require(GF_H5DIFF "h5diff" "hdf5-tools")
+endif()

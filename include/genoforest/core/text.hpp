@@ -1,0 +1,22 @@
+#pragma once
+/// @file text.hpp
+/// Strict parsing of numbers and delimited lines. Every parser throws on trailing garbage.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace genoforest {
+
+/// Splits `line` at every `sep`; empty fields are kept ("a\t\tb" gives 3 fields).
+[[nodiscard]] std::vector<std::string_view> split(std::string_view line, char sep);
+/// `s` without leading and trailing spaces, tabs, CR and LF.
+[[nodiscard]] std::string_view trim(std::string_view s);
+/// A whole-string signed integer, or nullopt ("12x", "", overflow). Accepts ',' digit separators
+/// only when `allow_commas` (region strings such as "chr1:1,000-2,000").
+[[nodiscard]] std::optional<std::int64_t> parse_int(std::string_view s, bool allow_commas = false);
+/// A whole-string finite or non-finite double ("nan", "inf" accepted), or nullopt.
+[[nodiscard]] std::optional<double> parse_double(std::string_view s);
+
+}  // namespace genoforest

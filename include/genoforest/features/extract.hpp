@@ -1,0 +1,37 @@
+#pragma once
+/// @file extract.hpp
+/// Planning the regions of a `features` run and extracting one region's columns.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "genoforest/core/region.hpp"
+#include "genoforest/features/site.hpp"
+#include "genoforest/io/vcf.hpp"
+
+namespace genoforest::features {
+
+/// Cuts the work into regions of at most `region_size` bp, in genome (header) order.
+///
+/// Without `requested` regions: every contig the index holds records for, whole. With them: their
+/// union, each clipped to its contig. Contig lengths come from the header, or, where the header
+/// gives none, from `reader` by probing the index for the last record. The plan depends only on
+/// the inputs and `region_size`, never on the number of ranks. Throws InconsistentInputError for a
+/// requested contig that the file's header does not declare, UsageError for region_size < 1.
+[[nodiscard]] std::vector<Region> plan_regions(io::VcfReader& reader, const std::vector<Region>& requested,
+                                               std::int64_t region_size);
+
+/// The columns of one region: rows of the variant table and their dosages, column-major.
+struct RegionColumns {
+  std::vector<VariantRow> rows;
+  std::vector<std::int8_t> dosages;  ///< rows.size() columns of sample_count values each
+  FilterCounts counts;
+};
+
+/// Reads every record whose POS lies in `region` (records that start before it belong to the
+/// previous region) and extracts its columns. Throws InputError naming the record for malformed
+/// or unsorted input. `reader` must have an index.
+[[nodiscard]] RegionColumns extract_region(io::VcfReader& reader, const Region& region,
+                                           const FeatureFilters& filters);
+
+}  // namespace genoforest::features

@@ -1,0 +1,108 @@
+#pragma once
+/// @file vcf.hpp
+/// Reading indexed VCF/BCF files through htslib, strictly: a truncated file, an unreadable index or
+/// a malformed record is an error naming the file and the record, never a silent end of data.
+#include <htslib/hts.h>
+#include <htslib/tbx.h>
+#include <htslib/vcf.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "genoforest/core/region.hpp"
+
+namespace genoforest::io {
+
+/// Deleters so htslib handles can live in std::unique_ptr.
+struct HtsDeleter {
+  void operator()(htsFile* p) const noexcept { if (p) hts_close(p); }
+  void operator()(bcf_hdr_t* p) const noexcept { if (p) bcf_hdr_destroy(p); }
+  void operator()(bcf1_t* p) const noexcept { if (p) bcf_destroy(p); }
+  void operator()(hts_idx_t* p) const noexcept { if (p) hts_idx_destroy(p); }
+  void operator()(tbx_t* p) const noexcept { if (p) tbx_destroy(p); }
+  void operator()(hts_itr_t* p) const noexcept { if (p) hts_itr_destroy(p); }
+};
+using HtsFilePtr = std::unique_ptr<htsFile, HtsDeleter>;
+using BcfHdrPtr = std::unique_ptr<bcf_hdr_t, HtsDeleter>;
+using Bcf1Ptr = std::unique_ptr<bcf1_t, HtsDeleter>;
+using HtsIdxPtr = std::unique_ptr<hts_idx_t, HtsDeleter>;
+using TbxPtr = std::unique_ptr<tbx_t, HtsDeleter>;
+using HtsItrPtr = std::unique_ptr<hts_itr_t, HtsDeleter>;
+
+/// Allocates an empty record; throws on allocation failure.
+[[nodiscard]] Bcf1Ptr make_record();
+
+/// A contig as declared in the header. `length` is 0 when the header gives none.
+struct Contig {
+  std::string name;
+  std::int64_t length = 0;
+};
+
+/// An opened VCF or BCF file (bgzipped VCF or BCF) with its header and, optionally, its index.
+///
+/// Thread-compatible: one reader per thread. All errors are thrown as InputError/IoError whose
+/// message starts with the file name.
+class VcfReader {
+ public:
+  /// Opens `path` and reads its header. With `require_index`, loads the .tbi/.csi index next to it
+  /// and fails with a message telling how to build one when absent. Fails on a file that is not
+  /// VCF/BCF, that is plain (not bgzipped) VCF when an index is required, or whose BGZF end-of-file
+  /// marker is missing (a truncated file).
+  VcfReader(const std::filesystem::path& path, bool require_index);
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] bcf_hdr_t* header() const noexcept { return hdr_.get(); }
+  [[nodiscard]] int sample_count() const noexcept { return bcf_hdr_nsamples(hdr_.get()); }
+  [[nodiscard]] std::vector<std::string> samples() const;
+  /// Contigs in header order.
+  [[nodiscard]] std::vector<Contig> contigs() const;
+  /// Names of the contigs that have records according to the index, in index order.
+  [[nodiscard]] std::vector<std::string> indexed_contigs() const;
+  /// True if the header declares FORMAT/GT.
+  [[nodiscard]] bool has_gt() const;
+  [[nodiscard]] bool is_bcf() const noexcept;
+
+  /// Positions the reader on the records that overlap `region` (needs the index). A contig that
+  /// the header declares but the index does not hold simply yields no record. Throws
+  /// InconsistentInputError for a contig the header does not declare.
+  void seek(const Region& region);
+  /// Reads the next record of the current region (after seek) or of the file (without seek)
+  /// into `rec`, unpacked (alleles, filters, FORMAT). Returns false at the end; throws InputError naming the
+  /// record ("chr:pos") and the reason on a malformed record, IoError on a read error.
+  bool next(bcf1_t* rec);
+  /// Number of records returned by next() so far.
+  [[nodiscard]] std::uint64_t records_read() const noexcept { return nread_; }
+
+  /// "path record chr:pos" for messages about `rec`.
+  [[nodiscard]] std::string where(const bcf1_t* rec) const;
+
+ private:
+  void check_record(bcf1_t* rec, int ret);
+
+  std::filesystem::path path_;
+  HtsFilePtr fp_;
+  BcfHdrPtr hdr_;
+  HtsIdxPtr idx_;  // BCF index
+  TbxPtr tbx_;     // VCF.gz index
+  HtsItrPtr itr_;
+  kstring_t line_{0, 0, nullptr};
+  std::uint64_t nread_ = 0;
+
+ public:
+  ~VcfReader();
+  VcfReader(const VcfReader&) = delete;
+  VcfReader& operator=(const VcfReader&) = delete;
+};
+
+/// Builds the index of a bgzipped VCF (.tbi, or .csi when `csi`) or BCF (.csi) at `index_path`.
+/// Throws IoError/InputError naming the file on failure.
+void build_index(const std::filesystem::path& vcf_path, const std::filesystem::path& index_path, bool csi,
+                 int threads);
+
+/// Sets htslib's own log level so that its lines do not duplicate ours (errors are reported by us).
+void quiet_htslib();
+
+}  // namespace genoforest::io

@@ -1,0 +1,136 @@
+#include "comm.hpp"
+
+#include <time.h>
+
+#include <cstdlib>
+#include <new>
+
+namespace genoforest::mpi {
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    throw InternalError("MPI_Init_thread failed");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
+}
+
+Environment::~Environment() {
+  // Only an explicit finalize(): finalizing while an exception unwinds can hang other ranks.
+}
+
+void Environment::finalize() {
+  if (!finalized_) {
+    finalized_ = true;
+    MPI_Finalize();
+  }
+}
+
+void Environment::abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+void Backoff::pause() {
+  timespec ts{0, us_ * 1000};
+  nanosleep(&ts, nullptr);
+  if (us_ < 2000) us_ *= 2;
+}
+
+Comm::Comm(MPI_Comm c) : comm_(c) {
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+void Comm::wait_quietly() const {
+  if (size_ == 1) return;
+  MPI_Request req;
+  MPI_Ibarrier(comm_, &req);
+  Backoff b;
+  for (;;) {
+    int done = 0;
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    b.pause();
+  }
+}
+
+void describe_exception(std::exception_ptr e, ExitCode& code, std::string& message) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& x) {
+    code = x.code();
+    message = x.what();
+  } catch (const std::bad_alloc&) {
+    code = ExitCode::kIo;
+    message = "out of memory";
+  } catch (const std::exception& x) {
+    code = ExitCode::kInternal;
+    message = std::string("internal error: ") + x.what();
+  } catch (...) {
+    code = ExitCode::kInternal;
+    message = "internal error: unknown exception";
+  }
+}
+
+void Comm::agree(std::exception_ptr local) const {
+  if (size_ == 1) {
+    if (!local) return;
+    ExitCode code;
+    std::string msg;
+    describe_exception(local, code, msg);
+    throw JobError(code, msg);
+  }
+  wait_quietly();
+  int mine = local ? rank_ : size_;
+  int first = size_;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_);
+  if (first == size_) return;
+  std::string msg;
+  int code = 0;
+  if (rank_ == first) {
+    ExitCode c;
+    describe_exception(local, c, msg);
+    code = static_cast<int>(c);
+    if (first != 0) msg = "rank " + std::to_string(first) + ": " + msg;
+  }
+  MPI_Bcast(&code, 1, MPI_INT, first, comm_);
+  long long len = static_cast<long long>(msg.size());
+  MPI_Bcast(&len, 1, MPI_LONG_LONG, first, comm_);
+  msg.resize(static_cast<std::size_t>(len));
+  MPI_Bcast(msg.data(), static_cast<int>(len), MPI_CHAR, first, comm_);
+  throw JobError(static_cast<ExitCode>(code), msg);
+}
+
+void Comm::bcast_bytes(std::string& bytes) const {
+  if (size_ == 1) return;
+  wait_quietly();
+  long long len = static_cast<long long>(bytes.size());
+  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm_);
+  bytes.resize(static_cast<std::size_t>(len));
+  constexpr long long kPiece = 1LL << 30;
+  for (long long off = 0; off < len; off += kPiece) {
+    const int n = static_cast<int>(std::min(kPiece, len - off));
+    MPI_Bcast(bytes.data() + off, n, MPI_BYTE, 0, comm_);
+  }
+}
+
+std::int64_t Comm::sum(std::int64_t v) const {
+  std::int64_t out = v;
+  if (size_ > 1) {
+    wait_quietly();
+    MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_SUM, comm_);
+  }
+  return out;
+}
+
+std::int64_t Comm::max(std::int64_t v) const {
+  std::int64_t out = v;
+  if (size_ > 1) {
+    wait_quietly();
+    MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, comm_);
+  }
+  return out;
+}
+
+}  // namespace genoforest::mpi

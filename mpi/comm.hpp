@@ -1,0 +1,140 @@
+#pragma once
+/// @file comm.hpp
+/// The only place that talks MPI directly (with scheduler.cpp and h5_parallel.cpp): an RAII
+/// environment, a communicator wrapper with typed broadcasts, and agreement on failure.
+///
+/// Waiting never spins: Open MPI busy-polls inside blocking calls, which on a 2-core machine
+/// steals the core a working rank needs. Every wait that may be long (a rank waiting for another
+/// to finish planning or a task) goes through wait_quietly(): a non-blocking barrier tested with
+/// growing sleeps.
+#include <mpi.h>
+
+#include <cstdint>
+#include <exception>
+#include <sstream>
+#include <string>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+
+#include "genoforest/core/error.hpp"
+
+namespace genoforest::mpi {
+
+/// An error every rank of the job knows about (after Comm::agree). main() ends the job cleanly
+/// with its exit code; only rank 0 prints it.
+class JobError : public Error {
+ public:
+  JobError(ExitCode code, const std::string& what) : Error(code, what) {}
+};
+
+/// MPI_Init_thread / MPI_Finalize. Never finalizes while an exception unwinds (that hangs the
+/// other ranks): main() decides between finalize() and abort().
+class Environment {
+ public:
+  Environment(int& argc, char**& argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  void finalize();
+  [[noreturn]] static void abort(int code);
+
+ private:
+  bool finalized_ = false;
+};
+
+/// Sleeps with a growing interval (50 us up to 2 ms): a waiting rank uses ~no CPU.
+class Backoff {
+ public:
+  void pause();
+  void reset() { us_ = 50; }
+
+ private:
+  long us_ = 50;
+};
+
+class Comm {
+ public:
+  explicit Comm(MPI_Comm c = MPI_COMM_WORLD);
+  [[nodiscard]] int rank() const noexcept { return rank_; }
+  [[nodiscard]] int size() const noexcept { return size_; }
+  [[nodiscard]] bool is_root() const noexcept { return rank_ == 0; }
+  [[nodiscard]] MPI_Comm get() const noexcept { return comm_; }
+
+  /// Returns when every rank has called it, sleeping while waiting.
+  void wait_quietly() const;
+
+  /// Each rank passes its local failure (or null). Every rank returns normally if none failed;
+  /// otherwise every rank throws the same JobError: the failure of the lowest failing rank, its
+  /// message prefixed with "rank R: " when R > 0 and the job has several ranks.
+  void agree(std::exception_ptr local) const;
+
+  /// Runs `f` on rank 0 only, then agree()s on its outcome.
+  template <class F>
+  void on_root(F&& f) const {
+    std::exception_ptr e;
+    if (is_root()) {
+      try {
+        f();
+      } catch (...) {
+        e = std::current_exception();
+      }
+    }
+    agree(e);
+  }
+
+  /// Broadcasts raw bytes from rank 0 (after a quiet wait).
+  void bcast_bytes(std::string& bytes) const;
+  /// Broadcasts any Boost-serializable object from rank 0.
+  template <class T>
+  void bcast(T& value) const {
+    std::string bytes;
+    if (is_root()) {
+      std::ostringstream os(std::ios::binary);
+      {
+        boost::archive::binary_oarchive oa(os, boost::archive::no_header);
+        oa << value;
+      }
+      bytes = os.str();
+    }
+    bcast_bytes(bytes);
+    if (!is_root()) {
+      std::istringstream is(bytes, std::ios::binary);
+      boost::archive::binary_iarchive ia(is, boost::archive::no_header);
+      ia >> value;
+    }
+  }
+  /// Sum of a 64-bit integer over ranks (exact; integers only, by design).
+  [[nodiscard]] std::int64_t sum(std::int64_t v) const;
+  /// Largest value over ranks.
+  [[nodiscard]] std::int64_t max(std::int64_t v) const;
+
+ private:
+  MPI_Comm comm_;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+/// Turns the current exception (inside a catch) into (exit code, message).
+void describe_exception(std::exception_ptr e, ExitCode& code, std::string& message);
+
+/// Serializes / deserializes with the same archive settings as Comm::bcast.
+template <class T>
+std::string to_bytes(const T& v) {
+  std::ostringstream os(std::ios::binary);
+  {
+    boost::archive::binary_oarchive oa(os, boost::archive::no_header);
+    oa << v;
+  }
+  return os.str();
+}
+template <class T>
+T from_bytes(const std::string& s) {
+  std::istringstream is(s, std::ios::binary);
+  boost::archive::binary_iarchive ia(is, boost::archive::no_header);
+  T v;
+  ia >> v;
+  return v;
+}
+
+}  // namespace genoforest::mpi

@@ -1,0 +1,134 @@
+// genoforest: the program's entry point. Initialises MPI, dispatches to a stage, and turns every
+// error into exactly one line on stderr and a documented exit code (docs/errors.md).
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include "comm.hpp"
+#include "genoforest/core/log.hpp"
+#include "genoforest/core/version.hpp"
+#include "genoforest/io/h5.hpp"
+#include "genoforest/io/vcf.hpp"
+#include "stages/stages.hpp"
+
+namespace gf = genoforest;
+using gf::mpi::Comm;
+
+namespace genoforest::mpi {
+void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet) {
+  LogLevel level;
+  if (verbosity == "error") level = LogLevel::kError;
+  else if (verbosity == "warning") level = LogLevel::kWarning;
+  else if (verbosity == "info") level = LogLevel::kInfo;
+  else if (verbosity == "debug") level = LogLevel::kDebug;
+  else throw UsageError("--verbosity must be error, warning, info or debug (got '" + verbosity + "')");
+  if (quiet) level = std::min(level, LogLevel::kWarning);
+  configure_log(stage, level, comm.size() > 1 ? "rank " + std::to_string(comm.rank()) : "", comm.is_root());
+}
+}  // namespace genoforest::mpi
+
+namespace {
+
+struct Stage {
+  const char* summary;
+  std::function<void(const Comm&, const gf::mpi::StageCall&)> run;
+};
+
+const std::map<std::string, Stage>& stages() {
+  static const std::map<std::string, Stage> s = {
+      {"simulate", {"simulate a cohort: genotypes (VCF/BCF), phenotypes, causal variants", gf::mpi::simulate_main}},
+      {"features", {"VCF/BCF (+ phenotypes) -> HDF5 feature store, written in parallel", gf::mpi::features_main}},
+      {"summary", {"print what a feature store holds", gf::mpi::summary_main}},
+  };
+  return s;
+}
+
+void usage(std::FILE* out) {
+  std::string s = "genoforest " + std::string(gf::kVersion) +
+                  ": population-scale genomics and machine learning with MPI\n\n"
+                  "Usage: [mpirun -n N] genoforest <stage> [options]\n\nStages:\n";
+  for (const auto& [name, st] : stages()) {
+    char line[200];
+    std::snprintf(line, sizeof line, "  %-10s %s\n", name.c_str(), st.summary);
+    s += line;
+  }
+  s += "\n'genoforest <stage> --help' lists a stage's options. 'genoforest --version' prints the version.\n";
+  std::fputs(s.c_str(), out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gf::mpi::Environment env(argc, argv);
+  const Comm world;
+  gf::configure_log("", gf::LogLevel::kInfo, world.size() > 1 ? "rank " + std::to_string(world.rank()) : "",
+                    world.is_root());
+  gf::io::quiet_htslib();
+  gf::io::h5::mute_hdf5_errors();
+
+  std::string command_line = "genoforest";
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    if (world.is_root()) usage(argc < 2 ? stderr : stdout);
+    env.finalize();
+    return argc < 2 ? static_cast<int>(gf::ExitCode::kUsage) : 0;
+  }
+  const std::string name = argv[1];
+  if (name == "--version" || name == "version") {
+    if (world.is_root()) std::printf("genoforest %s\n", gf::kVersion);
+    env.finalize();
+    return 0;
+  }
+  const auto it = stages().find(name);
+  if (it == stages().end()) {
+    if (world.is_root()) {
+      std::fprintf(stderr, "genoforest: error: unknown stage '%s'\n", name.c_str());
+      usage(stderr);
+    }
+    env.finalize();
+    return static_cast<int>(gf::ExitCode::kUsage);
+  }
+  gf::configure_log(name, gf::LogLevel::kInfo, world.size() > 1 ? "rank " + std::to_string(world.rank()) : "",
+                    world.is_root());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  gf::mpi::StageCall call{std::vector<std::string>(argv + 2, argv + argc), command_line};
+  try {
+    it->second.run(world, call);
+  } catch (const gf::mpi::JobError& e) {
+    // Every rank knows: rank 0 reports once, everyone ends cleanly.
+    if (world.is_root()) gf::log_error(e.what());
+    env.finalize();
+    return static_cast<int>(e.code());
+  } catch (const gf::UsageError& e) {
+    // Option parsing is the same on every rank, so every rank is here.
+    if (world.is_root()) gf::log_error(e.what());
+    env.finalize();
+    return static_cast<int>(e.code());
+  } catch (...) {
+    gf::ExitCode code;
+    std::string msg;
+    gf::mpi::describe_exception(std::current_exception(), code, msg);
+    if (world.size() > 1) msg = "rank " + std::to_string(world.rank()) + ": " + msg;
+    gf::log_error(msg);
+    if (world.size() > 1) gf::mpi::Environment::abort(static_cast<int>(code));
+    env.finalize();
+    return static_cast<int>(code);
+  }
+  // Run summary: wall time, CPU over all ranks, largest peak RSS of any rank.
+  const auto cpu_ms = world.sum(static_cast<std::int64_t>(gf::cpu_seconds() * 1000.0));
+  const auto rss = world.max(gf::peak_rss_bytes());
+  if (world.is_root()) {
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "done: genoforest %s, %d rank(s), wall %.2f s, CPU %.2f s, peak RSS %s (largest rank)",
+                  gf::kVersion, world.size(), wall, static_cast<double>(cpu_ms) / 1000.0,
+                  gf::human_bytes(rss).c_str());
+    gf::log_info(buf);
+  }
+  env.finalize();
+  return 0;
+}

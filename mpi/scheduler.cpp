@@ -1,0 +1,248 @@
+#include "scheduler.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/utility.hpp>
+
+#include "genoforest/core/log.hpp"
+
+namespace genoforest::mpi {
+
+namespace {
+
+enum Tag : int { kTagTask = 101, kTagResult = 102, kTagFailure = 103 };
+constexpr std::int64_t kStop = -1;
+
+/// A failure, as carried from a worker to rank 0.
+struct Failure {
+  int rank = 0;
+  std::int64_t task = 0;
+  int code = 0;
+  std::string message;
+};
+
+std::string encode(std::int64_t task, const std::string& payload) {
+  std::string m(sizeof task, '\0');
+  std::memcpy(m.data(), &task, sizeof task);
+  return m + payload;
+}
+std::int64_t decode_task(const std::string& m) {
+  std::int64_t t;
+  std::memcpy(&t, m.data(), sizeof t);
+  return t;
+}
+
+std::string recv_bytes(MPI_Comm comm, const MPI_Status& st) {
+  int n = 0;
+  MPI_Get_count(&st, MPI_BYTE, &n);
+  std::string b(static_cast<std::size_t>(n), '\0');
+  MPI_Recv(b.data(), n, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, comm, MPI_STATUS_IGNORE);
+  return b;
+}
+
+Failure make_failure(int rank, std::int64_t task, std::exception_ptr e) {
+  Failure f;
+  f.rank = rank;
+  f.task = task;
+  ExitCode c;
+  describe_exception(e, c, f.message);
+  f.code = static_cast<int>(c);
+  return f;
+}
+
+void run_master(const Comm& comm, const TaskSet& ts) {
+  const MPI_Comm c = comm.get();
+  const int n_workers = comm.size() - 1;
+  std::int64_t next = ts.begin;
+  std::int64_t next_commit = ts.begin;
+  std::vector<int> inflight(static_cast<std::size_t>(comm.size()), 0);
+  std::map<std::int64_t, std::string> ready;
+  std::optional<Failure> failure;
+  // Task messages are 8 bytes (eager), but keep them alive until sent.
+  std::list<std::pair<MPI_Request, std::int64_t>> sends;
+
+  auto send_task = [&](int w, std::int64_t t) {
+    sends.emplace_back(MPI_REQUEST_NULL, t);
+    MPI_Isend(&sends.back().second, 1, MPI_INT64_T, w, kTagTask, c, &sends.back().first);
+  };
+  auto feed = [&](int w) {
+    while (!failure && next < ts.end && inflight[static_cast<std::size_t>(w)] < kTasksInFlight) {
+      send_task(w, next++);
+      ++inflight[static_cast<std::size_t>(w)];
+    }
+  };
+  auto commit_ready = [&] {
+    while (!failure) {
+      auto it = ready.find(next_commit);
+      if (it == ready.end()) break;
+      try {
+        ts.commit(next_commit, std::move(it->second));
+      } catch (...) {
+        failure = make_failure(0, next_commit, std::current_exception());
+      }
+      ready.erase(it);
+      ++next_commit;
+      if (ts.progress) ts.progress->tick();
+    }
+  };
+
+  for (int w = 1; w <= n_workers; ++w) feed(w);
+  Backoff backoff;
+  for (;;) {
+    bool busy = false;
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c, &flag, &st);
+      if (!flag) break;
+      busy = true;
+      std::string msg = recv_bytes(c, st);
+      --inflight[static_cast<std::size_t>(st.MPI_SOURCE)];
+      if (st.MPI_TAG == kTagResult) {
+        const std::int64_t t = decode_task(msg);
+        if (!failure) ready.emplace(t, msg.substr(sizeof t));
+      } else if (st.MPI_TAG == kTagFailure) {
+        auto f = from_bytes<std::pair<std::int64_t, std::pair<int, std::string>>>(msg);
+        if (!failure && f.second.first >= 0) {
+          failure = Failure{st.MPI_SOURCE, f.first, f.second.first, f.second.second};
+        }
+      }
+      feed(st.MPI_SOURCE);
+    }
+    commit_ready();
+    sends.remove_if([](auto& s) {
+      int done = 0;
+      MPI_Test(&s.first, &done, MPI_STATUS_IGNORE);
+      return done != 0;
+    });
+    bool outstanding = false;
+    for (int w = 1; w <= n_workers; ++w) outstanding |= inflight[static_cast<std::size_t>(w)] > 0;
+    if ((failure || next_commit == ts.end) && !outstanding) break;
+    if (!failure && next < ts.end) {
+      // Rank 0's own share: the next task in order, while the workers hold theirs.
+      const std::int64_t t = next++;
+      try {
+        ready.emplace(t, ts.run(t));
+      } catch (...) {
+        failure = make_failure(0, t, std::current_exception());
+      }
+      commit_ready();
+      backoff.reset();
+      continue;
+    }
+    if (!busy) backoff.pause(); else backoff.reset();
+  }
+  for (int w = 1; w <= n_workers; ++w) send_task(w, kStop);
+  for (auto& s : sends) MPI_Wait(&s.first, MPI_STATUS_IGNORE);
+
+  std::exception_ptr e;
+  if (failure) {
+    std::string where = "task " + std::to_string(failure->task);
+    if (ts.describe) where += " (" + ts.describe(failure->task) + ")";
+    if (comm.size() > 1) where = "rank " + std::to_string(failure->rank) + ", " + where;
+    e = std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), where + ": " + failure->message));
+  }
+  comm.agree(e);
+}
+
+void run_worker(const Comm& comm, const TaskSet& ts) {
+  const MPI_Comm c = comm.get();
+  std::deque<std::int64_t> queue;
+  bool stop = false;
+  bool failed = false;
+  std::list<std::pair<MPI_Request, std::string>> sends;
+  Backoff backoff;
+  auto receive = [&](bool wait) {
+    for (;;) {
+      int flag = 0;
+      MPI_Iprobe(0, kTagTask, c, &flag, MPI_STATUS_IGNORE);
+      if (flag) {
+        std::int64_t t;
+        MPI_Recv(&t, 1, MPI_INT64_T, 0, kTagTask, c, MPI_STATUS_IGNORE);
+        if (t == kStop) {
+          stop = true;
+        } else {
+          queue.push_back(t);
+        }
+        backoff.reset();
+        continue;
+      }
+      if (!wait || stop || !queue.empty()) return;
+      backoff.pause();
+    }
+  };
+  auto post = [&](int tag, std::string msg) {
+    sends.emplace_back(MPI_REQUEST_NULL, std::move(msg));
+    auto& s = sends.back();
+    MPI_Isend(s.second.data(), static_cast<int>(s.second.size()), MPI_BYTE, 0, tag, c, &s.first);
+  };
+  while (!stop) {
+    receive(true);
+    while (!queue.empty()) {
+      const std::int64_t t = queue.front();
+      queue.pop_front();
+      if (failed) {  // after our own failure, answer the rest without running them
+        post(kTagFailure, to_bytes(std::make_pair(t, std::make_pair(-1, std::string()))));
+        continue;
+      }
+      try {
+        post(kTagResult, encode(t, ts.run(t)));
+      } catch (...) {
+        const Failure f = make_failure(comm.rank(), t, std::current_exception());
+        post(kTagFailure, to_bytes(std::make_pair(t, std::make_pair(f.code, f.message))));
+        failed = true;
+      }
+      sends.remove_if([](auto& s) {
+        int done = 0;
+        MPI_Test(&s.first, &done, MPI_STATUS_IGNORE);
+        return done != 0;
+      });
+      receive(false);
+    }
+  }
+  for (auto& s : sends) {
+    int done = 0;
+    while (MPI_Test(&s.first, &done, MPI_STATUS_IGNORE), !done) backoff.pause();
+  }
+  comm.agree(nullptr);
+}
+
+}  // namespace
+
+Progress::Progress(std::int64_t total, std::string unit)
+    : total_(total), unit_(std::move(unit)), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+void Progress::tick() {
+  ++done_;
+  const auto now = std::chrono::steady_clock::now();
+  if (done_ != total_ && now - last_ < std::chrono::seconds(5)) return;
+  last_ = now;
+  const double el = std::chrono::duration<double>(now - start_).count();
+  const double rate = el > 0 ? static_cast<double>(done_) / el : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0.0;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%lld/%lld %s done, %.1f s elapsed, ETA %.0f s", static_cast<long long>(done_),
+                static_cast<long long>(total_), unit_.c_str(), el, eta);
+  log_info(buf);
+}
+
+void run_tasks(const Comm& comm, const TaskSet& tasks) {
+  if (tasks.end <= tasks.begin) {
+    comm.agree(nullptr);
+    return;
+  }
+  if (comm.is_root()) {
+    run_master(comm, tasks);
+  } else {
+    run_worker(comm, tasks);
+  }
+}
+
+}  // namespace genoforest::mpi

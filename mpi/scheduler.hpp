@@ -1,0 +1,58 @@
+#pragma once
+/// @file scheduler.hpp
+/// Dynamic master/worker distribution of independent tasks.
+///
+/// Rank 0 plans nothing here (the stage driver did); it hands task indices out in increasing
+/// order, keeping up to kTasksInFlight per worker so that a worker never waits while rank 0 is
+/// busy with a task of its own: rank 0 works too, between serving requests. Results travel to
+/// rank 0 and are committed there strictly in task order (buffered when they arrive early).
+/// With one rank the same loop runs every task inline.
+///
+/// Failure: the first task that throws (on any rank) stops the distribution; tasks already handed
+/// out finish or are skipped, every rank leaves, and all of them throw the same JobError:
+/// "task T (LABEL): reason" with the rank that ran it.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "comm.hpp"
+
+namespace genoforest::mpi {
+
+inline constexpr int kTasksInFlight = 2;
+
+/// Progress lines from rank 0 (every 5 s, and at the end) over a whole stage, which may run
+/// several task sets.
+class Progress {
+ public:
+  Progress(std::int64_t total, std::string unit);
+  /// Counts one more finished task and prints a line when due.
+  void tick();
+
+ private:
+  std::int64_t total_;
+  std::int64_t done_ = 0;
+  std::string unit_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+struct TaskSet {
+  std::int64_t begin = 0;  ///< first task index
+  std::int64_t end = 0;    ///< one past the last
+  /// Runs task t on whichever rank gets it; returns the bytes to send to rank 0.
+  std::function<std::string(std::int64_t)> run;
+  /// On rank 0 only, in task order: consumes task t's bytes.
+  std::function<void(std::int64_t, std::string&&)> commit;
+  /// Describes task t in messages ("region 2:1-1000000").
+  std::function<std::string(std::int64_t)> describe;
+  /// Optional progress reporter, ticked on rank 0 at each commit.
+  Progress* progress = nullptr;
+};
+
+/// Runs every task of `tasks` across the ranks of `comm`. Collective: every rank calls it.
+/// Returns when all are committed; throws JobError on every rank if any failed.
+void run_tasks(const Comm& comm, const TaskSet& tasks);
+
+}  // namespace genoforest::mpi

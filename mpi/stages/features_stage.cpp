@@ -1,0 +1,472 @@
+#include "stages/features_stage.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <boost/serialization/map.hpp>
+
+#include "genoforest/core/files.hpp"
+#include "genoforest/core/log.hpp"
+#include "genoforest/core/region.hpp"
+#include "genoforest/features/extract.hpp"
+#include "genoforest/features/sample_stats.hpp"
+#include "genoforest/io/phenotype.hpp"
+#include "genoforest/io/vcf.hpp"
+#include "h5_parallel.hpp"
+#include "scheduler.hpp"
+#include "serialize.hpp"
+
+namespace genoforest::mpi {
+
+namespace fs = std::filesystem;
+namespace h5 = io::h5;
+using features::RegionColumns;
+using features::VariantRow;
+using h5::Hid;
+
+void FeaturesOptions::validate() const {
+  if (input.empty()) throw UsageError("no input: give an indexed VCF/BCF file (see 'genoforest features --help')");
+  if (output.empty()) throw UsageError("-o/--output is required");
+  if (region_size < 1) throw UsageError("--region-size must be at least 1 bp");
+  if (window_size < 1) throw UsageError("--window-size must be at least 1 bp");
+  if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
+  (void)io::parse_label_type(label_type);
+  filters.validate();
+  layout.validate();
+}
+
+namespace {
+
+/// What rank 0 decides before any work, broadcast to all ranks.
+struct Plan {
+  std::vector<Region> regions;
+  std::string token;  // temporary-file suffix, the same on every rank
+  std::int64_t n_samples = 0;
+  template <class Ar>
+  void serialize(Ar& ar, unsigned) {
+    ar & regions & token & n_samples;
+  }
+};
+
+/// Per-column facts the sample statistics need, broadcast after extraction.
+struct ColumnFacts {
+  std::vector<std::int8_t> type;
+  std::vector<std::uint8_t> transition;
+  std::vector<std::int32_t> window;
+  std::int64_t n_windows = 0;
+  template <class Ar>
+  void serialize(Ar& ar, unsigned) {
+    ar & type & transition & window & n_windows;
+  }
+};
+
+/// The small part of a region's result that travels to rank 0.
+struct RegionSummary {
+  std::vector<VariantRow> rows;
+  features::FilterCounts counts;
+  template <class Ar>
+  void serialize(Ar& ar, unsigned) {
+    ar & rows & counts;
+  }
+};
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string make_token() {
+  return std::to_string(getpid()) + "-" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
+}
+
+/// Finds a duplicate sample name in a VCF's #CHROM line (htslib refuses such a header without
+/// saying why once its log is muted). Empty when none found.
+std::string find_duplicate_sample(const fs::path& path) {
+  io::HtsFilePtr fp(hts_open(path.c_str(), "r"));
+  if (!fp || hts_get_format(fp.get())->format != vcf) return {};
+  kstring_t line{0, 0, nullptr};
+  std::string found;
+  while (hts_getline(fp.get(), 2 /* KS_SEP_LINE */, &line) >= 0) {
+    if (line.l && line.s[0] != '#') break;
+    if (std::string_view(line.s, line.l).starts_with("#CHROM")) {
+      std::map<std::string, int> seen;
+      int col = 0;
+      std::string cur;
+      const std::string text(line.s, line.l);
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t tab = text.find('\t', start);
+        const std::string f = text.substr(start, tab == std::string::npos ? std::string::npos : tab - start);
+        ++col;
+        if (col >= 10) {
+          auto [it, ok] = seen.emplace(f, col);
+          if (!ok && found.empty()) {
+            found = "duplicate sample ID '" + f + "' in the #CHROM line (columns " + std::to_string(it->second) +
+                    " and " + std::to_string(col) + ")";
+          }
+        }
+        if (tab == std::string::npos) break;
+        start = tab + 1;
+      }
+      break;
+    }
+  }
+  free(line.s);
+  return found;
+}
+
+std::unique_ptr<io::VcfReader> open_input(const fs::path& path) {
+  try {
+    return std::make_unique<io::VcfReader>(path, true);
+  } catch (const InputError&) {
+    const std::string dup = find_duplicate_sample(path);
+    if (!dup.empty()) throw InputError(path.string(), dup);
+    throw;
+  }
+}
+
+std::string describe_counts(const features::FilterCounts& c) {
+  std::string s = "kept " + std::to_string(c.kept) + " of " + std::to_string(c.columns_seen) + " ALT columns from " +
+                  std::to_string(c.records) + " records";
+  std::vector<std::string> why;
+  auto add = [&](std::uint64_t n, const char* what) {
+    if (n) why.push_back(std::to_string(n) + " " + what);
+  };
+  add(c.not_pass, "not PASS");
+  add(c.not_biallelic, "multi-allelic");
+  add(c.not_snv, "not SNV");
+  add(c.too_missing, "above --max-missing");
+  add(c.low_maf, "below --min-maf");
+  if (!why.empty()) {
+    s += "; removed";
+    for (std::size_t i = 0; i < why.size(); ++i) s += (i ? ", " : " ") + why[i];
+  }
+  return s;
+}
+
+/// Writes `values` (row-major, rows [row0, row0+nrows) x all columns) into a 2-D or 1-D dataset
+/// collectively; a rank with nrows == 0 takes part with an empty selection.
+template <class T>
+void write_rows(hid_t file, const std::string& name, std::int64_t row0, std::int64_t nrows, const std::vector<T>& values,
+                hid_t dxpl) {
+  Hid d(H5Dopen2(file, name.c_str(), H5P_DEFAULT), "cannot open " + name);
+  Hid fs_(H5Dget_space(d), "cannot read the shape of " + name);
+  const int rank = H5Sget_simple_extent_ndims(fs_);
+  hsize_t dims[2] = {0, 1};
+  H5Sget_simple_extent_dims(fs_, dims, nullptr);
+  if (rank == 1) dims[1] = 1;
+  Hid ms;
+  if (nrows == 0 || dims[1] == 0) {
+    h5::check(H5Sselect_none(fs_), "cannot select");
+    const hsize_t one = 1;
+    ms = Hid(H5Screate_simple(1, &one, nullptr), "cannot create a dataspace");
+    h5::check(H5Sselect_none(ms), "cannot select");
+  } else {
+    const hsize_t start[2] = {static_cast<hsize_t>(row0), 0};
+    const hsize_t count[2] = {static_cast<hsize_t>(nrows), dims[1]};
+    h5::check(H5Sselect_hyperslab(fs_, H5S_SELECT_SET, start, nullptr, count, nullptr), "cannot select rows of " + name);
+    ms = Hid(H5Screate_simple(rank, count, nullptr), "cannot create a dataspace");
+  }
+  h5::check(H5Dwrite(d, h5::native_type<T>(), ms, fs_, dxpl, values.empty() ? nullptr : values.data()),
+            "cannot write " + name);
+}
+
+template <class T>
+void create_stats_dataset(hid_t file, const std::string& name, hid_t type, std::int64_t n, std::int64_t cols,
+                          std::int64_t chunk_rows) {
+  Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties");
+  Hid space;
+  if (cols < 0) {
+    const hsize_t dims[1] = {static_cast<hsize_t>(n)};
+    space = Hid(H5Screate_simple(1, dims, nullptr), "cannot create a dataspace");
+  } else {
+    const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(cols)};
+    const hsize_t chunk[2] = {static_cast<hsize_t>(std::max<std::int64_t>(1, std::min(n, chunk_rows))),
+                              static_cast<hsize_t>(std::max<std::int64_t>(1, std::min<std::int64_t>(cols, 1024)))};
+    space = Hid(H5Screate_simple(2, dims, nullptr), "cannot create a dataspace");
+    h5::check(H5Pset_chunk(dcpl, 2, chunk), "cannot set chunking");
+    h5::check(H5Pset_deflate(dcpl, 4), "cannot set compression");
+  }
+  Hid d(H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create " + name);
+}
+
+}  // namespace
+
+void run_features(const Comm& comm, const FeaturesOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const fs::path out_path(opt.output);
+  Plan plan;
+  std::vector<std::string> samples;
+  std::unique_ptr<io::EncodedLabels> labels;
+  features::Provenance prov;
+  std::string requested_text = "all";
+
+  // ---- 1. rank 0 checks every input and plans ------------------------------------------------
+  comm.on_root([&] {
+    opt.validate();
+    check_output_writable(out_path);
+    auto reader = open_input(opt.input);
+    if (!reader->has_gt()) {
+      throw InputError(opt.input, "the header declares no FORMAT/GT field: genotypes are needed for dosages");
+    }
+    if (reader->sample_count() == 0) throw InputError(opt.input, "the file has no sample columns");
+    samples = reader->samples();
+    std::vector<Region> requested;
+    if (!opt.regions.empty()) {
+      requested = parse_region_list(opt.regions);
+      requested_text = opt.regions;
+    } else if (!opt.regions_file.empty()) {
+      requested = read_bed(opt.regions_file);
+      requested_text = opt.regions_file;
+      if (requested.empty()) throw InputError(opt.regions_file, "no region in the BED file");
+    }
+    if (!opt.phenotypes.empty()) {
+      const auto table = io::read_phenotypes(opt.phenotypes);
+      labels = std::make_unique<io::EncodedLabels>(
+          io::encode_labels(table, samples, io::parse_label_type(opt.label_type), opt.input));
+      if (labels->samples_without_phenotype) {
+        log_warning(std::to_string(labels->samples_without_phenotype) + " of " + std::to_string(samples.size()) +
+                    " samples of " + opt.input + " have no row in " + opt.phenotypes + ": their label is missing");
+      }
+    }
+    plan.regions = features::plan_regions(*reader, requested, opt.region_size);
+    plan.n_samples = static_cast<std::int64_t>(samples.size());
+    plan.token = make_token();
+    for (const std::string& in : {opt.input, opt.phenotypes, opt.regions_file}) {
+      if (in.empty()) continue;
+      const auto d = digest_file(in);
+      prov.inputs.push_back(in + "\t" + std::to_string(d.size) + "\tmd5:" + d.md5);
+    }
+    log_info(std::to_string(samples.size()) + " samples, " + std::to_string(plan.regions.size()) + " regions of up to " +
+             std::to_string(opt.region_size) + " bp, " + std::to_string(comm.size()) + " rank(s)");
+  });
+  comm.bcast(plan);
+
+  // Rank 0 owns the temporary file's cleanup; the others only write into it.
+  AtomicOutput output(out_path, plan.token);
+  if (!comm.is_root()) output.release();
+  const std::int64_t n = plan.n_samples;
+  const auto n_regions = static_cast<std::int64_t>(plan.regions.size());
+
+  // ---- 2. collective creation of the file ----------------------------------------------------
+  Hid file, dosage;
+  {
+    std::exception_ptr e;
+    try {
+      file = create_parallel_file(comm, output.tmp());
+      dosage = features::create_dosage_dataset(file, n, opt.layout);
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
+  Hid dxpl = collective_transfer();
+
+  // ---- 3. waves of regions: dynamic extraction, then one collective write per wave ------------
+  std::unique_ptr<io::VcfReader> reader;  // each rank's own handle on the input
+  std::map<std::int64_t, std::vector<std::int8_t>> local;  // task -> its dosages (column-major)
+  std::vector<VariantRow> variants;                        // rank 0: the variant table, in order
+  std::vector<std::int64_t> wave_counts;
+  features::FilterCounts totals;
+  std::int64_t total_columns = 0;
+  bool collective_ok = true;
+  const std::int64_t wave = std::max<std::int64_t>(8, 4 * comm.size());
+
+  Progress progress(n_regions, "regions");
+  TaskSet ts;
+  ts.progress = &progress;
+  ts.describe = [&](std::int64_t t) { return "region " + plan.regions[static_cast<std::size_t>(t)].to_string(); };
+  ts.run = [&](std::int64_t t) {
+    if (!reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
+    RegionColumns rc = features::extract_region(*reader, plan.regions[static_cast<std::size_t>(t)], opt.filters);
+    local[t] = std::move(rc.dosages);
+    RegionSummary s{std::move(rc.rows), rc.counts};
+    return to_bytes(s);
+  };
+  ts.commit = [&](std::int64_t t, std::string&& bytes) {
+    auto s = from_bytes<RegionSummary>(bytes);
+    wave_counts[static_cast<std::size_t>(t - ts.begin)] = static_cast<std::int64_t>(s.rows.size());
+    totals += s.counts;
+    for (auto& r : s.rows) variants.push_back(std::move(r));
+  };
+
+  for (std::int64_t w0 = 0; w0 < n_regions; w0 += wave) {
+    const std::int64_t w1 = std::min(n_regions, w0 + wave);
+    ts.begin = w0;
+    ts.end = w1;
+    wave_counts.assign(static_cast<std::size_t>(w1 - w0), 0);
+    run_tasks(comm, ts);
+    comm.bcast(wave_counts);
+
+    std::exception_ptr e;
+    try {
+      std::vector<std::int64_t> offset(wave_counts.size());
+      std::int64_t new_total = total_columns;
+      for (std::size_t i = 0; i < wave_counts.size(); ++i) {
+        offset[i] = new_total;
+        new_total += wave_counts[i];
+      }
+      if (new_total > total_columns) {
+        const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(new_total)};
+        h5::check(H5Dset_extent(dosage, dims), "cannot extend the dosage matrix of " + output.tmp().string());
+      }
+      // This rank's columns of the wave, as one row-major block in file column order.
+      std::int64_t mine = 0;
+      for (auto& [t, d] : local) mine += static_cast<std::int64_t>(d.size()) / std::max<std::int64_t>(n, 1);
+      Hid fspace(H5Dget_space(dosage), "cannot read the dosage shape");
+      h5::check(H5Sselect_none(fspace), "cannot select");
+      std::vector<std::int8_t> block(static_cast<std::size_t>(mine * n));
+      std::int64_t col = 0;
+      for (auto& [t, d] : local) {
+        const std::int64_t cols = static_cast<std::int64_t>(d.size()) / n;
+        if (cols == 0) continue;
+        const hsize_t start[2] = {0, static_cast<hsize_t>(offset[static_cast<std::size_t>(t - w0)])};
+        const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(cols)};
+        h5::check(H5Sselect_hyperslab(fspace, H5S_SELECT_OR, start, nullptr, count, nullptr), "cannot select columns");
+        for (std::int64_t c = 0; c < cols; ++c) {
+          const std::int8_t* src = d.data() + c * n;
+          std::int8_t* dst = block.data() + col + c;
+          for (std::int64_t s = 0; s < n; ++s) dst[s * mine] = src[s];
+        }
+        col += cols;
+      }
+      Hid mspace;
+      if (mine == 0) {
+        const hsize_t one = 1;
+        mspace = Hid(H5Screate_simple(1, &one, nullptr), "cannot create a dataspace");
+        h5::check(H5Sselect_none(mspace), "cannot select");
+      } else {
+        const hsize_t mdims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(mine)};
+        mspace = Hid(H5Screate_simple(2, mdims, nullptr), "cannot create a dataspace");
+      }
+      if (new_total > total_columns) {
+        h5::check(H5Dwrite(dosage, H5T_NATIVE_INT8, mspace, fspace, dxpl, block.empty() ? nullptr : block.data()),
+                  "cannot write dosages to " + output.tmp().string());
+        collective_ok = collective_ok && last_io_was_collective(dxpl);
+      }
+      total_columns = new_total;
+      local.clear();
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
+
+  // ---- 4. the variant table decides the windows; every rank learns the column facts -----------
+  ColumnFacts facts;
+  features::WindowTable windows;
+  comm.on_root([&] {
+    log_info(describe_counts(totals));
+    if (variants.empty()) {
+      throw DataError("no variant column left in " + opt.input + " (" + describe_counts(totals) +
+                      "): relax the filters or the regions");
+    }
+    std::vector<std::string> chrom;
+    std::vector<std::int64_t> pos;
+    chrom.reserve(variants.size());
+    pos.reserve(variants.size());
+    for (const auto& v : variants) {
+      chrom.push_back(v.chrom);
+      pos.push_back(v.pos);
+      facts.type.push_back(static_cast<std::int8_t>(v.type));
+      facts.transition.push_back(v.transition);
+    }
+    windows = features::assign_windows(chrom, pos, opt.window_size);
+    facts.window = windows.column_window;
+    facts.n_windows = static_cast<std::int64_t>(windows.chrom.size());
+  });
+  comm.bcast(facts);
+
+  // ---- 5. per-sample statistics: blocks of rows, read back and written collectively ----------
+  {
+    std::exception_ptr e;
+    try {
+      const std::int64_t v = total_columns;
+      Hid(H5Gcreate2(file, features::schema::kSampleStats, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+          "cannot create group sample_stats")
+          .close("cannot create group sample_stats");
+      const std::string base = std::string(features::schema::kSampleStats) + "/";
+      for (const char* name : features::schema::kCountNames) {
+        create_stats_dataset<std::int64_t>(file, base + name, H5T_STD_I64LE, n, -1, 0);
+      }
+      create_stats_dataset<double>(file, features::schema::kTiTv, H5T_IEEE_F64LE, n, -1, 0);
+      create_stats_dataset<float>(file, features::schema::kWindowMean, H5T_IEEE_F32LE, n, facts.n_windows,
+                                  opt.layout.chunk_samples);
+      create_stats_dataset<float>(file, features::schema::kWindowVar, H5T_IEEE_F32LE, n, facts.n_windows,
+                                  opt.layout.chunk_samples);
+
+      std::vector<features::ColumnClass> classes(static_cast<std::size_t>(v));
+      for (std::int64_t c = 0; c < v; ++c) {
+        classes[static_cast<std::size_t>(c)] = {static_cast<features::VariantType>(facts.type[static_cast<std::size_t>(c)]),
+                                                facts.transition[static_cast<std::size_t>(c)] != 0};
+      }
+      features::WindowTable wt;
+      wt.column_window = facts.window;
+      wt.chrom.resize(static_cast<std::size_t>(facts.n_windows));
+
+      const std::int64_t bsz = std::max<std::int64_t>(1, std::min(n, opt.layout.chunk_samples));
+      const std::int64_t n_blocks = (n + bsz - 1) / bsz;
+      const std::int64_t rounds = (n_blocks + comm.size() - 1) / comm.size();
+      for (std::int64_t r = 0; r < rounds; ++r) {
+        const std::int64_t b = r * comm.size() + comm.rank();
+        const std::int64_t row0 = b < n_blocks ? b * bsz : 0;
+        const std::int64_t nrows = b < n_blocks ? std::min(bsz, n - row0) : 0;
+        std::vector<std::int8_t> rows(static_cast<std::size_t>(nrows * v));
+        h5::read_block(dosage.get(), static_cast<hsize_t>(row0), static_cast<hsize_t>(nrows), 0,
+                       static_cast<hsize_t>(nrows ? v : 0), rows.data(), dxpl);
+        const auto st = features::compute_sample_stats(rows.data(), static_cast<std::size_t>(nrows),
+                                                        static_cast<std::size_t>(v), classes, wt);
+        const std::vector<std::int64_t>* counts[] = {&st.n_called, &st.n_missing, &st.n_hom_ref,
+                                                     &st.n_het, &st.n_hom_alt, &st.n_snv,
+                                                     &st.n_indel, &st.n_transitions, &st.n_transversions};
+        for (std::size_t i = 0; i < std::size(features::schema::kCountNames); ++i) {
+          write_rows(file, base + features::schema::kCountNames[i], row0, nrows, *counts[i], dxpl);
+        }
+        write_rows(file, features::schema::kTiTv, row0, nrows, st.titv, dxpl);
+        write_rows(file, features::schema::kWindowMean, row0, nrows, st.window_mean, dxpl);
+        write_rows(file, features::schema::kWindowVar, row0, nrows, st.window_var, dxpl);
+      }
+      dosage.close("cannot close the dosage matrix of " + output.tmp().string());
+      dxpl.close("cannot close transfer properties");
+      file.close("cannot close " + output.tmp().string());
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
+
+  // ---- 6. rank 0 adds the small tables and provenance, then publishes the file ---------------
+  comm.on_root([&] {
+    prov.command_line = opt.command_line;
+    prov.created = now_iso8601();
+    prov.filters = opt.filters.describe();
+    prov.regions = requested_text;
+    prov.window_size = opt.window_size;
+    {
+      Hid f(H5Fopen(output.tmp().c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot reopen " + output.tmp().string());
+      features::write_store_metadata(f, variants, samples, labels.get(), windows, prov);
+      f.close("cannot close " + output.tmp().string());
+    }
+    output.commit();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "wrote %s: %lld samples x %lld variants, %lld windows, in %.1f s%s",
+                  opt.output.c_str(), static_cast<long long>(n), static_cast<long long>(total_columns),
+                  static_cast<long long>(facts.n_windows), wall,
+                  collective_ok ? "" : " (warning: HDF5 fell back to independent I/O)");
+    log_info(buf);
+  });
+}
+
+}  // namespace genoforest::mpi

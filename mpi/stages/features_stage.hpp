@@ -1,0 +1,33 @@
+#pragma once
+/// @file features_stage.hpp
+/// `genoforest features`: VCF/BCF (+ phenotypes) → one HDF5 feature store, written by all ranks.
+#include <cstdint>
+#include <string>
+
+#include "comm.hpp"
+#include "genoforest/features/site.hpp"
+#include "genoforest/features/store.hpp"
+
+namespace genoforest::mpi {
+
+struct FeaturesOptions {
+  std::string input;        ///< indexed bgzipped VCF or BCF
+  std::string phenotypes;   ///< optional TSV (sample_id, label, population)
+  std::string output;       ///< HDF5 file
+  std::string regions;      ///< "chr:beg-end,..." (1-based), optional
+  std::string regions_file; ///< BED, optional
+  std::int64_t region_size = 1'000'000;  ///< bp per task
+  std::int64_t window_size = 1'000'000;  ///< bp per statistics window
+  std::string label_type = "auto";
+  features::FeatureFilters filters;
+  features::StoreLayout layout;
+  std::string command_line;  ///< for provenance
+  /// Throws UsageError naming the option.
+  void validate() const;
+};
+
+/// Runs the stage on every rank of `comm` (collective). Throws JobError on every rank on failure;
+/// the output is then absent (or the earlier file untouched).
+void run_features(const Comm& comm, const FeaturesOptions& opt);
+
+}  // namespace genoforest::mpi

@@ -1,0 +1,25 @@
+#pragma once
+/// @file stages.hpp
+/// Entry points of the stages: each parses its options (command line + INI) and runs on every
+/// rank. They throw UsageError/JobError; main() turns those into the one error line and exit code.
+#include <string>
+#include <vector>
+
+#include "comm.hpp"
+
+namespace genoforest::mpi {
+
+/// What every stage receives.
+struct StageCall {
+  std::vector<std::string> args;  ///< arguments after the stage name
+  std::string command_line;       ///< the whole command, for provenance
+};
+
+void simulate_main(const Comm& comm, const StageCall& call);
+void features_main(const Comm& comm, const StageCall& call);
+void summary_main(const Comm& comm, const StageCall& call);
+
+/// Applies --verbosity/--quiet of a parsed stage to the logger.
+void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet);
+
+}  // namespace genoforest::mpi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package genoforest needs to build, test and benchmark.
+# Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
+#   scripts/install-deps.sh           build + test dependencies
+#   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config ninja-build
+  libopenmpi-dev openmpi-bin
+  libhdf5-openmpi-dev hdf5-tools
+  libhts-dev zlib1g-dev
+  libbwa-dev
+  libeigen3-dev
+  libboost-program-options-dev libboost-serialization-dev
+  libgtest-dev
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=(plink2 bcftools samtools tabix time python3-sklearn r-cran-ranger bwa libopenblas0-pthread)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,93 @@
+#include "genoforest/features/extract.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "genoforest/core/error.hpp"
+
+namespace genoforest::features {
+
+namespace {
+/// Last position (0-based, exclusive end) covered by any record of `contig`, by binary search over
+/// index queries; 0 when the contig has no record.
+std::int64_t probe_contig_end(io::VcfReader& reader, const std::string& contig) {
+  auto rec = io::make_record();
+  auto any_from = [&](std::int64_t x) {
+    reader.seek(Region{contig, x, Region::kToContigEnd});
+    return reader.next(rec.get());
+  };
+  if (!any_from(0)) return 0;
+  std::int64_t lo = 0, hi = std::int64_t{1} << 40;  // any_from(lo) true, any_from(hi) false
+  while (hi - lo > 1) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    (any_from(mid) ? lo : hi) = mid;
+  }
+  return hi;
+}
+}  // namespace
+
+std::vector<Region> plan_regions(io::VcfReader& reader, const std::vector<Region>& requested,
+                                 std::int64_t region_size) {
+  if (region_size < 1) throw UsageError("--region-size must be at least 1 bp");
+  const auto contigs = reader.contigs();
+  std::unordered_map<std::string, std::size_t> rank;
+  for (std::size_t i = 0; i < contigs.size(); ++i) rank.emplace(contigs[i].name, i);
+
+  std::vector<Region> wanted;
+  if (requested.empty()) {
+    for (const auto& name : reader.indexed_contigs()) {
+      if (!rank.count(name)) {
+        throw InconsistentInputError(reader.path().string(), "the index lists contig '" + name +
+                                                                 "' that the header does not declare");
+      }
+      wanted.push_back(Region{name, 0, Region::kToContigEnd});
+    }
+  } else {
+    for (const auto& r : requested) {
+      if (!rank.count(r.contig)) {
+        std::string known;
+        for (std::size_t i = 0; i < contigs.size() && i < 5; ++i) known += (i ? ", " : "") + contigs[i].name;
+        if (contigs.size() > 5) known += ", ...";
+        throw InconsistentInputError("region " + r.to_string(), "contig '" + r.contig + "' is not in " +
+                                                                    reader.path().string() + " (its contigs: " +
+                                                                    (known.empty() ? "none" : known) + ")");
+      }
+      wanted.push_back(r);
+    }
+  }
+  wanted = normalise_regions(std::move(wanted), [&](const std::string& c) { return rank.at(c); });
+
+  std::vector<Region> out;
+  for (const auto& r : wanted) {
+    std::int64_t length = contigs[rank.at(r.contig)].length;
+    if (length <= 0) length = probe_contig_end(reader, r.contig);
+    const std::int64_t end = std::min(r.end, length);
+    for (std::int64_t b = r.beg; b < end; b += region_size) {
+      out.push_back(Region{r.contig, b, std::min(end, b + region_size)});
+    }
+  }
+  return out;
+}
+
+RegionColumns extract_region(io::VcfReader& reader, const Region& region, const FeatureFilters& filters) {
+  RegionColumns out;
+  SiteExtractor ex(reader.header(), filters);
+  auto rec = io::make_record();
+  reader.seek(region);
+  std::int64_t last_pos = -1;
+  const int rid = bcf_hdr_name2id(reader.header(), region.contig.c_str());
+  while (reader.next(rec.get())) {
+    if (rec->rid != rid) throw InputError(reader.where(rec.get()), "record outside the queried contig (corrupt index?)");
+    if (rec->pos < last_pos) {
+      throw InputError(reader.where(rec.get()), "records are not sorted by position (sort with 'bcftools sort')");
+    }
+    last_pos = rec->pos;
+    if (rec->pos < region.beg) continue;  // owned by the previous region
+    if (rec->pos >= region.end) break;
+    ex.extract(rec.get(), reader.path().string(), out.rows, out.dosages);
+  }
+  out.counts = ex.counts();
+  return out;
+}
+
+}  // namespace genoforest::features
