@@ -33,7 +33,7 @@ namespace {
 
 struct Stage {
   const char* summary;
-  std::function<void(const Comm&, const gf::mpi::StageCall&)> run;
+  std::function<bool(const Comm&, const gf::mpi::StageCall&)> run;
 };
 
 const std::map<std::string, Stage>& stages() {
@@ -97,7 +97,10 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   gf::mpi::StageCall call{std::vector<std::string>(argv + 2, argv + argc), command_line};
   try {
-    it->second.run(world, call);
+    if (!it->second.run(world, call)) {  // only --help
+      env.finalize();
+      return 0;
+    }
   } catch (const gf::mpi::JobError& e) {
     // Every rank knows: rank 0 reports once, everyone ends cleanly.
     if (world.is_root()) gf::log_error(e.what());

@@ -9,14 +9,14 @@ pkgs=(
   build-essential cmake pkg-config ninja-build
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
-  libhts-dev zlib1g-dev
+  libhts-dev zlib1g-dev tabix
   libbwa-dev
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(plink2 bcftools samtools tabix time python3-sklearn r-cran-ranger bwa libopenblas0-pthread)
+  pkgs+=(plink2 bcftools samtools time python3-sklearn r-cran-ranger bwa libopenblas0-pthread)
 fi
 
 missing=()

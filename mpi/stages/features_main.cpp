@@ -4,7 +4,7 @@
 
 namespace genoforest::mpi {
 
-void features_main(const Comm& comm, const StageCall& call) {
+bool features_main(const Comm& comm, const StageCall& call) {
   FeaturesOptions o;
   StageSpec spec;
   spec.name = "features";
@@ -41,17 +41,19 @@ void features_main(const Comm& comm, const StageCall& call) {
        "dosage chunk height (samples)")  //
       ("chunk-variants", po::value(&o.layout.chunk_variants)->default_value(1024)->value_name("N"),
        "dosage chunk width (variants)")  //
-      ("compression", po::value(&o.layout.compression)->default_value(1)->value_name("L"), "deflate level 0-9 of the dosage matrix");
+      ("compression", po::value(&o.layout.compression)->default_value(0)->value_name("L"),
+       "deflate level 0-9 on top of the 2-bit packing of the dosage matrix (0: packing only)");
   spec.groups.push_back(io);
   spec.groups.push_back(filt);
   spec.groups.push_back(perf);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return;
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
   apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
   o.command_line = call.command_line;
   o.validate();
   run_features(comm, o);
+  return true;
 }
 
 }  // namespace genoforest::mpi

@@ -9,7 +9,7 @@
 
 namespace genoforest::mpi {
 
-void simulate_main(const Comm& comm, const StageCall& call) {
+bool simulate_main(const Comm& comm, const StageCall& call) {
   sim::CohortOptions o;
   std::string prefix, output_type = "z";
   int threads = 1;
@@ -54,7 +54,7 @@ void simulate_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(cohort);
   spec.groups.push_back(pheno);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return;
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
   apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
   if (prefix.empty()) throw UsageError("-o/--output PREFIX is required");
   if (output_type != "z" && output_type != "b") throw UsageError("-O/--output-type must be z or b");
@@ -71,6 +71,7 @@ void simulate_main(const Comm& comm, const StageCall& call) {
                   f.truth.c_str(), s);
     log_info(buf);
   });
+  return true;
 }
 
 }  // namespace genoforest::mpi

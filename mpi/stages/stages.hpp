@@ -15,9 +15,10 @@ struct StageCall {
   std::string command_line;       ///< the whole command, for provenance
 };
 
-void simulate_main(const Comm& comm, const StageCall& call);
-void features_main(const Comm& comm, const StageCall& call);
-void summary_main(const Comm& comm, const StageCall& call);
+/// Each returns false when it only printed its --help.
+bool simulate_main(const Comm& comm, const StageCall& call);
+bool features_main(const Comm& comm, const StageCall& call);
+bool summary_main(const Comm& comm, const StageCall& call);
 
 /// Applies --verbosity/--quiet of a parsed stage to the logger.
 void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet);

@@ -5,6 +5,7 @@
 namespace genoforest {
 
 namespace {
+__extension__ typedef unsigned __int128 u128;  // GCC/Clang extension: 64x64->128 multiply
 constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
@@ -31,12 +32,12 @@ std::uint64_t Rng::next() noexcept {
 double Rng::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 std::uint64_t Rng::below(std::uint64_t n) noexcept {
-  unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
+  u128 m = static_cast<u128>(next()) * n;
   auto low = static_cast<std::uint64_t>(m);
   if (low < n) {
     const std::uint64_t threshold = (0 - n) % n;
     while (low < threshold) {
-      m = static_cast<unsigned __int128>(next()) * n;
+      m = static_cast<u128>(next()) * n;
       low = static_cast<std::uint64_t>(m);
     }
   }

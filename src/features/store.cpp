@@ -28,6 +28,9 @@ Hid create_dosage_dataset(hid_t file, std::int64_t n_samples, const StoreLayout&
   Hid space(H5Screate_simple(2, dims, maxdims), "cannot create the dosage dataspace");
   Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties");
   h5::check(H5Pset_chunk(dcpl, 2, chunk), "cannot set the dosage chunk shape");
+  // Scale-offset packs each chunk's values (-1..2) into 2 bits: 4x smaller, far faster than
+  // deflate, and a built-in HDF5 filter that every reader (h5py, h5dump) decodes.
+  h5::check(H5Pset_scaleoffset(dcpl, H5Z_SO_INT, H5Z_SO_INT_MINBITS_DEFAULT), "cannot set scale-offset packing");
   if (layout.compression > 0) h5::check(H5Pset_deflate(dcpl, static_cast<unsigned>(layout.compression)), "cannot set compression");
   const std::int8_t fill = kMissingDosage;
   h5::check(H5Pset_fill_value(dcpl, H5T_NATIVE_INT8, &fill), "cannot set the fill value");

@@ -177,7 +177,10 @@ bool VcfReader::next(bcf1_t* rec) {
   const int pr = vcf_parse1(&line_, hdr_.get(), rec);
   if (pr < 0 || rec->errcode) {
     // Name the record from the text: the parsed fields may be incomplete.
+    // vcf_parse splits the line in place (tabs become NULs): undo that for the message.
     std::string text(line_.s, std::min<std::size_t>(line_.l, 200));
+    for (char& ch : text)
+      if (ch == '\0') ch = '\t';
     const auto t1 = text.find('\t');
     const auto t2 = t1 == std::string::npos ? t1 : text.find('\t', t1 + 1);
     std::string loc = t2 == std::string::npos ? text.substr(0, 40) : text.substr(0, t2);

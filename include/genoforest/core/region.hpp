@@ -24,7 +24,7 @@ struct Region {
 
 /// Parses "chr", "chr:start", "chr:start-end" (1-based, closed; commas allowed in numbers).
 /// A contig name may itself contain ':' (HLA contigs): the last ':' splits only when what follows
-/// parses as a range. Throws UsageError naming the string on a bad range (start > end, start < 1).
+/// parses as a range, so a whole contig named "HLA-A*01:01" is written "HLA-A*01:01:1-". Throws UsageError naming the string on a bad range (start > end, start < 1).
 [[nodiscard]] Region parse_region(const std::string& text);
 
 /// Parses a comma-separated list of region strings ("chr1:1-100,chr2").

@@ -35,7 +35,7 @@ inline constexpr const char* kTiTv = "sample_stats/titv";  ///< float64 [samples
 struct StoreLayout {
   std::int64_t chunk_samples = 512;
   std::int64_t chunk_variants = 1024;
-  int compression = 1;  ///< deflate level 0-9 (0: none)
+  int compression = 0;  ///< deflate level 0-9 after the 2-bit scale-offset packing (0: none)
   void validate() const;
 };
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# --help goes to stdout and exits 0; misuse goes to stderr and exits 2; every option of a stage is
+# in docs/cli.md (one reference, checked against --help).
+source "$(dirname "$0")/../lib.sh"
+"$GENOFOREST" --help > top.txt && grep -q "features" top.txt && ok "genoforest --help" || not_ok "top-level help"
+set +e; "$GENOFOREST" bogus 2>err.txt; rc=$?; set -e
+[[ $rc -eq 2 ]] && grep -q "unknown stage 'bogus'" err.txt && ok "unknown stage: exit 2" || not_ok "unknown stage"
+for stage in simulate features summary; do
+  "$GENOFOREST" "$stage" --help > h.txt && ok "$stage --help exits 0" || not_ok "$stage --help"
+  for opt in $(grep -oE -- '--[a-z][a-z-]+' h.txt | sort -u); do
+    grep -q -- "$opt" "$SOURCE_DIR/docs/cli.md" || not_ok "docs/cli.md lacks $stage $opt"
+  done
+done
+set +e; "$GENOFOREST" features --frobnicate 2>err.txt; rc=$?; set -e
+[[ $rc -eq 2 ]] && grep -q "unrecognised option '--frobnicate'" err.txt && ok "unknown option: exit 2" || { not_ok "unknown option"; cat err.txt; }
+finish

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# configs/demo.ini, as the README's demo command runs it (scripts/demo.sh), on 2 ranks.
+source "$(dirname "$0")/lib.sh"
+GENOFOREST="$GENOFOREST" RANKS=2 OUTDIR="$WORK/demo" bash "$SOURCE_DIR/scripts/demo.sh" > demo.txt 2>&1 || { cat demo.txt; not_ok "demo failed"; finish; }
+cat demo.txt
+grep -qE "^samples +[0-9]+" demo.txt && ok "demo ends with the store summary" || not_ok "demo summary"
+[[ -f "$WORK/demo/cohort.h5" ]] && ok "demo store written" || not_ok "no demo store"
+finish

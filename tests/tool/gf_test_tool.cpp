@@ -1,0 +1,130 @@
+// Helper for the integration tests (serial, no MPI):
+//   gf_test_tool index FILE [csi]        build FILE.tbi (or FILE.csi) through htslib
+//   gf_test_tool compare-vcf STORE VCF    check every dosage and variant row of STORE against a
+//                                         naive parse of VCF's text (an independent oracle)
+//   gf_test_tool check-hipster STORE      recompute the HipsterIndex score from the dosages of its
+//                                         four causal SNPs and compare with the stored labels
+#include <htslib/hts.h>
+#include <htslib/kstring.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "genoforest/core/text.hpp"
+#include "genoforest/features/store.hpp"
+#include "genoforest/io/vcf.hpp"
+
+namespace gf = genoforest;
+namespace h5 = genoforest::io::h5;
+
+namespace {
+int fail(const std::string& msg) {
+  std::cerr << "FAIL: " << msg << "\n";
+  return 1;
+}
+
+int compare_vcf(const std::string& store_path, const std::string& vcf_path) {
+  gf::features::StoreReader store(store_path);
+  const auto chrom = h5::read_strings(store.file(), "variants/chrom");
+  const auto pos = h5::read_vector<std::int64_t>(store.file(), "variants/pos");
+  const auto ref = h5::read_strings(store.file(), "variants/ref");
+  const auto alt = h5::read_strings(store.file(), "variants/alt");
+  const auto all = store.rows(0, store.n_samples());
+  const auto n = static_cast<std::size_t>(store.n_samples());
+  const auto v = static_cast<std::size_t>(store.n_variants());
+
+  htsFile* fp = hts_open(vcf_path.c_str(), "r");
+  if (!fp) return fail("cannot open " + vcf_path);
+  kstring_t line{0, 0, nullptr};
+  std::size_t col = 0, checked = 0;
+  while (hts_getline(fp, 2, &line) >= 0) {
+    if (line.s[0] == '#') continue;
+    const auto f = gf::split(std::string_view(line.s, line.l), '\t');
+    if (f.size() != 9 + n) return fail("sample count differs from the store");
+    const auto alts = gf::split(f[4], ',');
+    for (std::size_t a = 1; a <= alts.size(); ++a, ++col) {
+      if (col >= v) return fail("store has fewer columns than the VCF has ALT alleles");
+      if (chrom[col] != f[0] || std::to_string(pos[col]) != f[1] || ref[col] != f[3] || alt[col] != alts[a - 1]) {
+        return fail("variant row " + std::to_string(col) + " differs: " + chrom[col] + ":" + std::to_string(pos[col]));
+      }
+      for (std::size_t s = 0; s < n; ++s) {
+        const std::string_view gt = gf::split(f[9 + s], ':')[0];
+        int expect = 0;
+        bool missing = false;
+        std::string cur;
+        for (std::size_t k = 0; k <= gt.size(); ++k) {
+          if (k == gt.size() || gt[k] == '/' || gt[k] == '|') {
+            if (cur == ".") missing = true;
+            else if (std::stoul(cur) == a) ++expect;
+            cur.clear();
+          } else {
+            cur += gt[k];
+          }
+        }
+        const int got = all[s * v + col];
+        if ((missing ? -1 : expect) != got) {
+          return fail("dosage of sample " + std::to_string(s) + " at column " + std::to_string(col) + ": expected " +
+                      std::to_string(missing ? -1 : expect) + ", store has " + std::to_string(got));
+        }
+        ++checked;
+      }
+    }
+  }
+  free(line.s);
+  hts_close(fp);
+  if (col != v) return fail("store has more columns than the VCF has ALT alleles");
+  std::cout << "compare-vcf: " << v << " columns, " << checked << " dosages identical to a naive parse of " << vcf_path
+            << "\n";
+  return 0;
+}
+
+int check_hipster(const std::string& store_path) {
+  gf::features::StoreReader store(store_path);
+  if (store.n_samples() != 2504) return fail("expected 2504 samples, got " + std::to_string(store.n_samples()));
+  const auto ids = h5::read_strings(store.file(), "variants/id");
+  std::map<std::string, std::int64_t> col;
+  for (std::size_t i = 0; i < ids.size(); ++i) col[ids[i]] = static_cast<std::int64_t>(i);
+  std::map<std::string, std::vector<std::int8_t>> g;
+  for (const char* rs : {"rs2218065", "rs1363387", "rs4410790", "rs4864809"}) {
+    if (!col.count(rs)) return fail(std::string("variant ") + rs + " missing from the store");
+    g[rs] = store.column(col[rs]);
+  }
+  const auto classes = h5::read_strings(store.file(), "labels/classes");
+  const auto code = h5::read_vector<std::int32_t>(store.file(), "labels/code");
+  if (classes != std::vector<std::string>{"0", "1"}) return fail("classes should be 0, 1");
+  std::int64_t cases = 0;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    const double score = (2 + g["rs2218065"][i]) * (1.5 + g["rs1363387"][i]) + (0.5 + g["rs4410790"][i]) * (1 + g["rs4864809"][i]);
+    const int label = score > 10 ? 1 : 0;
+    if (label != code[i]) return fail("sample " + std::to_string(i) + ": score " + std::to_string(score) +
+                                      " gives label " + std::to_string(label) + ", stored " + std::to_string(code[i]));
+    cases += label;
+  }
+  std::cout << "check-hipster: 2504 samples, " << store.n_variants() << " columns, " << cases
+            << " cases; every label reproduced from the stored dosages of the 4 causal SNPs\n";
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  gf::io::quiet_htslib();
+  gf::io::h5::mute_hdf5_errors();
+  const std::vector<std::string> a(argv + 1, argv + argc);
+  try {
+    if (a.size() >= 2 && a[0] == "index") {
+      const bool csi = a.size() > 2 && a[2] == "csi";
+      gf::io::build_index(a[1], a[1] + (csi ? ".csi" : ".tbi"), csi, 1);
+      return 0;
+    }
+    if (a.size() == 3 && a[0] == "compare-vcf") return compare_vcf(a[1], a[2]);
+    if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE\n";
+  return 2;
+}

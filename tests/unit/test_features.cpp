@@ -1,0 +1,319 @@
+#include <gtest/gtest.h>
+#include <htslib/kstring.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/rng.hpp"
+#include "genoforest/features/extract.hpp"
+#include "genoforest/features/sample_stats.hpp"
+#include "genoforest/features/site.hpp"
+#include "genoforest/io/phenotype.hpp"
+#include "genoforest/io/vcf.hpp"
+#include "genoforest/sim/cohort.hpp"
+
+namespace gf = genoforest;
+namespace ft = genoforest::features;
+namespace fs = std::filesystem;
+
+namespace {
+/// A header with three samples and a record parsed from VCF text, as htslib would read it.
+class Records {
+ public:
+  Records() : hdr_(bcf_hdr_init("r")) {
+    std::string text =
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##FILTER=<ID=LowQual,Description=\"x\">\n"
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n";
+    if (bcf_hdr_parse(hdr_.get(), text.data()) != 0) throw std::runtime_error("header");
+  }
+  bcf1_t* parse(const std::string& line) {
+    rec_ = gf::io::make_record();
+    kstring_t s{0, 0, nullptr};
+    kputs(line.c_str(), &s);
+    const int r = vcf_parse(&s, hdr_.get(), rec_.get());
+    free(s.s);
+    if (r < 0) throw std::runtime_error("parse");
+    bcf_unpack(rec_.get(), BCF_UN_ALL);
+    return rec_.get();
+  }
+  bcf_hdr_t* hdr() { return hdr_.get(); }
+
+ private:
+  gf::io::BcfHdrPtr hdr_;
+  gf::io::Bcf1Ptr rec_;
+};
+
+std::vector<std::int8_t> col(const std::vector<std::int8_t>& d, std::size_t c, std::size_t n = 3) {
+  return {d.begin() + static_cast<long>(c * n), d.begin() + static_cast<long>((c + 1) * n)};
+}
+}  // namespace
+
+TEST(Classify, TellsSnvsIndelsAndOthers) {
+  EXPECT_EQ(ft::classify("A", "G"), ft::VariantType::kSnv);
+  EXPECT_EQ(ft::classify("a", "t"), ft::VariantType::kSnv);
+  EXPECT_EQ(ft::classify("A", "AT"), ft::VariantType::kIndel);
+  EXPECT_EQ(ft::classify("ATG", "A"), ft::VariantType::kIndel);
+  EXPECT_EQ(ft::classify("AT", "GC"), ft::VariantType::kOther);
+  EXPECT_EQ(ft::classify("A", "<DEL>"), ft::VariantType::kOther);
+  EXPECT_EQ(ft::classify("A", "*"), ft::VariantType::kOther);
+  EXPECT_TRUE(ft::is_transition('A', 'G'));
+  EXPECT_TRUE(ft::is_transition('t', 'c'));
+  EXPECT_FALSE(ft::is_transition('A', 'C'));
+}
+
+TEST(SiteExtractor, DiploidPhasedUnphasedAndMissingCalls) {
+  Records r;
+  ft::SiteExtractor ex(r.hdr(), {});
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  ex.extract(r.parse("chr1\t10\trs1\tA\tG\t50\tPASS\t.\tGT\t0/1\t1|1\t./."), "f", rows, d);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(col(d, 0), (std::vector<std::int8_t>{1, 2, -1}));
+  EXPECT_EQ(rows[0].pos, 10);
+  EXPECT_EQ(rows[0].id, "rs1");
+  EXPECT_EQ(rows[0].filter, "PASS");
+  EXPECT_FLOAT_EQ(rows[0].qual, 50.0f);
+  EXPECT_DOUBLE_EQ(rows[0].af, 3.0 / 4.0);  // 3 ALT of 4 called alleles
+  EXPECT_DOUBLE_EQ(rows[0].call_rate, 2.0 / 3.0);
+  EXPECT_TRUE(rows[0].transition);
+}
+
+TEST(SiteExtractor, PartiallyMissingCallIsMissingAndHaploidCountsOneCopy) {
+  Records r;
+  ft::SiteExtractor ex(r.hdr(), {});
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  ex.extract(r.parse("chr1\t10\t.\tC\tT\t.\t.\t.\tGT\t0/.\t1\t0"), "f", rows, d);
+  EXPECT_EQ(col(d, 0), (std::vector<std::int8_t>{-1, 1, 0}));
+  EXPECT_DOUBLE_EQ(rows[0].af, 0.5);  // haploid calls contribute one allele each
+  EXPECT_EQ(rows[0].filter, ".");
+  EXPECT_TRUE(std::isnan(rows[0].qual));
+}
+
+TEST(SiteExtractor, MultiAllelicSiteGivesOneColumnPerAlt) {
+  Records r;
+  ft::SiteExtractor ex(r.hdr(), {});
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  ex.extract(r.parse("chr1\t20\t.\tA\tC,AT\t.\tPASS\t.\tGT\t1/2\t2/2\t0/1"), "f", rows, d);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(col(d, 0), (std::vector<std::int8_t>{1, 0, 1}));
+  EXPECT_EQ(col(d, 1), (std::vector<std::int8_t>{1, 2, 0}));
+  EXPECT_EQ(rows[0].alt, "C");
+  EXPECT_EQ(rows[1].alt, "AT");
+  EXPECT_EQ(rows[1].type, ft::VariantType::kIndel);
+  EXPECT_EQ(rows[1].allele_index, 2);
+  EXPECT_EQ(rows[1].n_alleles, 3);
+}
+
+TEST(SiteExtractor, FiltersRemoveWhatTheySayAndCountIt) {
+  Records r;
+  ft::FeatureFilters f;
+  f.snps_only = true;
+  f.pass_only = true;
+  f.min_maf = 0.2;
+  f.max_missing = 0.34;
+  ft::SiteExtractor ex(r.hdr(), f);
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  ex.extract(r.parse("chr1\t1\t.\tA\tG\t.\tLowQual\t.\tGT\t0/1\t0/1\t0/1"), "f", rows, d);  // not PASS
+  ex.extract(r.parse("chr1\t2\t.\tA\tAT\t.\tPASS\t.\tGT\t0/1\t0/1\t0/1"), "f", rows, d);    // indel
+  ex.extract(r.parse("chr1\t3\t.\tA\tG\t.\tPASS\t.\tGT\t0/0\t0/0\t0/1"), "f", rows, d);     // maf 1/6
+  ex.extract(r.parse("chr1\t4\t.\tA\tG\t.\tPASS\t.\tGT\t./.\t./.\t0/1"), "f", rows, d);     // 2/3 missing
+  ex.extract(r.parse("chr1\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0\t1/1"), "f", rows, d);        // kept ('.' = pass)
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].pos, 5);
+  const auto& c = ex.counts();
+  EXPECT_EQ(c.not_pass, 1u);
+  EXPECT_EQ(c.not_snv, 1u);
+  EXPECT_EQ(c.low_maf, 1u);
+  EXPECT_EQ(c.too_missing, 1u);
+  EXPECT_EQ(c.kept, 1u);
+
+  ft::FeatureFilters bi;
+  bi.biallelic_only = true;
+  ft::SiteExtractor ex2(r.hdr(), bi);
+  ex2.extract(r.parse("chr1\t6\t.\tA\tC,G\t.\tPASS\t.\tGT\t0/1\t0/2\t1/2"), "f", rows, d);
+  EXPECT_EQ(ex2.counts().not_biallelic, 2u);
+}
+
+TEST(SiteExtractor, AlleleIndexBeyondTheAllelesIsAnInputErrorNamingTheRecord) {
+  Records r;
+  ft::SiteExtractor ex(r.hdr(), {});
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  try {
+    ex.extract(r.parse("chr1\t77\t.\tA\tG\t.\tPASS\t.\tGT\t0/1\t0/3\t0/0"), "in.vcf.gz", rows, d);
+    FAIL();
+  } catch (const gf::InputError& e) {
+    EXPECT_STREQ(e.what(), "in.vcf.gz record chr1:77: sample B has GT allele index 3 but the record has 2 alleles");
+  }
+}
+
+TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
+  const std::size_t n = 37, v = 211;
+  gf::Rng rng(3);
+  std::vector<std::int8_t> m(n * v);
+  for (auto& x : m) x = static_cast<std::int8_t>(static_cast<int>(rng.below(4)) - 1);
+  std::vector<ft::ColumnClass> cls(v);
+  std::vector<std::string> chrom(v);
+  std::vector<std::int64_t> pos(v);
+  for (std::size_t c = 0; c < v; ++c) {
+    cls[c] = {static_cast<ft::VariantType>(rng.below(3)), rng.chance(0.6)};
+    chrom[c] = c < 100 ? "chr1" : "chr2";
+    pos[c] = static_cast<std::int64_t>((c % 100) * 37 + 1);
+  }
+  const auto w = ft::assign_windows(chrom, pos, 1000);
+  const auto all = ft::compute_sample_stats(m.data(), n, v, cls, w);
+  for (std::size_t s = 0; s < n; ++s) {
+    std::int64_t het = 0, hom = 0, miss = 0, ts = 0, tv = 0, indel = 0;
+    for (std::size_t c = 0; c < v; ++c) {
+      const int d = m[s * v + c];
+      miss += d < 0;
+      het += d == 1;
+      hom += d == 2;
+      if (d >= 1 && cls[c].type == ft::VariantType::kSnv) (cls[c].transition ? ts : tv)++;
+      if (d >= 1 && cls[c].type == ft::VariantType::kIndel) ++indel;
+    }
+    EXPECT_EQ(all.n_het[s], het);
+    EXPECT_EQ(all.n_hom_alt[s], hom);
+    EXPECT_EQ(all.n_missing[s], miss);
+    EXPECT_EQ(all.n_called[s] + all.n_missing[s], static_cast<std::int64_t>(v));
+    EXPECT_EQ(all.n_transitions[s], ts);
+    EXPECT_EQ(all.n_transversions[s], tv);
+    EXPECT_EQ(all.n_indel[s], indel);
+    EXPECT_DOUBLE_EQ(all.titv[s], static_cast<double>(ts) / static_cast<double>(tv));
+  }
+  // Window 0 of sample 0 by hand.
+  double sum = 0, ss = 0, k = 0;
+  for (std::size_t c = 0; c < v; ++c) {
+    if (w.column_window[c] != 0 || m[c] < 0) continue;
+    sum += m[c];
+    ss += m[c] * m[c];
+    ++k;
+  }
+  EXPECT_FLOAT_EQ(all.window_mean[0], static_cast<float>(sum / k));
+  EXPECT_NEAR(all.window_var[0], ss / k - (sum / k) * (sum / k), 1e-6);
+  // Two blocks of rows give the same numbers as one.
+  const auto top = ft::compute_sample_stats(m.data(), 20, v, cls, w);
+  const auto bottom = ft::compute_sample_stats(m.data() + 20 * v, n - 20, v, cls, w);
+  EXPECT_EQ(top.window_mean[5 * w.chrom.size() + 1], all.window_mean[5 * w.chrom.size() + 1]);
+  EXPECT_EQ(bottom.n_het[0], all.n_het[20]);
+}
+
+TEST(Windows, GroupColumnsByContigAndBin) {
+  const auto w = ft::assign_windows({"a", "a", "a", "b", "b"}, {1, 1000, 1001, 5, 2500}, 1000);
+  ASSERT_EQ(w.chrom.size(), 4u);
+  EXPECT_EQ(w.column_window, (std::vector<std::int32_t>{0, 0, 1, 2, 3}));
+  EXPECT_EQ(w.start[1], 1001);
+  EXPECT_EQ(w.end[1], 2000);
+  EXPECT_EQ(w.n_variants[0], 2);
+}
+
+class TempDirF : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("gf-unit-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+using Phenotypes = TempDirF;
+TEST_F(Phenotypes, TsvAndCsvWithClassesInNumericOrder) {
+  std::ofstream(dir_ / "p.tsv") << "sample_id\tlabel\tpopulation\nA\t10\tX\nB\t2\tY\nC\tNA\tX\n";
+  const auto t = gf::io::read_phenotypes(dir_ / "p.tsv");
+  const auto e = gf::io::encode_labels(t, {"C", "B", "A", "D"}, gf::io::LabelType::kAuto, "v.vcf");
+  EXPECT_FALSE(e.quantitative);
+  EXPECT_EQ(e.classes, (std::vector<std::string>{"2", "10"}));
+  EXPECT_EQ(e.code, (std::vector<int>{-1, 0, 1, -1}));
+  EXPECT_EQ(e.samples_without_phenotype, 1u);
+  EXPECT_EQ(e.missing_labels, 2u);
+  EXPECT_EQ(e.population[2], "X");
+  std::ofstream(dir_ / "p.csv") << "samples,score,label\nA,1.5,case\nB,2,control\n";
+  const auto c = gf::io::encode_labels(gf::io::read_phenotypes(dir_ / "p.csv"), {"A", "B"}, gf::io::LabelType::kAuto, "v");
+  EXPECT_EQ(c.classes, (std::vector<std::string>{"case", "control"}));
+}
+
+TEST_F(Phenotypes, NonIntegerNumbersAreQuantitative) {
+  std::ofstream(dir_ / "q.tsv") << "sample_id\tlabel\nA\t1.25\nB\t-3\n";
+  const auto e = gf::io::encode_labels(gf::io::read_phenotypes(dir_ / "q.tsv"), {"A", "B"}, gf::io::LabelType::kAuto, "v");
+  EXPECT_TRUE(e.quantitative);
+  EXPECT_DOUBLE_EQ(e.value[0], 1.25);
+  EXPECT_DOUBLE_EQ(e.value[1], -3.0);
+}
+
+TEST_F(Phenotypes, BadTablesNameTheLine) {
+  std::ofstream(dir_ / "d.tsv") << "sample_id\tlabel\nA\t1\nA\t0\n";
+  try {
+    (void)gf::io::read_phenotypes(dir_ / "d.tsv");
+    FAIL();
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 3: duplicate sample ID 'A' (first on line 2)"), std::string::npos);
+  }
+  std::ofstream(dir_ / "a.tsv") << "sample_id\tlabel\nZ\t1\n";
+  EXPECT_THROW((void)gf::io::encode_labels(gf::io::read_phenotypes(dir_ / "a.tsv"), {"A"}, gf::io::LabelType::kAuto, "v"),
+               gf::InconsistentInputError);
+  std::ofstream(dir_ / "w.tsv") << "sample_id\tlabel\nA\tcase\n";
+  EXPECT_THROW((void)gf::io::encode_labels(gf::io::read_phenotypes(dir_ / "w.tsv"), {"A"},
+                                           gf::io::LabelType::kQuantitative, "v"),
+               gf::InputError);
+}
+
+using Simulator = TempDirF;
+TEST_F(Simulator, HigherFstSeparatesPopulationsMore) {
+  // Mean absolute allele-frequency difference between POP1 and POP2 grows with Fst.
+  auto diff = [&](double fst, const std::string& name) {
+    gf::sim::CohortOptions o;
+    o.samples = 300;
+    o.variants = 400;
+    o.populations = 2;
+    o.fst = fst;
+    o.missing_rate = 0;
+    o.multiallelic_rate = 0;
+    o.indel_rate = 0;
+    const auto files = gf::sim::write_cohort(o, (dir_ / name).string(), false, 1, "t", "test");
+    gf::io::VcfReader r(files.genotypes, true);
+    auto rec = gf::io::make_record();
+    ft::SiteExtractor ex(r.header(), {});
+    std::vector<ft::VariantRow> rows;
+    std::vector<std::int8_t> d;
+    while (r.next(rec.get())) ex.extract(rec.get(), "x", rows, d);
+    double total = 0;
+    for (std::size_t c = 0; c < rows.size(); ++c) {
+      double a = 0, b = 0;
+      for (std::size_t s = 0; s < 150; ++s) a += d[c * 300 + s];
+      for (std::size_t s = 150; s < 300; ++s) b += d[c * 300 + s];
+      total += std::fabs(a - b) / 300.0;
+    }
+    return total / static_cast<double>(rows.size());
+  };
+  EXPECT_GT(diff(0.2, "hi"), 2.0 * diff(0.01, "lo"));
+}
+
+TEST_F(Simulator, PlanCoversTheIndexedContigsInRegionsOfTheGivenSize) {
+  gf::sim::CohortOptions o;
+  o.samples = 5;
+  o.variants = 300;
+  o.contigs = 3;
+  const auto files = gf::sim::write_cohort(o, (dir_ / "c").string(), true, 1, "t", "test");
+  gf::io::VcfReader r(files.genotypes, true);
+  const auto plan = ft::plan_regions(r, {}, 40000);
+  ASSERT_FALSE(plan.empty());
+  EXPECT_EQ(plan.front().contig, "chr1");
+  EXPECT_EQ(plan.back().contig, "chr3");
+  for (const auto& p : plan) EXPECT_LE(p.end - p.beg, 40000);
+  std::size_t columns = 0;
+  for (const auto& p : plan) columns += ft::extract_region(r, p, {}).rows.size();
+  EXPECT_GE(columns, 300u);  // every site once (tri-allelic sites give two columns)
+  const auto one = ft::plan_regions(r, {gf::parse_region("chr2:1-50000")}, 20000);
+  ASSERT_EQ(one.size(), 3u);
+  EXPECT_EQ(one[2], (gf::Region{"chr2", 40000, 50000}));
+  EXPECT_THROW((void)ft::plan_regions(r, {gf::parse_region("chrZ")}, 1000), gf::InconsistentInputError);
+}
