@@ -9,6 +9,7 @@
 #include "genoforest/core/region.hpp"
 #include "genoforest/core/rng.hpp"
 #include "genoforest/core/text.hpp"
+#include "temp_dir.hpp"
 
 namespace gf = genoforest;
 namespace fs = std::filesystem;
@@ -110,17 +111,6 @@ TEST(Region, NormaliseSortsByContigRankAndMergesOverlaps) {
   EXPECT_EQ(out[1], (gf::Region{"b", 30, 40}));
   EXPECT_EQ(out[2], (gf::Region{"a", 5, 8}));
 }
-
-class TempDir : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gf-unit-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
 
 using Bed = TempDir;
 TEST_F(Bed, ReadsZeroBasedIntervalsAndNamesTheBadLine) {

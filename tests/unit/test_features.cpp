@@ -14,6 +14,7 @@
 #include "genoforest/io/phenotype.hpp"
 #include "genoforest/io/vcf.hpp"
 #include "genoforest/sim/cohort.hpp"
+#include "temp_dir.hpp"
 
 namespace gf = genoforest;
 namespace ft = genoforest::features;
@@ -214,18 +215,7 @@ TEST(Windows, GroupColumnsByContigAndBin) {
   EXPECT_EQ(w.n_variants[0], 2);
 }
 
-class TempDirF : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("gf-unit-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
-
-using Phenotypes = TempDirF;
+using Phenotypes = TempDir;
 TEST_F(Phenotypes, TsvAndCsvWithClassesInNumericOrder) {
   std::ofstream(dir_ / "p.tsv") << "sample_id\tlabel\tpopulation\nA\t10\tX\nB\t2\tY\nC\tNA\tX\n";
   const auto t = gf::io::read_phenotypes(dir_ / "p.tsv");
@@ -266,7 +256,7 @@ TEST_F(Phenotypes, BadTablesNameTheLine) {
                gf::InputError);
 }
 
-using Simulator = TempDirF;
+using Simulator = TempDir;
 TEST_F(Simulator, HigherFstSeparatesPopulationsMore) {
   // Mean absolute allele-frequency difference between POP1 and POP2 grows with Fst.
   auto diff = [&](double fst, const std::string& name) {
