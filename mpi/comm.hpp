@@ -87,23 +87,7 @@ class Comm {
   void bcast_bytes(std::string& bytes) const;
   /// Broadcasts any Boost-serializable object from rank 0.
   template <class T>
-  void bcast(T& value) const {
-    std::string bytes;
-    if (is_root()) {
-      std::ostringstream os(std::ios::binary);
-      {
-        boost::archive::binary_oarchive oa(os, boost::archive::no_header);
-        oa << value;
-      }
-      bytes = os.str();
-    }
-    bcast_bytes(bytes);
-    if (!is_root()) {
-      std::istringstream is(bytes, std::ios::binary);
-      boost::archive::binary_iarchive ia(is, boost::archive::no_header);
-      ia >> value;
-    }
-  }
+  void bcast(T& value) const;
   /// Sum of a 64-bit integer over ranks (exact; integers only, by design).
   [[nodiscard]] std::int64_t sum(std::int64_t v) const;
   /// Largest value over ranks.
@@ -135,6 +119,14 @@ T from_bytes(const std::string& s) {
   T v;
   ia >> v;
   return v;
+}
+
+template <class T>
+void Comm::bcast(T& value) const {
+  std::string bytes;
+  if (is_root()) bytes = to_bytes(value);
+  bcast_bytes(bytes);
+  if (!is_root()) value = from_bytes<T>(bytes);
 }
 
 }  // namespace genoforest::mpi
