@@ -1,5 +1,7 @@
 #include "comm.hpp"
 
+#include <limits>
+
 #include <time.h>
 
 #include <cstdlib>
@@ -129,6 +131,43 @@ std::int64_t Comm::max(std::int64_t v) const {
   if (size_ > 1) {
     wait_quietly();
     MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, comm_);
+  }
+  return out;
+}
+
+std::vector<std::string> Comm::exchange(const std::vector<std::string>& send) const {
+  if (static_cast<int>(send.size()) != size_) throw InternalError("Comm::exchange needs one piece per rank");
+  if (size_ == 1) return send;
+  std::vector<int> scount(static_cast<std::size_t>(size_)), rcount(scount.size()), sdisp(scount.size()),
+      rdisp(scount.size());
+  std::string sbuf;
+  for (int q = 0; q < size_; ++q) {
+    const auto& piece = send[static_cast<std::size_t>(q)];
+    if (piece.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        sbuf.size() + piece.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw InternalError("Comm::exchange: more than 2 GiB to send at once (use smaller regions)");
+    }
+    sdisp[static_cast<std::size_t>(q)] = static_cast<int>(sbuf.size());
+    scount[static_cast<std::size_t>(q)] = static_cast<int>(piece.size());
+    sbuf += piece;
+  }
+  wait_quietly();
+  MPI_Alltoall(scount.data(), 1, MPI_INT, rcount.data(), 1, MPI_INT, comm_);
+  long long total = 0;
+  for (int q = 0; q < size_; ++q) {
+    rdisp[static_cast<std::size_t>(q)] = static_cast<int>(total);
+    total += rcount[static_cast<std::size_t>(q)];
+  }
+  if (total > std::numeric_limits<int>::max()) {
+    throw InternalError("Comm::exchange: more than 2 GiB to receive at once (use smaller regions)");
+  }
+  std::string rbuf(static_cast<std::size_t>(total), '\0');
+  MPI_Alltoallv(sbuf.data(), scount.data(), sdisp.data(), MPI_BYTE, rbuf.data(), rcount.data(), rdisp.data(),
+                MPI_BYTE, comm_);
+  std::vector<std::string> out(static_cast<std::size_t>(size_));
+  for (int q = 0; q < size_; ++q) {
+    out[static_cast<std::size_t>(q)] = rbuf.substr(static_cast<std::size_t>(rdisp[static_cast<std::size_t>(q)]),
+                                                   static_cast<std::size_t>(rcount[static_cast<std::size_t>(q)]));
   }
   return out;
 }

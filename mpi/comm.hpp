@@ -13,6 +13,7 @@
 #include <exception>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -92,6 +93,9 @@ class Comm {
   [[nodiscard]] std::int64_t sum(std::int64_t v) const;
   /// Largest value over ranks.
   [[nodiscard]] std::int64_t max(std::int64_t v) const;
+  /// All-to-all: `send[q]` goes to rank q; returns what each rank sent to this one, by rank.
+  /// Collective; `send` must have size() entries. Pieces over 2 GiB are an InternalError.
+  [[nodiscard]] std::vector<std::string> exchange(const std::vector<std::string>& send) const;
 
  private:
   MPI_Comm comm_;

@@ -70,9 +70,10 @@ struct ColumnFacts {
 struct RegionSummary {
   std::vector<VariantRow> rows;
   features::FilterCounts counts;
+  int rank = 0;  // the rank that holds the region's dosages
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & rows & counts;
+    ar & rows & counts & rank;
   }
 };
 
@@ -201,6 +202,81 @@ void create_stats_dataset(hid_t file, const std::string& name, hid_t type, std::
   Hid d(H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create " + name);
 }
 
+/// A region's columns that are not all written yet: global columns [first, first + cols), held
+/// (column-major) by rank `owner`. Every rank keeps the same list.
+struct Pending {
+  std::int64_t task = 0, first = 0, cols = 0;
+  int owner = 0;
+};
+
+/// Writes columns [from, upto) of the dosage matrix: rank r writes the r-th share of the chunk
+/// columns in that range, after an all-to-all brings it the columns other ranks hold. `from` is a
+/// multiple of `chunk_cols`; so is `upto` unless it is the matrix's end. Collective.
+void write_aligned(const Comm& comm, const std::vector<Pending>& pending,
+                   const std::map<std::int64_t, std::vector<std::int8_t>>& held, std::int64_t from, std::int64_t upto,
+                   std::int64_t chunk_cols, std::int64_t n, hid_t dosage, hid_t dxpl, const std::string& file) {
+  const std::int64_t blocks = (upto - from + chunk_cols - 1) / chunk_cols;
+  auto range_of = [&](int r) {
+    const std::int64_t lo = from + blocks * r / comm.size() * chunk_cols;
+    const std::int64_t hi = from + blocks * (r + 1) / comm.size() * chunk_cols;
+    return std::pair{std::min(lo, upto), std::min(hi, upto)};
+  };
+  // Send each rank the parts of my regions that fall in its range, in column order.
+  std::vector<std::string> send(static_cast<std::size_t>(comm.size()));
+  for (const auto& p : pending) {
+    if (p.owner != comm.rank()) continue;
+    const auto& d = held.at(p.task);
+    for (int q = 0; q < comm.size(); ++q) {
+      const auto [lo, hi] = range_of(q);
+      const std::int64_t a = std::max(lo, p.first), b = std::min(hi, p.first + p.cols);
+      if (a >= b) continue;
+      send[static_cast<std::size_t>(q)].append(reinterpret_cast<const char*>(d.data() + (a - p.first) * n),
+                                               static_cast<std::size_t>((b - a) * n));
+    }
+  }
+  const auto recv = comm.exchange(send);
+  const auto [lo, hi] = range_of(comm.rank());
+  const std::int64_t width = hi - lo;
+  std::vector<std::int8_t> block(static_cast<std::size_t>(n * width));  // row-major n x width
+  std::vector<std::size_t> cursor(recv.size(), 0);
+  for (const auto& p : pending) {
+    const std::int64_t a = std::max(lo, p.first), b = std::min(hi, p.first + p.cols);
+    if (a >= b) continue;
+    const auto& src = recv[static_cast<std::size_t>(p.owner)];
+    std::size_t& at = cursor[static_cast<std::size_t>(p.owner)];
+    if (at + static_cast<std::size_t>((b - a) * n) > src.size()) throw InternalError("write_aligned: short exchange");
+    // Column-major piece -> row-major block, in tiles that stay in cache.
+    const auto* piece = reinterpret_cast<const std::int8_t*>(src.data() + at);
+    constexpr std::int64_t kTile = 64;
+    for (std::int64_t c0 = a; c0 < b; c0 += kTile) {
+      const std::int64_t c1 = std::min(b, c0 + kTile);
+      for (std::int64_t r0 = 0; r0 < n; r0 += kTile) {
+        const std::int64_t r1 = std::min(n, r0 + kTile);
+        for (std::int64_t r = r0; r < r1; ++r) {
+          std::int8_t* dst = block.data() + r * width - lo;
+          for (std::int64_t c = c0; c < c1; ++c) dst[c] = piece[(c - a) * n + r];
+        }
+      }
+    }
+    at += static_cast<std::size_t>((b - a) * n);
+  }
+  Hid fspace(H5Dget_space(dosage), "cannot read the dosage shape");
+  Hid mspace;
+  if (width > 0) {
+    const hsize_t start[2] = {0, static_cast<hsize_t>(lo)};
+    const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(width)};
+    h5::check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr), "cannot select columns");
+    mspace = Hid(H5Screate_simple(2, count, nullptr), "cannot create a dataspace");
+  } else {
+    h5::check(H5Sselect_none(fspace), "cannot select");
+    const hsize_t one = 1;
+    mspace = Hid(H5Screate_simple(1, &one, nullptr), "cannot create a dataspace");
+    h5::check(H5Sselect_none(mspace), "cannot select");
+  }
+  h5::check(H5Dwrite(dosage, H5T_NATIVE_INT8, mspace, fspace, dxpl, block.empty() ? nullptr : block.data()),
+            "cannot write dosages to " + file);
+}
+
 }  // namespace
 
 void run_features(const Comm& comm, const FeaturesOptions& opt) {
@@ -273,15 +349,22 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   }
   Hid dxpl = collective_transfer();
 
-  // ---- 3. waves of regions: dynamic extraction, then one collective write per wave ------------
+  // ---- 3. waves of regions: dynamic extraction, then chunk-aligned collective writes -----------
+  // Ranks extract whole regions, whose columns do not line up with the dataset's chunks. Before
+  // writing, columns move (all-to-all) so that each rank writes whole chunks as one regular
+  // hyperslab: with a filtered dataset, a chunk written in pieces by several calls or ranks would
+  // be decompressed and recompressed each time. Columns past the last complete chunk wait for
+  // the next wave.
   std::unique_ptr<io::VcfReader> reader;  // each rank's own handle on the input
-  std::map<std::int64_t, std::vector<std::int8_t>> local;  // task -> its dosages (column-major)
-  std::vector<VariantRow> variants;                        // rank 0: the variant table, in order
-  std::vector<std::int64_t> wave_counts;
+  std::map<std::int64_t, std::vector<std::int8_t>> held;  // task -> its dosages (column-major)
+  std::vector<VariantRow> variants;                       // rank 0: the variant table, in order
+  std::vector<std::int64_t> wave_info;  // per task of the wave: columns, then the rank holding them
+  std::vector<Pending> pending;  // tasks with columns not yet written, in column order (all ranks)
   features::FilterCounts totals;
-  std::int64_t total_columns = 0;
+  std::int64_t total_columns = 0, written = 0;
   bool collective_ok = true;
   const std::int64_t wave = std::max<std::int64_t>(8, 4 * comm.size());
+  const std::int64_t chunk_cols = opt.layout.chunk_variants;
 
   Progress progress(n_regions, "regions");
   TaskSet ts;
@@ -290,13 +373,15 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   ts.run = [&](std::int64_t t) {
     if (!reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
     RegionColumns rc = features::extract_region(*reader, plan.regions[static_cast<std::size_t>(t)], opt.filters);
-    local[t] = std::move(rc.dosages);
-    RegionSummary s{std::move(rc.rows), rc.counts};
+    if (!rc.rows.empty()) held[t] = std::move(rc.dosages);
+    RegionSummary s{std::move(rc.rows), rc.counts, comm.rank()};
     return to_bytes(s);
   };
   ts.commit = [&](std::int64_t t, std::string&& bytes) {
     auto s = from_bytes<RegionSummary>(bytes);
-    wave_counts[static_cast<std::size_t>(t - ts.begin)] = static_cast<std::int64_t>(s.rows.size());
+    const auto i = static_cast<std::size_t>(t - ts.begin);
+    wave_info[2 * i] = static_cast<std::int64_t>(s.rows.size());
+    wave_info[2 * i + 1] = s.rank;
     totals += s.counts;
     for (auto& r : s.rows) variants.push_back(std::move(r));
   };
@@ -305,58 +390,31 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     const std::int64_t w1 = std::min(n_regions, w0 + wave);
     ts.begin = w0;
     ts.end = w1;
-    wave_counts.assign(static_cast<std::size_t>(w1 - w0), 0);
+    wave_info.assign(static_cast<std::size_t>(2 * (w1 - w0)), 0);
     run_tasks(comm, ts);
-    comm.bcast(wave_counts);
+    comm.bcast(wave_info);
 
     std::exception_ptr e;
     try {
-      std::vector<std::int64_t> offset(wave_counts.size());
-      std::int64_t new_total = total_columns;
-      for (std::size_t i = 0; i < wave_counts.size(); ++i) {
-        offset[i] = new_total;
-        new_total += wave_counts[i];
+      for (std::int64_t t = w0; t < w1; ++t) {
+        const auto i = static_cast<std::size_t>(t - w0);
+        if (wave_info[2 * i] == 0) continue;
+        pending.push_back({t, total_columns, wave_info[2 * i], static_cast<int>(wave_info[2 * i + 1])});
+        total_columns += wave_info[2 * i];
       }
-      if (new_total > total_columns) {
-        const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(new_total)};
+      const std::int64_t upto = w1 == n_regions ? total_columns : total_columns / chunk_cols * chunk_cols;
+      if (upto > written) {
+        const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(total_columns)};
         h5::check(H5Dset_extent(dosage, dims), "cannot extend the dosage matrix of " + output.tmp().string());
-      }
-      // This rank's columns of the wave, as one row-major block in file column order.
-      std::int64_t mine = 0;
-      for (auto& [t, d] : local) mine += static_cast<std::int64_t>(d.size()) / std::max<std::int64_t>(n, 1);
-      Hid fspace(H5Dget_space(dosage), "cannot read the dosage shape");
-      h5::check(H5Sselect_none(fspace), "cannot select");
-      std::vector<std::int8_t> block(static_cast<std::size_t>(mine * n));
-      std::int64_t col = 0;
-      for (auto& [t, d] : local) {
-        const std::int64_t cols = static_cast<std::int64_t>(d.size()) / n;
-        if (cols == 0) continue;
-        const hsize_t start[2] = {0, static_cast<hsize_t>(offset[static_cast<std::size_t>(t - w0)])};
-        const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(cols)};
-        h5::check(H5Sselect_hyperslab(fspace, H5S_SELECT_OR, start, nullptr, count, nullptr), "cannot select columns");
-        for (std::int64_t c = 0; c < cols; ++c) {
-          const std::int8_t* src = d.data() + c * n;
-          std::int8_t* dst = block.data() + col + c;
-          for (std::int64_t s = 0; s < n; ++s) dst[s * mine] = src[s];
-        }
-        col += cols;
-      }
-      Hid mspace;
-      if (mine == 0) {
-        const hsize_t one = 1;
-        mspace = Hid(H5Screate_simple(1, &one, nullptr), "cannot create a dataspace");
-        h5::check(H5Sselect_none(mspace), "cannot select");
-      } else {
-        const hsize_t mdims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(mine)};
-        mspace = Hid(H5Screate_simple(2, mdims, nullptr), "cannot create a dataspace");
-      }
-      if (new_total > total_columns) {
-        h5::check(H5Dwrite(dosage, H5T_NATIVE_INT8, mspace, fspace, dxpl, block.empty() ? nullptr : block.data()),
-                  "cannot write dosages to " + output.tmp().string());
+        write_aligned(comm, pending, held, written, upto, chunk_cols, n, dosage, dxpl, output.tmp().string());
         collective_ok = collective_ok && last_io_was_collective(dxpl);
+        std::erase_if(pending, [&](const Pending& p) {
+          if (p.first + p.cols > upto) return false;
+          held.erase(p.task);
+          return true;
+        });
+        written = upto;
       }
-      total_columns = new_total;
-      local.clear();
     } catch (...) {
       e = std::current_exception();
     }

@@ -73,10 +73,11 @@ RegionColumns extract_region(io::VcfReader& reader, const Region& region, const 
   RegionColumns out;
   SiteExtractor ex(reader.header(), filters);
   auto rec = io::make_record();
+  io::Genotypes gt;
   reader.seek(region);
   std::int64_t last_pos = -1;
   const int rid = bcf_hdr_name2id(reader.header(), region.contig.c_str());
-  while (reader.next(rec.get())) {
+  while (reader.next(rec.get(), gt)) {
     if (rec->rid != rid) throw InputError(reader.where(rec.get()), "record outside the queried contig (corrupt index?)");
     if (rec->pos < last_pos) {
       throw InputError(reader.where(rec.get()), "records are not sorted by position (sort with 'bcftools sort')");
@@ -84,7 +85,7 @@ RegionColumns extract_region(io::VcfReader& reader, const Region& region, const 
     last_pos = rec->pos;
     if (rec->pos < region.beg) continue;  // owned by the previous region
     if (rec->pos >= region.end) break;
-    ex.extract(rec.get(), reader.path().string(), out.rows, out.dosages);
+    ex.extract(rec.get(), gt, reader.path().string(), out.rows, out.dosages);
   }
   out.counts = ex.counts();
   return out;

@@ -68,10 +68,14 @@ SiteExtractor::SiteExtractor(const bcf_hdr_t* header, FeatureFilters filters)
   column_.resize(static_cast<std::size_t>(nsamples_));
 }
 
-SiteExtractor::~SiteExtractor() { std::free(gt_); }
-
 std::size_t SiteExtractor::extract(bcf1_t* rec, const std::string& file, std::vector<VariantRow>& rows,
                                    std::vector<std::int8_t>& dosages) {
+  io::get_genotypes(hdr_, rec, gt_, file + " record " + bcf_hdr_id2name(hdr_, rec->rid) + ":" + std::to_string(rec->pos + 1));
+  return extract(rec, gt_, file, rows, dosages);
+}
+
+std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genotypes, const std::string& file,
+                                   std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages) {
   ++counts_.records;
   const auto where = [&] { return file + " record " + bcf_hdr_id2name(hdr_, rec->rid) + ":" + std::to_string(rec->pos + 1); };
   const int n_alt = rec->n_allele - 1;
@@ -80,7 +84,7 @@ std::size_t SiteExtractor::extract(bcf1_t* rec, const std::string& file, std::ve
 
   bool pass = true;
   if (filters_.pass_only && rec->d.n_flt > 0) {
-    pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), rec, const_cast<char*>("PASS")) == 1;
+    pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), const_cast<bcf1_t*>(rec), const_cast<char*>("PASS")) == 1;
   }
   if (!pass) {
     counts_.not_pass += static_cast<std::uint64_t>(n_alt);
@@ -91,17 +95,18 @@ std::size_t SiteExtractor::extract(bcf1_t* rec, const std::string& file, std::ve
     return 0;
   }
 
-  const int ngt = bcf_get_genotypes(hdr_, rec, &gt_, &ngt_capacity_);
-  const bool has_gt = ngt > 0;
+  const int ploidy = genotypes.ploidy;
+  const bool has_gt = ploidy > 0;
   if (!has_gt) ++counts_.records_without_gt;
-  const int ploidy = has_gt ? ngt / nsamples_ : 0;
-  if (has_gt && ploidy * nsamples_ != ngt) {
-    throw InputError(where(), "GT has " + std::to_string(ngt) + " values for " + std::to_string(nsamples_) + " samples");
+  const int ngt = ploidy * nsamples_;
+  if (has_gt && genotypes.values.size() != static_cast<std::size_t>(ngt)) {
+    throw InternalError("SiteExtractor: genotype buffer does not match the sample count");
   }
+  const std::int32_t* gt = genotypes.values.data();
   // Validate allele indices once per record.
   if (has_gt) {
     for (int k = 0; k < ngt; ++k) {
-      const int32_t v = gt_[k];
+      const int32_t v = gt[k];
       if (v == bcf_int32_vector_end || bcf_gt_is_missing(v)) continue;
       if (bcf_gt_allele(v) >= rec->n_allele || bcf_gt_allele(v) < 0) {
         throw InputError(where(), "sample " + std::string(hdr_->samples[k / ploidy]) + " has GT allele index " +
@@ -128,7 +133,7 @@ std::size_t SiteExtractor::extract(bcf1_t* rec, const std::string& file, std::ve
       missing = nsamples_;
     } else if (ploidy == 2) {
       for (int s = 0; s < nsamples_; ++s) {
-        const int32_t g0 = gt_[2 * s], g1 = gt_[2 * s + 1];
+        const int32_t g0 = gt[2 * s], g1 = gt[2 * s + 1];
         if (bcf_gt_is_missing(g0) || g0 == bcf_int32_vector_end) {
           col[s] = kMissingDosage;
           ++missing;
@@ -149,7 +154,7 @@ std::size_t SiteExtractor::extract(bcf1_t* rec, const std::string& file, std::ve
       }
     } else {
       for (int s = 0; s < nsamples_; ++s) {
-        const int32_t* g = gt_ + static_cast<std::ptrdiff_t>(s) * ploidy;
+        const int32_t* g = gt + static_cast<std::ptrdiff_t>(s) * ploidy;
         int d = 0, n = 0;
         bool miss = false;
         for (int k = 0; k < ploidy; ++k) {

@@ -2,6 +2,10 @@
 
 #include <htslib/hts_log.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
 #include "genoforest/core/error.hpp"
 
 namespace genoforest::io {
@@ -167,18 +171,35 @@ bool VcfReader::next(bcf1_t* rec) {
     ++nread_;
     return true;
   }
-  ret = tbx_itr_next(fp_.get(), tbx_.get(), itr_.get(), &line_);
+  if (!next_line()) return false;
+  parse_line(rec, line_.l);
+  check_record(rec, 0);
+  ++nread_;
+  return true;
+}
+
+bool VcfReader::next_line() {
+  const int ret = tbx_itr_next(fp_.get(), tbx_.get(), itr_.get(), &line_);
   if (ret == -1) return false;
   if (ret < -1) {
     throw InputError(path_.string() + " after record " + std::to_string(nread_),
                      "cannot read the next line (truncated or corrupt file)");
   }
+  return true;
+}
+
+void VcfReader::parse_line(bcf1_t* rec, std::size_t len) {
   rec->errcode = 0;
+  const std::size_t full = line_.l;
+  const char saved = line_.s[len];
+  line_.s[len] = '\0';
+  line_.l = len;
   const int pr = vcf_parse1(&line_, hdr_.get(), rec);
+  line_.l = full;
   if (pr < 0 || rec->errcode) {
     // Name the record from the text: the parsed fields may be incomplete.
     // vcf_parse splits the line in place (tabs become NULs): undo that for the message.
-    std::string text(line_.s, std::min<std::size_t>(line_.l, 200));
+    std::string text(line_.s, std::min<std::size_t>(len, 200));
     for (char& ch : text)
       if (ch == '\0') ch = '\t';
     const auto t1 = text.find('\t');
@@ -188,9 +209,151 @@ bool VcfReader::next(bcf1_t* rec) {
       if (c == '\t') c = ':';
     throw InputError(path_.string() + " record " + loc, describe_errcode(rec->errcode));
   }
-  check_record(rec, 0);
-  ++nread_;
+  line_.s[len] = saved;
+}
+
+bool VcfReader::next(bcf1_t* rec, Genotypes& gt) {
+  if (itr_ && !idx_) {
+    if (!next_line()) return false;
+    // Columns 1-8 are the site; column 9 is FORMAT.
+    const char* s = line_.s;
+    const char* end = s + line_.l;
+    const char* p = s;
+    for (int tabs = 0; tabs < 8 && p; ++tabs) {
+      p = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
+      if (p) ++p;
+    }
+    if (p && end - p >= 3 && p[0] == 'G' && p[1] == 'T' && (p[2] == '\t' || p[2] == ':')) {
+      const char* samples = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
+      parse_line(rec, static_cast<std::size_t>(p - 1 - s));
+      check_record(rec, 0);
+      ++nread_;
+      parse_gt_columns(samples ? samples + 1 : end, end, sample_count(), gt, where(rec));
+      return true;
+    }
+    parse_line(rec, line_.l);
+    check_record(rec, 0);
+    ++nread_;
+    get_genotypes(hdr_.get(), rec, gt, where(rec));
+    return true;
+  }
+  if (!next(rec)) return false;
+  get_genotypes(hdr_.get(), rec, gt, where(rec));
   return true;
+}
+
+void get_genotypes(const bcf_hdr_t* hdr, bcf1_t* rec, Genotypes& gt, const std::string& where) {
+  const int n = bcf_hdr_nsamples(hdr);
+  int32_t* buf = nullptr;
+  int cap = 0;
+  const int ngt = bcf_get_genotypes(hdr, rec, &buf, &cap);
+  if (ngt <= 0 || n == 0) {
+    std::free(buf);
+    gt.values.clear();
+    gt.ploidy = 0;
+    return;
+  }
+  gt.values.assign(buf, buf + ngt);
+  std::free(buf);
+  gt.ploidy = ngt / n;
+  if (gt.ploidy * n != ngt) {
+    throw InputError(where, "GT has " + std::to_string(ngt) + " values for " + std::to_string(n) + " samples");
+  }
+}
+
+void parse_gt_columns(const char* begin, const char* end, int n_samples, Genotypes& gt, const std::string& where) {
+  int ploidy = 2;
+  gt.values.resize(static_cast<std::size_t>(n_samples) * 2);
+  const char* p = begin;
+  int s = 0;
+  int max_k = 0;
+  bool line_left = begin < end;
+  auto bad = [&](const std::string& why) {
+    throw InputError(where, "sample column " + std::to_string(s + 1) + ": " + why);
+  };
+  for (; s < n_samples; ++s) {
+    if (!line_left) {
+      throw InputError(where, "wrong number of columns (" + std::to_string(s) + " sample columns, the header has " +
+                                  std::to_string(n_samples) + ")");
+    }
+    std::int32_t* out = gt.values.data() + static_cast<std::ptrdiff_t>(s) * ploidy;
+    // The common call, "d/d" or "d|d" with one-digit alleles and nothing after it.
+    if (ploidy == 2 && end - p >= 3 && static_cast<unsigned>(p[0] - '0') < 10 && (p[1] == '/' || p[1] == '|') &&
+        static_cast<unsigned>(p[2] - '0') < 10 && (end - p == 3 || p[3] == '\t')) {
+      out[0] = (p[0] - '0' + 1) << 1;
+      out[1] = ((p[2] - '0' + 1) << 1) | (p[1] == '|');
+      max_k = 2;
+      p += 3;
+      if (p < end) {
+        ++p;
+        if (s + 1 == n_samples) {
+          throw InputError(where, "wrong number of columns (more sample columns than the header's " +
+                                      std::to_string(n_samples) + ")");
+        }
+      } else {
+        line_left = false;
+      }
+      continue;
+    }
+    int k = 0;
+    int phased = 0;
+    for (;;) {
+      std::int32_t v;
+      if (*p == '.') {
+        v = bcf_gt_missing | phased;
+        ++p;
+      } else if (*p >= '0' && *p <= '9') {
+        std::int32_t a = 0;
+        do {
+          a = a * 10 + (*p - '0');
+          if (a > (1 << 20)) bad("GT allele index too large");
+          ++p;
+        } while (p < end && *p >= '0' && *p <= '9');
+        v = ((a + 1) << 1) | phased;
+      } else {
+        bad(p < end && *p != '\t' && *p != ':' ? std::string("invalid GT character '") + *p + "'" : "empty GT");
+      }
+      if (k == ploidy) {  // a call with more alleles than any before: widen every sample
+        const int wider = ploidy + 1;
+        std::vector<std::int32_t> grown(static_cast<std::size_t>(n_samples) * wider, bcf_int32_vector_end);
+        for (int t = 0; t <= s; ++t)
+          for (int j = 0; j < ploidy; ++j)
+            grown[static_cast<std::size_t>(t) * wider + j] = gt.values[static_cast<std::size_t>(t) * ploidy + j];
+        gt.values.swap(grown);
+        ploidy = wider;
+        out = gt.values.data() + static_cast<std::ptrdiff_t>(s) * ploidy;
+      }
+      out[k++] = v;
+      if (p < end && (*p == '/' || *p == '|')) {
+        phased = *p == '|';
+        ++p;
+        continue;
+      }
+      break;
+    }
+    for (int j = k; j < ploidy; ++j) out[j] = bcf_int32_vector_end;
+    max_k = std::max(max_k, k);
+    if (p < end && *p == ':') {
+      p = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
+      if (!p) p = end;
+    }
+    if (p < end) {
+      if (*p != '\t') bad(std::string("invalid GT character '") + *p + "'");
+      ++p;
+      if (s + 1 == n_samples) {
+        throw InputError(where, "wrong number of columns (more sample columns than the header's " +
+                                    std::to_string(n_samples) + ")");
+      }
+    } else {
+      line_left = false;
+    }
+  }
+  if (max_k == 1 && ploidy == 2) {  // every call haploid: one value per sample, as htslib gives
+    for (int t = 0; t < n_samples; ++t) gt.values[static_cast<std::size_t>(t)] = gt.values[static_cast<std::size_t>(t) * 2];
+    ploidy = 1;
+  }
+  gt.values.resize(static_cast<std::size_t>(n_samples) * ploidy);
+  gt.ploidy = ploidy;
 }
 
 void build_index(const fs::path& vcf_path, const fs::path& index_path, bool csi, int threads) {

@@ -7,8 +7,10 @@ gf 1 features c.vcf.gz -p c.pheno.tsv -o n1.h5 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o n2.h5 --region-size 50000 -q
 gf 4 features c.vcf.gz -p c.pheno.tsv -o n4.h5 --region-size 7919 --window-size 250000 -q
 gf 4 features c.vcf.gz -p c.pheno.tsv -o n4b.h5 --region-size 100000 -q
+gf 3 features c.vcf.gz -p c.pheno.tsv -o n3c.h5 --region-size 20000 --chunk-variants 97 --chunk-samples 64 -q
 same_store n1.h5 n2.h5 && ok "-n 1 and -n 2 (50 kb regions) identical" || not_ok "-n 1 vs -n 2 differ"
 same_store n1.h5 n4b.h5 && ok "-n 1 and -n 4 (100 kb regions) identical" || not_ok "-n 1 vs -n 4 differ"
+same_store n1.h5 n3c.h5 && ok "-n 3 with 97-column chunks identical" || not_ok "-n 3 small chunks differ"
 # a different window size changes only the window statistics
 "$H5DIFF" --exclude-path /provenance --exclude-path /windows --exclude-path /sample_stats/window_mean \
   --exclude-path /sample_stats/window_var n1.h5 n4.h5 && ok "-n 4 with 7,919 bp regions identical" || not_ok "-n 4 small regions differ"

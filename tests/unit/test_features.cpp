@@ -155,6 +155,46 @@ TEST(SiteExtractor, AlleleIndexBeyondTheAllelesIsAnInputErrorNamingTheRecord) {
   }
 }
 
+// The text fast path must decode GT exactly as htslib does, for every shape of call.
+TEST(ParseGtColumns, MatchesHtslibForEveryCallShape) {
+  Records r;
+  const std::vector<std::string> sample_parts = {
+      "0/1\t1|1\t./.",         "0|0\t.|.\t1/0",        "1\t0\t.",              "0/1\t1\t./.",
+      "0/1/2\t1\t0|1",         "10/2\t0/11\t.",        "0/1:35\t1|1:7\t./.:.", "0/.\t.|1\t.",
+      "1/1:9:1,2\t0/0\t0/1:3", "0\t1/1/1/1\t0/1",
+  };
+  for (const auto& part : sample_parts) {
+    SCOPED_TRACE(part);
+    bcf1_t* rec = r.parse("chr1\t5\t.\tA\tC,G,T,AA,AC,AG,AT,CA,CC,CG,CT\t.\t.\t.\t" +
+                          std::string(part.find(':') == std::string::npos ? "GT" : "GT:DP:AD") + "\t" + part);
+    gf::io::Genotypes want, got;
+    gf::io::get_genotypes(r.hdr(), rec, want, "w");
+    gf::io::parse_gt_columns(part.data(), part.data() + part.size(), 3, got, "w");
+    EXPECT_EQ(got.ploidy, want.ploidy);
+    EXPECT_EQ(got.values, want.values);
+  }
+}
+
+TEST(ParseGtColumns, RejectsMalformedCallsAndWrongColumnCounts) {
+  gf::io::Genotypes gt;
+  auto parse = [&](const std::string& text) { gf::io::parse_gt_columns(text.data(), text.data() + text.size(), 3, gt, "f.vcf.gz record chr1:5"); };
+  auto message = [&](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const gf::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("0/1\t0/1"), "f.vcf.gz record chr1:5: wrong number of columns (2 sample columns, the header has 3)");
+  EXPECT_EQ(message("0/1\t0/1\t0/0\t1/1"),
+            "f.vcf.gz record chr1:5: wrong number of columns (more sample columns than the header's 3)");
+  EXPECT_EQ(message("0/1\tA/1\t0/0"), "f.vcf.gz record chr1:5: sample column 2: invalid GT character 'A'");
+  EXPECT_EQ(message("0/1\t\t0/0"), "f.vcf.gz record chr1:5: sample column 2: empty GT");
+  EXPECT_EQ(message("0/1\t0/1\t0/x"), "f.vcf.gz record chr1:5: sample column 3: invalid GT character 'x'");
+  EXPECT_EQ(message("0/1\t0/1\t0/0\t"), "f.vcf.gz record chr1:5: wrong number of columns (more sample columns than the header's 3)");
+}
+
 TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
   const std::size_t n = 37, v = 211;
   gf::Rng rng(3);

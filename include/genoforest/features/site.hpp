@@ -15,6 +15,8 @@
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
+#include "genoforest/io/vcf.hpp"
+
 namespace genoforest::features {
 
 inline constexpr std::int8_t kMissingDosage = -1;
@@ -86,18 +88,19 @@ struct FilterCounts {
 /// True for a transition SNV (A<->G, C<->T, any case).
 [[nodiscard]] bool is_transition(char ref, char alt) noexcept;
 
-/// Turns records into dosage columns. Keeps a reusable GT buffer: one extractor per thread.
+/// Turns records into dosage columns. Keeps reusable buffers: one extractor per thread.
 class SiteExtractor {
  public:
   SiteExtractor(const bcf_hdr_t* header, FeatureFilters filters);
-  ~SiteExtractor();
-  SiteExtractor(const SiteExtractor&) = delete;
-  SiteExtractor& operator=(const SiteExtractor&) = delete;
 
   /// Appends one VariantRow and `sample_count` dosages per kept ALT column of `rec` (unpacked up
-  /// to FORMAT) to `rows` and `dosages` (column after column). `file` names the input in
-  /// errors, which also give the record's chrom:pos. Throws InputError for a GT allele index beyond the record's alleles. A record
-  /// without GT gives all-missing columns (counted in records_without_gt).
+  /// to alleles and filters) to `rows` and `dosages` (column after column), `gt` holding the
+  /// record's genotypes. `file` names the input in errors, which also give the record's chrom:pos.
+  /// Throws InputError for a GT allele index beyond the record's alleles. A record without GT
+  /// gives all-missing columns (counted in records_without_gt).
+  std::size_t extract(const bcf1_t* rec, const io::Genotypes& gt, const std::string& file,
+                      std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages);
+  /// The same, taking the genotypes from `rec` (unpacked up to FORMAT).
   std::size_t extract(bcf1_t* rec, const std::string& file, std::vector<VariantRow>& rows,
                       std::vector<std::int8_t>& dosages);
 
@@ -108,8 +111,7 @@ class SiteExtractor {
   const bcf_hdr_t* hdr_;
   FeatureFilters filters_;
   int nsamples_;
-  int32_t* gt_ = nullptr;
-  int ngt_capacity_ = 0;
+  io::Genotypes gt_;
   std::vector<std::int8_t> column_;
   FilterCounts counts_;
 };

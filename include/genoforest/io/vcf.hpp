@@ -35,6 +35,24 @@ using HtsItrPtr = std::unique_ptr<hts_itr_t, HtsDeleter>;
 /// Allocates an empty record; throws on allocation failure.
 [[nodiscard]] Bcf1Ptr make_record();
 
+/// The GT values of one record in htslib's bcf_gt encoding, as bcf_get_genotypes() gives them:
+/// `ploidy` values per sample, sample after sample; a call with fewer alleles than the record's
+/// ploidy is padded with bcf_int32_vector_end; a missing allele is bcf_gt_missing.
+struct Genotypes {
+  std::vector<std::int32_t> values;
+  int ploidy = 0;  ///< 0 when the record has no GT
+};
+
+/// Fills `gt` from an unpacked record through htslib. Throws InputError (naming `where`) when the
+/// GT values do not divide evenly among the samples.
+void get_genotypes(const bcf_hdr_t* hdr, bcf1_t* rec, Genotypes& gt, const std::string& where);
+
+/// Decodes the GT sub-fields of the sample columns of a VCF text line, [begin, end): tab-separated
+/// columns, each starting with GT ("0/1", "1|0", "./.", ".", "2", ...) optionally followed by ':'
+/// and other sub-fields. Produces exactly what htslib's parser gives. Throws InputError (naming
+/// `where`) for a malformed GT or a column count other than `n_samples`.
+void parse_gt_columns(const char* begin, const char* end, int n_samples, Genotypes& gt, const std::string& where);
+
 /// A contig as declared in the header. `length` is 0 when the header gives none.
 struct Contig {
   std::string name;
@@ -73,6 +91,11 @@ class VcfReader {
   /// into `rec`, unpacked (alleles, filters, FORMAT). Returns false at the end; throws InputError naming the
   /// record ("chr:pos") and the reason on a malformed record, IoError on a read error.
   bool next(bcf1_t* rec);
+  /// Like next(), and decodes the record's genotypes into `gt`. For a bgzipped VCF whose FORMAT
+  /// starts with GT, only the site columns go through htslib's parser and GT is decoded straight
+  /// from the text (the other FORMAT fields are then not parsed, and rec holds no FORMAT data):
+  /// the fast path of `features`.
+  bool next(bcf1_t* rec, Genotypes& gt);
   /// Number of records returned by next() so far.
   [[nodiscard]] std::uint64_t records_read() const noexcept { return nread_; }
 
@@ -81,6 +104,10 @@ class VcfReader {
 
  private:
   void check_record(bcf1_t* rec, int ret);
+  /// Reads the next line of the current tabix region into line_; false at the end.
+  bool next_line();
+  /// Parses line_[0, len) into rec with htslib, naming the record in errors.
+  void parse_line(bcf1_t* rec, std::size_t len);
 
   std::filesystem::path path_;
   HtsFilePtr fp_;
