@@ -1,0 +1,61 @@
+#pragma once
+/// @file matrix.hpp
+/// The training matrix of the forest: every feature is a small integer code per sample.
+///
+/// Genotype columns hold the dosage 0, 1 or 2 (higher dosages count as 2) packed 4 samples per
+/// byte, with code 3 for a missing call: a 5,000 x 50,000 matrix takes 62.5 MB. Continuous
+/// features (the per-sample statistics) are cut into at most 32 quantile bins, one byte per sample,
+/// with code n_bins for a missing value. Splits are "code <= t" for t < n_bins - 1, so a split
+/// search only counts samples per code: no sorting.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace genoforest::ml {
+
+class FeatureMatrix {
+ public:
+  explicit FeatureMatrix(std::int64_t n_rows = 0) : n_rows_(n_rows) {}
+
+  /// Appends a genotype column from `n_rows` dosages (-1 missing).
+  void add_genotypes(const std::int8_t* dosage);
+  /// Appends a binned column: codes in [0, n_bins], n_bins meaning missing.
+  void add_binned(const std::vector<std::uint8_t>& codes, int n_bins);
+
+  [[nodiscard]] std::int64_t rows() const noexcept { return n_rows_; }
+  [[nodiscard]] std::int64_t cols() const noexcept { return static_cast<std::int64_t>(cols_.size()); }
+  /// Number of non-missing codes of column c (its missing code).
+  [[nodiscard]] int bins(std::int64_t c) const noexcept { return cols_[static_cast<std::size_t>(c)].bins; }
+  [[nodiscard]] bool packed(std::int64_t c) const noexcept { return cols_[static_cast<std::size_t>(c)].packed; }
+  /// Start of column c's bytes.
+  [[nodiscard]] const std::uint8_t* data(std::int64_t c) const noexcept {
+    return bytes_.data() + cols_[static_cast<std::size_t>(c)].offset;
+  }
+  /// Code of row r in column c.
+  [[nodiscard]] int code(std::int64_t c, std::int64_t r) const noexcept {
+    const Column& col = cols_[static_cast<std::size_t>(c)];
+    const std::uint8_t* d = bytes_.data() + col.offset;
+    return col.packed ? (d[r >> 2] >> ((r & 3) << 1)) & 3 : d[r];
+  }
+  /// Bytes held (the matrix's memory).
+  [[nodiscard]] std::size_t memory_bytes() const noexcept { return bytes_.capacity(); }
+  void reserve_genotype_columns(std::int64_t n) { bytes_.reserve(bytes_.size() + static_cast<std::size_t>(n * ((n_rows_ + 3) / 4))); }
+
+ private:
+  struct Column {
+    std::size_t offset = 0;
+    int bins = 3;
+    bool packed = true;
+  };
+  std::int64_t n_rows_ = 0;
+  std::vector<Column> cols_;
+  std::vector<std::uint8_t> bytes_;
+};
+
+/// Quantile bin edges of a continuous feature: at most `max_bins` bins; NaN values are ignored.
+/// The bin of x is the first i with x <= edges[i], or edges.size() above every edge.
+[[nodiscard]] std::vector<double> quantile_edges(std::vector<double> values, int max_bins);
+/// Codes of `values` under `edges` (n_bins = edges.size() + 1; NaN -> n_bins).
+[[nodiscard]] std::vector<std::uint8_t> bin_values(const std::vector<double>& values, const std::vector<double>& edges);
+
+}  // namespace genoforest::ml

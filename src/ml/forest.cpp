@@ -1,0 +1,465 @@
+#include "genoforest/ml/forest.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <span>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/rng.hpp"
+
+namespace genoforest::ml {
+
+namespace {
+constexpr std::uint64_t kPermutationStream = 0x7065726dULL;  // "perm"
+
+/// x log x, with 0 log 0 = 0.
+double xlogx(double v) { return v > 0 ? v * std::log(v) : 0.0; }
+}  // namespace
+
+void ForestParams::resolve(std::int64_t p) {
+  if (p < 1) throw DataError("no feature to train on");
+  if (n_trees < 1) throw UsageError("--trees must be at least 1");
+  const bool cls = task == Task::kClassification;
+  if (cls && criterion == Criterion::kVariance) throw UsageError("--criterion variance is for regression (quantitative labels)");
+  if (!cls) criterion = Criterion::kVariance;
+  if (mtry == 0) {
+    mtry = cls ? std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(std::sqrt(static_cast<double>(p)))))
+               : std::max<std::int64_t>(1, p / 3);
+  }
+  if (mtry < 1) throw UsageError("--mtry must be at least 1");
+  if (mtry > p) {
+    throw UsageError("--mtry " + std::to_string(mtry) + " is larger than the number of features (" + std::to_string(p) + ")");
+  }
+  if (min_node_size == 0) min_node_size = cls ? 1 : 5;
+  if (min_node_size < 1) throw UsageError("--min-node-size must be at least 1");
+  if (max_depth < 0) throw UsageError("--max-depth must be 0 (unlimited) or more");
+  if (sample_fraction == 0) sample_fraction = replace ? 1.0 : 0.632;
+  if (!(sample_fraction > 0 && sample_fraction <= 1)) throw UsageError("--sample-fraction must be in (0, 1]");
+}
+
+std::int64_t Tree::depth() const {
+  if (nodes.empty()) return 0;
+  std::int64_t best = 0;
+  std::vector<std::pair<std::int32_t, std::int64_t>> stack{{0, 0}};
+  while (!stack.empty()) {
+    const auto [i, d] = stack.back();
+    stack.pop_back();
+    best = std::max(best, d);
+    const Node& nd = nodes[static_cast<std::size_t>(i)];
+    if (nd.feature >= 0) {
+      stack.emplace_back(nd.left, d + 1);
+      stack.emplace_back(nd.right, d + 1);
+    }
+  }
+  return best;
+}
+
+std::vector<double> class_weights(const Labels& y, const std::vector<std::int64_t>& rows, bool balanced) {
+  std::vector<double> w(static_cast<std::size_t>(std::max(1, y.n_classes)), 1.0);
+  if (!balanced || y.task != Task::kClassification) return w;
+  std::vector<std::int64_t> n(w.size(), 0);
+  for (const auto r : rows) ++n[static_cast<std::size_t>(y.code[static_cast<std::size_t>(r)])];
+  for (std::size_t k = 0; k < w.size(); ++k) {
+    if (n[k]) w[k] = static_cast<double>(rows.size()) / (static_cast<double>(w.size()) * static_cast<double>(n[k]));
+  }
+  return w;
+}
+
+namespace {
+
+/// The best split found so far at a node.
+struct Split {
+  double score = -std::numeric_limits<double>::infinity();
+  std::int32_t feature = -1;
+  int threshold = 0;
+  bool missing_left = false;
+  std::int64_t n_left = 0;
+};
+
+/// Grows one tree; holds the node's sample range buffers.
+class Grower {
+ public:
+  Grower(const FeatureMatrix& x, const Labels& y, const ForestParams& p, Rng& rng, std::vector<double> weights)
+      : x_(x), y_(y), p_(p), rng_(rng), w_(std::move(weights)), cls_(p.task == Task::kClassification),
+        k_(cls_ ? y.n_classes : 1) {
+    features_.resize(static_cast<std::size_t>(x.cols()));
+    std::iota(features_.begin(), features_.end(), 0);
+    counts_.resize(static_cast<std::size_t>(256 * k_));
+    sums_.resize(256);
+    impurity_.assign(static_cast<std::size_t>(x.cols()), 0.0);
+  }
+
+  Tree grow(std::vector<std::int64_t> samples) {
+    samples_ = std::move(samples);
+    if (cls_) {
+      ycode_.resize(samples_.size());
+      for (std::size_t i = 0; i < samples_.size(); ++i) ycode_[i] = y_.code[static_cast<std::size_t>(samples_[i])];
+    } else {
+      yval_.resize(samples_.size());
+      for (std::size_t i = 0; i < samples_.size(); ++i) yval_[i] = y_.value[static_cast<std::size_t>(samples_[i])];
+    }
+    Tree t;
+    t.width = k_;
+    t.nodes.emplace_back();
+    struct Work {
+      std::int32_t node;
+      std::int64_t begin, end, depth;
+    };
+    std::vector<Work> stack{{0, 0, static_cast<std::int64_t>(samples_.size()), 0}};
+    root_weight_ = -1;
+    while (!stack.empty()) {
+      const Work wk = stack.back();
+      stack.pop_back();
+      Split s;
+      double parent_score = 0;
+      const bool can_split = node_stats(wk.begin, wk.end, wk.depth, parent_score);
+      if (root_weight_ < 0) root_weight_ = node_weight_;
+      if (can_split) s = find_split(wk.begin, wk.end);
+      if (s.feature < 0) {
+        make_leaf(t, wk.node);
+        continue;
+      }
+      impurity_[static_cast<std::size_t>(s.feature)] += (s.score - parent_score) / root_weight_;
+      const std::int64_t mid = partition(wk.begin, wk.end, s);
+      Node& nd = t.nodes[static_cast<std::size_t>(wk.node)];
+      nd.feature = s.feature;
+      nd.threshold = static_cast<std::uint8_t>(s.threshold);
+      nd.missing_left = s.missing_left;
+      nd.left = static_cast<std::int32_t>(t.nodes.size());
+      nd.right = nd.left + 1;
+      const std::int32_t l = nd.left, r = nd.right;
+      t.nodes.emplace_back();
+      t.nodes.emplace_back();
+      // Right first so the left subtree is grown (and numbered) first.
+      stack.push_back({r, mid, wk.end, wk.depth + 1});
+      stack.push_back({l, wk.begin, mid, wk.depth + 1});
+    }
+    return t;
+  }
+
+  std::vector<double>& impurity() { return impurity_; }
+
+ private:
+  /// Computes the node's totals (and leaf values); false when the node must be a leaf.
+  bool node_stats(std::int64_t b, std::int64_t e, std::int64_t depth, double& parent_score) {
+    const std::int64_t n = e - b;
+    leaf_.assign(static_cast<std::size_t>(k_), 0.0);
+    bool pure = true;
+    if (cls_) {
+      std::vector<std::int64_t> c(static_cast<std::size_t>(k_), 0);
+      for (std::int64_t i = b; i < e; ++i) ++c[static_cast<std::size_t>(ycode_[static_cast<std::size_t>(i)])];
+      double w = 0, sq = 0, ent = 0;
+      int present = 0;
+      for (int k = 0; k < k_; ++k) {
+        const double wk = static_cast<double>(c[static_cast<std::size_t>(k)]) * w_[static_cast<std::size_t>(k)];
+        leaf_[static_cast<std::size_t>(k)] = wk;
+        w += wk;
+        sq += wk * wk;
+        ent += xlogx(wk);
+        present += c[static_cast<std::size_t>(k)] > 0;
+      }
+      for (auto& v : leaf_) v = w > 0 ? v / w : 0;
+      node_weight_ = w;
+      pure = present <= 1;
+      parent_score = p_.criterion == Criterion::kEntropy ? ent - xlogx(w) : (w > 0 ? sq / w : 0);
+    } else {
+      double s = 0;
+      for (std::int64_t i = b; i < e; ++i) s += yval_[static_cast<std::size_t>(i)];
+      const double mean = n ? s / static_cast<double>(n) : 0;
+      leaf_[0] = mean;
+      for (std::int64_t i = b; i < e && pure; ++i) pure = yval_[static_cast<std::size_t>(i)] == yval_[static_cast<std::size_t>(b)];
+      node_weight_ = static_cast<double>(n);
+      parent_score = n ? s * s / static_cast<double>(n) : 0;
+    }
+    if (n < 2 || n <= p_.min_node_size || pure) return false;
+    if (p_.max_depth > 0 && depth >= p_.max_depth) return false;
+    return true;
+  }
+
+  void make_leaf(Tree& t, std::int32_t node) {
+    Node& nd = t.nodes[static_cast<std::size_t>(node)];
+    nd.feature = -1;
+    nd.left = static_cast<std::int32_t>(t.leaf_values.size());
+    for (double v : leaf_) t.leaf_values.push_back(static_cast<float>(v));
+  }
+
+  Split find_split(std::int64_t b, std::int64_t e) {
+    Split best;
+    const std::size_t p = features_.size();
+    for (std::int64_t i = 0; i < p_.mtry; ++i) {
+      const std::size_t j = static_cast<std::size_t>(i) + rng_.below(p - static_cast<std::size_t>(i));
+      std::swap(features_[static_cast<std::size_t>(i)], features_[j]);
+      const std::int32_t f = features_[static_cast<std::size_t>(i)];
+      if (cls_) {
+        evaluate_class(f, b, e, best);
+      } else {
+        evaluate_regression(f, b, e, best);
+      }
+    }
+    return best;
+  }
+
+  /// Counts samples of [b, e) per (code, class) of feature f into counts_.
+  void count_classes(std::int32_t f, std::int64_t b, std::int64_t e, int codes) {
+    std::fill(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(codes * k_), 0);
+    const std::uint8_t* d = x_.data(f);
+    const std::int64_t* s = samples_.data();
+    const std::int32_t* y = ycode_.data();
+    std::int32_t* c = counts_.data();
+    const int k = k_;
+    if (x_.packed(f)) {
+      if (k == 2) {
+        for (std::int64_t i = b; i < e; ++i) {
+          const std::int64_t r = s[i];
+          ++c[(((d[r >> 2] >> ((r & 3) << 1)) & 3) << 1) + y[i]];
+        }
+      } else {
+        for (std::int64_t i = b; i < e; ++i) {
+          const std::int64_t r = s[i];
+          ++c[((d[r >> 2] >> ((r & 3) << 1)) & 3) * k + y[i]];
+        }
+      }
+    } else {
+      for (std::int64_t i = b; i < e; ++i) ++c[d[s[i]] * k + y[i]];
+    }
+  }
+
+  void evaluate_class(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
+    const int bins = x_.bins(f);
+    const int codes = bins + 1;
+    count_classes(f, b, e, codes);
+    const int k = k_;
+    // Weighted totals per code, and the missing code's.
+    double tot[256], left[256], miss[256];
+    std::int64_t n_code[256];
+    for (int kk = 0; kk < k; ++kk) tot[kk] = left[kk] = miss[kk] = 0;
+    for (int c = 0; c < codes; ++c) {
+      std::int64_t n = 0;
+      for (int kk = 0; kk < k; ++kk) {
+        const std::int32_t v = counts_[static_cast<std::size_t>(c * k + kk)];
+        n += v;
+        const double wv = v * w_[static_cast<std::size_t>(kk)];
+        tot[kk] += wv;
+        if (c == bins) miss[kk] = wv;
+      }
+      n_code[c] = n;
+    }
+    const std::int64_t n_all = e - b, n_miss = n_code[bins];
+    const bool entropy = p_.criterion == Criterion::kEntropy;
+    auto side_score = [&](const double* v, double extra_sign, const double* m) {
+      // Score of a side holding v (+ m when extra_sign > 0).
+      double w = 0, s = 0;
+      for (int kk = 0; kk < k; ++kk) {
+        const double x = v[kk] + (extra_sign > 0 ? m[kk] : 0.0);
+        w += x;
+        s += entropy ? xlogx(x) : x * x;
+      }
+      return entropy ? s - xlogx(w) : (w > 0 ? s / w : 0.0);
+    };
+    double right[256];
+    std::int64_t n_left = 0;
+    for (int t = 0; t + 1 < bins; ++t) {
+      for (int kk = 0; kk < k; ++kk) left[kk] += counts_[static_cast<std::size_t>(t * k + kk)] * w_[static_cast<std::size_t>(kk)];
+      n_left += n_code[t];
+      for (int kk = 0; kk < k; ++kk) right[kk] = tot[kk] - left[kk] - miss[kk];
+      const std::int64_t n_right = n_all - n_left - n_miss;
+      for (int ml = 0; ml < (n_miss ? 2 : 1); ++ml) {
+        const std::int64_t nl = n_left + (ml ? n_miss : 0), nr = n_right + (ml ? 0 : n_miss);
+        if (nl == 0 || nr == 0) continue;
+        const double sc = side_score(left, ml, miss) + side_score(right, 1 - ml, miss);
+        if (sc > best.score) best = Split{sc, f, t, ml == 1, nl};
+      }
+    }
+  }
+
+  void evaluate_regression(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
+    const int bins = x_.bins(f);
+    const int codes = bins + 1;
+    std::fill(counts_.begin(), counts_.begin() + codes, 0);
+    std::fill(sums_.begin(), sums_.begin() + codes, 0.0);
+    for (std::int64_t i = b; i < e; ++i) {
+      const int c = x_.code(f, samples_[static_cast<std::size_t>(i)]);
+      ++counts_[static_cast<std::size_t>(c)];
+      sums_[static_cast<std::size_t>(c)] += yval_[static_cast<std::size_t>(i)];
+    }
+    double total = 0;
+    for (int c = 0; c < codes; ++c) total += sums_[static_cast<std::size_t>(c)];
+    const std::int64_t n_all = e - b, n_miss = counts_[static_cast<std::size_t>(bins)];
+    const double s_miss = sums_[static_cast<std::size_t>(bins)];
+    double s_left = 0;
+    std::int64_t n_left = 0;
+    for (int t = 0; t + 1 < bins; ++t) {
+      s_left += sums_[static_cast<std::size_t>(t)];
+      n_left += counts_[static_cast<std::size_t>(t)];
+      for (int ml = 0; ml < (n_miss ? 2 : 1); ++ml) {
+        const std::int64_t nl = n_left + (ml ? n_miss : 0), nr = n_all - nl;
+        if (nl == 0 || nr == 0) continue;
+        const double sl = s_left + (ml ? s_miss : 0), sr = total - sl;
+        const double sc = sl * sl / static_cast<double>(nl) + sr * sr / static_cast<double>(nr);
+        if (sc > best.score) best = Split{sc, f, t, ml == 1, nl};
+      }
+    }
+  }
+
+  std::int64_t partition(std::int64_t b, std::int64_t e, const Split& s) {
+    const int bins = x_.bins(s.feature);
+    auto goes_left = [&](std::int64_t i) {
+      const int c = x_.code(s.feature, samples_[static_cast<std::size_t>(i)]);
+      return c == bins ? s.missing_left : c <= s.threshold;
+    };
+    std::int64_t i = b, j = e - 1;
+    while (true) {
+      while (i <= j && goes_left(i)) ++i;
+      while (i <= j && !goes_left(j)) --j;
+      if (i >= j) break;
+      std::swap(samples_[static_cast<std::size_t>(i)], samples_[static_cast<std::size_t>(j)]);
+      if (cls_) {
+        std::swap(ycode_[static_cast<std::size_t>(i)], ycode_[static_cast<std::size_t>(j)]);
+      } else {
+        std::swap(yval_[static_cast<std::size_t>(i)], yval_[static_cast<std::size_t>(j)]);
+      }
+      ++i;
+      --j;
+    }
+    if (i - b != s.n_left) throw InternalError("tree growth: split counts disagree with the partition");
+    return i;
+  }
+
+  const FeatureMatrix& x_;
+  const Labels& y_;
+  const ForestParams& p_;
+  Rng& rng_;
+  std::vector<double> w_;
+  bool cls_;
+  int k_;
+  std::vector<std::int32_t> features_;
+  std::vector<std::int64_t> samples_;
+  std::vector<std::int32_t> ycode_;
+  std::vector<double> yval_;
+  std::vector<std::int32_t> counts_;
+  std::vector<double> sums_;
+  std::vector<double> impurity_;
+  std::vector<double> leaf_;
+  double node_weight_ = 0;
+  double root_weight_ = -1;
+};
+
+/// Index of the largest value (the first on ties).
+int argmax(const float* v, int k) {
+  int best = 0;
+  for (int i = 1; i < k; ++i)
+    if (v[i] > v[best]) best = i;
+  return best;
+}
+
+/// Prediction of row r with feature f's code taken from row donor.
+const float* predict_with(const Tree& t, const FeatureMatrix& x, std::int64_t r, std::int32_t f, std::int64_t donor) {
+  std::int32_t i = 0;
+  for (;;) {
+    const Node& nd = t.nodes[static_cast<std::size_t>(i)];
+    if (nd.feature < 0) return t.leaf_values.data() + nd.left;
+    const int c = x.code(nd.feature, nd.feature == f ? donor : r);
+    const bool left = c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold;
+    i = left ? nd.left : nd.right;
+  }
+}
+
+}  // namespace
+
+TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
+                     const ForestParams& params, std::uint64_t seed, const TreeOptions& options) {
+  if (rows.empty()) throw DataError("no training sample");
+  Rng rng(seed);
+  const auto n = static_cast<std::int64_t>(rows.size());
+  const std::int64_t draw = std::max<std::int64_t>(1, std::llround(params.sample_fraction * static_cast<double>(n)));
+  std::vector<std::int32_t> inbag(static_cast<std::size_t>(n), 0);
+  std::vector<std::int64_t> samples;
+  samples.reserve(static_cast<std::size_t>(draw));
+  if (params.replace) {
+    for (std::int64_t d = 0; d < draw; ++d) {
+      const auto j = static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(n)));
+      ++inbag[j];
+      samples.push_back(rows[j]);
+    }
+  } else {
+    std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
+    std::iota(perm.begin(), perm.end(), 0);
+    for (std::int64_t d = 0; d < draw; ++d) {
+      const auto j = static_cast<std::size_t>(d) + rng.below(static_cast<std::uint64_t>(n - d));
+      std::swap(perm[static_cast<std::size_t>(d)], perm[j]);
+      ++inbag[static_cast<std::size_t>(perm[static_cast<std::size_t>(d)])];
+      samples.push_back(rows[static_cast<std::size_t>(perm[static_cast<std::size_t>(d)])]);
+    }
+  }
+
+  TreeResult out;
+  Grower g(x, y, params, rng, class_weights(y, rows, params.balanced));
+  out.tree = g.grow(std::move(samples));
+  if (options.impurity_importance) out.impurity = std::move(g.impurity());
+  if (!options.oob && !options.permutation_importance) return out;
+
+  const Tree& t = out.tree;
+  const int k = t.width;
+  const bool cls = params.task == Task::kClassification;
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (inbag[static_cast<std::size_t>(j)]) continue;
+    out.oob_rows.push_back(j);
+    const float* v = t.predict(x, rows[static_cast<std::size_t>(j)]);
+    out.oob_values.insert(out.oob_values.end(), v, v + k);
+  }
+  if (!options.permutation_importance || out.oob_rows.empty()) return out;
+
+  // OOB permutation importance of every feature the tree splits on: only samples whose path
+  // meets the feature can change prediction, so only those are predicted again.
+  const std::size_t n_oob = out.oob_rows.size();
+  auto loss = [&](std::size_t q, const float* v) {  // 1 - correct, or squared error
+    const auto r = static_cast<std::size_t>(rows[static_cast<std::size_t>(out.oob_rows[q])]);
+    if (cls) return argmax(v, k) == y.code[r] ? 0.0 : 1.0;
+    const double d = v[0] - y.value[r];
+    return d * d;
+  };
+  std::vector<double> base(n_oob);
+  std::vector<std::pair<std::int32_t, std::uint32_t>> meets;  // (feature, oob position)
+  std::vector<std::int32_t> path;
+  for (std::size_t q = 0; q < n_oob; ++q) {
+    base[q] = loss(q, out.oob_values.data() + q * static_cast<std::size_t>(k));
+    const std::int64_t r = rows[static_cast<std::size_t>(out.oob_rows[q])];
+    path.clear();
+    std::int32_t i = 0;
+    for (;;) {
+      const Node& nd = t.nodes[static_cast<std::size_t>(i)];
+      if (nd.feature < 0) break;
+      path.push_back(nd.feature);
+      const int c = x.code(nd.feature, r);
+      i = (c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold) ? nd.left : nd.right;
+    }
+    std::sort(path.begin(), path.end());
+    path.erase(std::unique(path.begin(), path.end()), path.end());
+    for (const auto f : path) meets.emplace_back(f, static_cast<std::uint32_t>(q));
+  }
+  std::sort(meets.begin(), meets.end());
+  std::vector<std::uint32_t> perm(n_oob);
+  for (std::size_t a = 0; a < meets.size();) {
+    const std::int32_t f = meets[a].first;
+    std::size_t z = a;
+    while (z < meets.size() && meets[z].first == f) ++z;
+    std::iota(perm.begin(), perm.end(), 0u);
+    Rng prng(task_seed(seed, kPermutationStream, static_cast<std::uint64_t>(f)));
+    prng.shuffle(std::span<std::uint32_t>(perm));
+    double delta = 0;
+    for (std::size_t m = a; m < z; ++m) {
+      const std::uint32_t q = meets[m].second;
+      const std::int64_t r = rows[static_cast<std::size_t>(out.oob_rows[q])];
+      const std::int64_t donor = rows[static_cast<std::size_t>(out.oob_rows[perm[q]])];
+      delta += loss(q, predict_with(t, x, r, f, donor)) - base[q];
+    }
+    out.perm_features.push_back(f);
+    out.perm_values.push_back(delta / static_cast<double>(n_oob));
+    a = z;
+  }
+  return out;
+}
+
+}  // namespace genoforest::ml

@@ -1,0 +1,66 @@
+#include "genoforest/ml/matrix.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "genoforest/core/error.hpp"
+
+namespace genoforest::ml {
+
+void FeatureMatrix::add_genotypes(const std::int8_t* dosage) {
+  Column col;
+  col.offset = bytes_.size();
+  col.bins = 3;
+  col.packed = true;
+  bytes_.resize(bytes_.size() + static_cast<std::size_t>((n_rows_ + 3) / 4), 0);
+  std::uint8_t* d = bytes_.data() + col.offset;
+  for (std::int64_t r = 0; r < n_rows_; ++r) {
+    const int v = dosage[r];
+    const int c = v < 0 ? 3 : (v > 2 ? 2 : v);
+    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (c << ((r & 3) << 1)));
+  }
+  cols_.push_back(col);
+}
+
+void FeatureMatrix::add_binned(const std::vector<std::uint8_t>& codes, int n_bins) {
+  if (static_cast<std::int64_t>(codes.size()) != n_rows_ || n_bins < 1 || n_bins > 255) {
+    throw InternalError("FeatureMatrix::add_binned: bad column");
+  }
+  Column col;
+  col.offset = bytes_.size();
+  col.bins = n_bins;
+  col.packed = false;
+  bytes_.insert(bytes_.end(), codes.begin(), codes.end());
+  cols_.push_back(col);
+}
+
+std::vector<double> quantile_edges(std::vector<double> values, int max_bins) {
+  std::erase_if(values, [](double v) { return std::isnan(v); });
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::vector<double> edges;
+  if (values.size() <= 1) return edges;
+  if (static_cast<int>(values.size()) <= max_bins) {  // one bin per distinct value
+    for (std::size_t i = 0; i + 1 < values.size(); ++i) edges.push_back((values[i] + values[i + 1]) / 2);
+    return edges;
+  }
+  for (int b = 1; b < max_bins; ++b) {
+    const std::size_t i = values.size() * static_cast<std::size_t>(b) / static_cast<std::size_t>(max_bins);
+    const double e = (values[i - 1] + values[i]) / 2;
+    if (edges.empty() || e > edges.back()) edges.push_back(e);
+  }
+  return edges;
+}
+
+std::vector<std::uint8_t> bin_values(const std::vector<double>& values, const std::vector<double>& edges) {
+  std::vector<std::uint8_t> out(values.size());
+  const auto missing = static_cast<std::uint8_t>(edges.size() + 1);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    out[i] = std::isnan(values[i]) ? missing
+                                   : static_cast<std::uint8_t>(std::lower_bound(edges.begin(), edges.end(), values[i]) -
+                                                               edges.begin());
+  }
+  return out;
+}
+
+}  // namespace genoforest::ml
