@@ -41,6 +41,9 @@ const std::map<std::string, Stage>& stages() {
       {"simulate", {"simulate a cohort: genotypes (VCF/BCF), phenotypes, causal variants", gf::mpi::simulate_main}},
       {"features", {"VCF/BCF (+ phenotypes) -> HDF5 feature store, written in parallel", gf::mpi::features_main}},
       {"summary", {"print what a feature store holds", gf::mpi::summary_main}},
+      {"train", {"train a random forest (trees spread over the ranks); OOB error, importances", gf::mpi::train_main}},
+      {"cv", {"stratified k-fold cross-validation of the forest (folds x trees over the ranks)", gf::mpi::cv_main}},
+      {"predict", {"predict new samples (feature store or VCF/BCF) with a trained model", gf::mpi::predict_main}},
   };
   return s;
 }

@@ -19,6 +19,9 @@ struct StageCall {
 bool simulate_main(const Comm& comm, const StageCall& call);
 bool features_main(const Comm& comm, const StageCall& call);
 bool summary_main(const Comm& comm, const StageCall& call);
+bool train_main(const Comm& comm, const StageCall& call);
+bool cv_main(const Comm& comm, const StageCall& call);
+bool predict_main(const Comm& comm, const StageCall& call);
 
 /// Applies --verbosity/--quiet of a parsed stage to the logger.
 void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet);

@@ -397,7 +397,14 @@ TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<
   TreeResult out;
   Grower g(x, y, params, rng, class_weights(y, rows, params.balanced));
   out.tree = g.grow(std::move(samples));
-  if (options.impurity_importance) out.impurity = std::move(g.impurity());
+  if (options.impurity_importance) {
+    const auto& imp = g.impurity();
+    for (std::size_t f = 0; f < imp.size(); ++f) {
+      if (imp[f] == 0) continue;
+      out.impurity_features.push_back(static_cast<std::int32_t>(f));
+      out.impurity_values.push_back(imp[f]);
+    }
+  }
   if (!options.oob && !options.permutation_importance) return out;
 
   const Tree& t = out.tree;

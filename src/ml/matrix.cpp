@@ -8,18 +8,30 @@
 namespace genoforest::ml {
 
 void FeatureMatrix::add_genotypes(const std::int8_t* dosage) {
-  Column col;
-  col.offset = bytes_.size();
-  col.bins = 3;
-  col.packed = true;
-  bytes_.resize(bytes_.size() + static_cast<std::size_t>((n_rows_ + 3) / 4), 0);
+  add_missing_genotypes(1);
+  set_genotypes(cols() - 1, dosage);
+}
+
+void FeatureMatrix::add_missing_genotypes(std::int64_t n) {
+  const auto width = static_cast<std::size_t>((n_rows_ + 3) / 4);
+  for (std::int64_t i = 0; i < n; ++i) {
+    Column col;
+    col.offset = bytes_.size();
+    bytes_.resize(bytes_.size() + width, 0xFF);  // code 3 everywhere
+    cols_.push_back(col);
+  }
+}
+
+void FeatureMatrix::set_genotypes(std::int64_t c, const std::int8_t* dosage) {
+  const Column& col = cols_.at(static_cast<std::size_t>(c));
+  if (!col.packed) throw InternalError("FeatureMatrix::set_genotypes on a binned column");
   std::uint8_t* d = bytes_.data() + col.offset;
+  std::fill(d, d + (n_rows_ + 3) / 4, 0);
   for (std::int64_t r = 0; r < n_rows_; ++r) {
     const int v = dosage[r];
-    const int c = v < 0 ? 3 : (v > 2 ? 2 : v);
-    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (c << ((r & 3) << 1)));
+    const int code = v < 0 ? 3 : (v > 2 ? 2 : v);
+    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (code << ((r & 3) << 1)));
   }
-  cols_.push_back(col);
 }
 
 void FeatureMatrix::add_binned(const std::vector<std::uint8_t>& codes, int n_bins) {

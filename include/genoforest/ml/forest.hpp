@@ -95,12 +95,13 @@ struct TreeResult {
   Tree tree;
   std::vector<std::int64_t> oob_rows;  ///< training positions (indices into `rows`) out of bag
   std::vector<float> oob_values;       ///< width values per oob row
-  std::vector<double> impurity;        ///< per feature: weighted impurity decrease / root weight
+  std::vector<std::int32_t> impurity_features;  ///< features split on, ascending
+  std::vector<double> impurity_values;          ///< their weighted impurity decrease / root weight
   std::vector<std::int32_t> perm_features;  ///< features with a permutation importance in this tree
   std::vector<double> perm_values;          ///< their OOB accuracy decrease (or MSE increase)
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & tree & oob_rows & oob_values & impurity & perm_features & perm_values;
+    ar & tree & oob_rows & oob_values & impurity_features & impurity_values & perm_features & perm_values;
   }
 };
 

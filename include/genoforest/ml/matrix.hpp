@@ -19,6 +19,10 @@ class FeatureMatrix {
 
   /// Appends a genotype column from `n_rows` dosages (-1 missing).
   void add_genotypes(const std::int8_t* dosage);
+  /// Appends `n` genotype columns, all missing, to be filled by set_genotypes().
+  void add_missing_genotypes(std::int64_t n);
+  /// Replaces genotype column c with `n_rows` dosages (-1 missing).
+  void set_genotypes(std::int64_t c, const std::int8_t* dosage);
   /// Appends a binned column: codes in [0, n_bins], n_bins meaning missing.
   void add_binned(const std::vector<std::uint8_t>& codes, int n_bins);
 

@@ -1,0 +1,46 @@
+#pragma once
+/// @file dataset.hpp
+/// Loading feature-store data into a FeatureMatrix for training or prediction (serial HDF5 reads:
+/// every process reads what it needs itself).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "genoforest/ml/matrix.hpp"
+#include "genoforest/ml/model.hpp"
+
+namespace genoforest::ml {
+
+struct Dataset {
+  FeatureMatrix x;
+  Labels y;                           ///< per matrix row (empty for prediction data)
+  std::vector<std::string> samples;   ///< per matrix row
+  std::vector<VariantKey> variants;   ///< genotype columns
+  std::vector<ExtraFeature> extras;   ///< binned columns after them
+  std::vector<std::string> classes;   ///< classification: class names by code
+  std::int64_t unlabelled = 0;        ///< store samples left out for a missing label
+};
+
+/// The labelled samples of a store, with every variant column and, with `with_stats`, the
+/// per-sample statistics as binned features. Throws DataError for a store without labels or
+/// with fewer than two classes among the labelled samples (naming them).
+[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, bool with_stats);
+
+/// Every sample of a store, with the model's features: variant columns matched by
+/// chrom:pos:ref:alt (absent ones all missing, counted in `absent`), statistics binned with the
+/// model's edges. Throws DataError when the model uses statistics the store lacks.
+[[nodiscard]] Dataset load_for_model(const std::filesystem::path& store, const Model& m, std::int64_t& absent,
+                                     std::vector<std::string>* absent_names = nullptr);
+
+}  // namespace genoforest::ml
+
+namespace genoforest::ml {
+
+/// The same from a VCF/BCF read from start to end (no index needed): each ALT column whose
+/// chrom:pos:ref:alt the model knows fills that feature. Throws DataError when the model uses
+/// per-sample statistics (they come from a feature store only).
+[[nodiscard]] Dataset load_vcf_for_model(const std::filesystem::path& vcf, const Model& m, std::int64_t& absent,
+                                         std::vector<std::string>* absent_names = nullptr);
+
+}  // namespace genoforest::ml

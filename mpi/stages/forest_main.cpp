@@ -1,0 +1,109 @@
+#include "cli.hpp"
+#include "stages/forest_stage.hpp"
+#include "stages/stages.hpp"
+
+namespace genoforest::mpi {
+
+namespace {
+po::options_description forest_options(ForestCommon& c) {
+  po::options_description g("Forest (names as in ranger / scikit-learn)");
+  g.add_options()  //
+      ("input", po::value(&c.input)->value_name("FILE"), "feature store (.h5) from 'genoforest features' (positional)")  //
+      ("trees", po::value(&c.params.n_trees)->default_value(500)->value_name("N"), "number of trees")                    //
+      ("mtry", po::value(&c.params.mtry)->default_value(0)->value_name("N"),
+       "features tried per split (0: sqrt(p) for classes, p/3 for a quantitative label)")  //
+      ("min-node-size", po::value(&c.params.min_node_size)->default_value(0)->value_name("N"),
+       "nodes with at most N samples are not split (0: 1 for classes, 5 for a quantitative label)")  //
+      ("max-depth", po::value(&c.params.max_depth)->default_value(0)->value_name("N"), "maximum tree depth (0: unlimited)")  //
+      ("sample-fraction", po::value(&c.params.sample_fraction)->default_value(0.0, "auto")->value_name("F"),
+       "fraction of the samples drawn per tree (auto: 1 with replacement, 0.632 without)")  //
+      ("no-replace", po::bool_switch(&c.no_replace), "draw samples without replacement (subsampling) instead of bootstrap")  //
+      ("class-weight", po::value(&c.class_weight)->default_value("none")->value_name("W"),
+       "none, or balanced (weights n / (classes x class size), for case/control imbalance)")  //
+      ("criterion", po::value(&c.criterion)->default_value("gini")->value_name("C"),
+       "gini or entropy for classes (a quantitative label always uses variance)")  //
+      ("seed", po::value(&c.params.seed)->default_value(1)->value_name("N"),
+       "random seed: tree t uses a seed derived from (seed, t), whatever the rank count")  //
+      ("with-sample-stats", po::bool_switch(&c.with_stats),
+       "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles");
+  return g;
+}
+}  // namespace
+
+bool train_main(const Comm& comm, const StageCall& call) {
+  TrainOptions o;
+  StageSpec spec;
+  spec.name = "train";
+  spec.purpose =
+      "Trains a random forest on a feature store's dosage matrix and labels (classes: Gini or entropy;\n"
+      "quantitative label: variance). Trees are tasks handed to the ranks; the model, the out-of-bag\n"
+      "error and the importances are identical for any number of ranks. Missing genotypes go, at each\n"
+      "split, to the side that fits them best.";
+  spec.usage = "[options] <store.h5> -o <model.gfm>";
+  po::options_description out("Output");
+  out.add_options()  //
+      ("output,o", po::value(&o.output)->value_name("FILE"), "model file to write")  //
+      ("importance", po::value(&o.importance)->default_value("permutation")->value_name("KIND"),
+       "permutation (OOB accuracy decrease; also lists impurity), impurity or none")  //
+      ("importance-output", po::value(&o.importance_output)->value_name("FILE"),
+       "variant importance TSV, sorted (default: <model>.importance.tsv)");
+  spec.groups.push_back(forest_options(o.common));
+  spec.groups.push_back(out);
+  spec.positional.add("input", 1);
+  po::variables_map vm;
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
+  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  o.common.command_line = call.command_line;
+  run_train(comm, o);
+  return true;
+}
+
+bool cv_main(const Comm& comm, const StageCall& call) {
+  CvOptions o;
+  StageSpec spec;
+  spec.name = "cv";
+  spec.purpose =
+      "Stratified k-fold cross-validation of the random forest: every (fold, tree) is a task handed to\n"
+      "the ranks. Prints per-fold and mean +- sd accuracy, precision, recall, F1 (macro), AUC-ROC and the\n"
+      "confusion matrix (RMSE and R2 for a quantitative label); writes the full report as JSON.";
+  spec.usage = "[options] <store.h5> [-o report.json]";
+  po::options_description cvg("Cross-validation");
+  cvg.add_options()  //
+      ("folds,k", po::value(&o.folds)->default_value(5)->value_name("K"), "number of folds")  //
+      ("repeats", po::value(&o.repeats)->default_value(1)->value_name("R"), "repeat with R different fold assignments")  //
+      ("output,o", po::value(&o.output)->value_name("FILE"), "JSON report (per fold, per class, summary)");
+  spec.groups.push_back(forest_options(o.common));
+  spec.groups.push_back(cvg);
+  spec.positional.add("input", 1);
+  po::variables_map vm;
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
+  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  o.common.command_line = call.command_line;
+  run_cv(comm, o);
+  return true;
+}
+
+bool predict_main(const Comm& comm, const StageCall& call) {
+  PredictOptions o;
+  StageSpec spec;
+  spec.name = "predict";
+  spec.purpose =
+      "Predicts new samples with a trained model. Input: a feature store or a VCF/BCF; variants are\n"
+      "matched to the model by chrom:pos:ref:alt, and those absent are reported and count as missing.\n"
+      "Writes a TSV: sample_id, predicted label (or value), class probabilities.";
+  spec.usage = "-m <model.gfm> [options] <store.h5|in.vcf.gz> -o <predictions.tsv>";
+  po::options_description g("Input and output");
+  g.add_options()  //
+      ("model,m", po::value(&o.model)->value_name("FILE"), "model from 'genoforest train'")  //
+      ("input", po::value(&o.input)->value_name("FILE"), "feature store (.h5) or VCF/BCF of the new samples (positional)")  //
+      ("output,o", po::value(&o.output)->value_name("FILE"), "predictions TSV to write");
+  spec.groups.push_back(g);
+  spec.positional.add("input", 1);
+  po::variables_map vm;
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
+  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  run_predict(comm, o);
+  return true;
+}
+
+}  // namespace genoforest::mpi

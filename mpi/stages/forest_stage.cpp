@@ -1,0 +1,555 @@
+#include "stages/forest_stage.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <numeric>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
+#include "genoforest/core/log.hpp"
+#include "genoforest/core/rng.hpp"
+#include "genoforest/core/version.hpp"
+#include "genoforest/ml/dataset.hpp"
+#include "genoforest/ml/metrics.hpp"
+#include "genoforest/ml/model.hpp"
+#include "scheduler.hpp"
+
+namespace genoforest::mpi {
+
+namespace fs = std::filesystem;
+using ml::Task;
+
+namespace {
+
+constexpr std::uint64_t kTreeStream = 0x74726565ULL;  // "tree"
+constexpr std::uint64_t kFoldStream = 0x666f6c64ULL;  // "fold"
+constexpr std::uint64_t kCvStream = 0x63767472ULL;    // "cvtr"
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string fmt(double v, const char* f = "%.4f") {
+  if (std::isnan(v)) return "NA";
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.10g", v);
+  return b;
+}
+
+std::string json_string(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+      continue;
+    }
+    o += c;
+  }
+  return o + "\"";
+}
+
+template <class T, class F>
+std::string json_array(const std::vector<T>& v, F&& f) {
+  std::string o = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + f(v[i]);
+  return o + "]";
+}
+
+/// Writes `text` to `path` atomically.
+void write_text(const fs::path& path, const std::string& text) {
+  AtomicOutput out(path, std::to_string(getpid()));
+  {
+    std::ofstream f(out.tmp(), std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) throw IoError("cannot write " + out.tmp().string() + ": " + errno_text());
+  }
+  out.commit();
+}
+
+/// Every rank loads the training data itself (serial HDF5 reads) and resolves the parameters.
+ml::Dataset load_everywhere(const Comm& comm, ForestCommon& c) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ml::Dataset ds;
+  std::exception_ptr e;
+  try {
+    ds = ml::load_training_data(c.input, c.with_stats);
+    c.params.task = ds.y.task;
+    c.params.resolve(ds.x.cols());
+  } catch (...) {
+    e = std::current_exception();
+  }
+  comm.agree(e);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string what = std::to_string(ds.x.rows()) + " labelled samples x " + std::to_string(ds.x.cols()) + " features (" +
+                     fmt(static_cast<double>(ds.x.memory_bytes()) / (1 << 20), "%.1f") + " MiB packed, loaded in " +
+                     fmt(s, "%.1f") + " s)";
+  if (ds.y.task == Task::kClassification) {
+    what += ", " + std::to_string(ds.classes.size()) + " classes";
+  } else {
+    what += ", quantitative label";
+  }
+  if (ds.unlabelled) what += "; " + std::to_string(ds.unlabelled) + " samples without a label left out";
+  log_info(what);
+  return ds;
+}
+
+std::string describe_params(const ml::ForestParams& p) {
+  const char* crit[] = {"gini", "entropy", "variance"};
+  return std::to_string(p.n_trees) + " trees, mtry " + std::to_string(p.mtry) + ", min node size " +
+         std::to_string(p.min_node_size) + ", " + (p.max_depth ? "max depth " + std::to_string(p.max_depth) : "no depth limit") +
+         ", sample fraction " + fmt(p.sample_fraction, "%.3g") + (p.replace ? " with" : " without") + " replacement, " +
+         crit[static_cast<int>(p.criterion)] + (p.balanced ? ", balanced class weights" : "") + ", seed " +
+         std::to_string(p.seed);
+}
+
+}  // namespace
+
+void ForestCommon::apply() {
+  if (input.empty()) throw UsageError("no input: give a feature store (.h5) made by 'genoforest features'");
+  if (criterion == "gini") params.criterion = ml::Criterion::kGini;
+  else if (criterion == "entropy") params.criterion = ml::Criterion::kEntropy;
+  else if (criterion == "variance") params.criterion = ml::Criterion::kVariance;
+  else throw UsageError("--criterion must be gini, entropy or variance (got '" + criterion + "')");
+  if (class_weight == "balanced") params.balanced = true;
+  else if (class_weight == "none") params.balanced = false;
+  else throw UsageError("--class-weight must be none or balanced (got '" + class_weight + "')");
+  params.replace = !no_replace;
+}
+
+// ---- train ------------------------------------------------------------------------------------
+
+void run_train(const Comm& comm, TrainOptions opt) {
+  comm.on_root([&] {
+    opt.common.apply();
+    if (opt.output.empty()) throw UsageError("-o/--output (the model file) is required");
+    if (opt.importance != "permutation" && opt.importance != "impurity" && opt.importance != "none") {
+      throw UsageError("--importance must be permutation, impurity or none (got '" + opt.importance + "')");
+    }
+    check_output_writable(opt.output);
+  });
+  opt.common.apply();
+  if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
+  auto& params = opt.common.params;
+  ml::Dataset ds = load_everywhere(comm, opt.common);
+  log_info(describe_params(params) + ", " + std::to_string(comm.size()) + " rank(s)");
+
+  const auto n = ds.x.rows();
+  const auto p = ds.x.cols();
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(n));
+  std::iota(rows.begin(), rows.end(), 0);
+  ml::TreeOptions to;
+  to.oob = true;
+  to.permutation_importance = opt.importance == "permutation";
+  to.impurity_importance = true;
+
+  const bool cls = params.task == Task::kClassification;
+  const int k = cls ? ds.y.n_classes : 1;
+  ml::Model model;
+  std::vector<double> oob_sum, imp_sum, perm_sum;
+  std::vector<std::int64_t> oob_n;
+  if (comm.is_root()) {
+    oob_sum.assign(static_cast<std::size_t>(n * k), 0.0);
+    oob_n.assign(static_cast<std::size_t>(n), 0);
+    imp_sum.assign(static_cast<std::size_t>(p), 0.0);
+    if (to.permutation_importance) perm_sum.assign(static_cast<std::size_t>(p), 0.0);
+    model.trees.reserve(static_cast<std::size_t>(params.n_trees));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress(params.n_trees, "trees");
+  TaskSet ts;
+  ts.begin = 0;
+  ts.end = params.n_trees;
+  ts.progress = &progress;
+  ts.describe = [](std::int64_t t) { return "tree " + std::to_string(t + 1); };
+  ts.run = [&](std::int64_t t) {
+    return to_bytes(ml::grow_tree(ds.x, ds.y, rows, params, task_seed(params.seed, kTreeStream, static_cast<std::uint64_t>(t)), to));
+  };
+  ts.commit = [&](std::int64_t, std::string&& bytes) {
+    auto r = from_bytes<ml::TreeResult>(bytes);
+    for (std::size_t i = 0; i < r.oob_rows.size(); ++i) {
+      const auto row = static_cast<std::size_t>(r.oob_rows[i]);
+      for (int c = 0; c < k; ++c) oob_sum[row * static_cast<std::size_t>(k) + static_cast<std::size_t>(c)] += r.oob_values[i * static_cast<std::size_t>(k) + static_cast<std::size_t>(c)];
+      ++oob_n[row];
+    }
+    for (std::size_t i = 0; i < r.impurity_features.size(); ++i) imp_sum[static_cast<std::size_t>(r.impurity_features[i])] += r.impurity_values[i];
+    for (std::size_t i = 0; i < r.perm_features.size(); ++i) perm_sum[static_cast<std::size_t>(r.perm_features[i])] += r.perm_values[i];
+    model.trees.push_back(std::move(r.tree));
+  };
+  run_tasks(comm, ts);
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  comm.on_root([&] {
+    const auto nt = static_cast<double>(params.n_trees);
+    model.tool_version = kVersion;
+    model.created = now_iso8601();
+    model.training_data = opt.common.input;
+    model.params = params;
+    model.classes = ds.classes;
+    model.variants = ds.variants;
+    model.extras = ds.extras;
+    model.n_training_samples = n;
+    model.importance_impurity.resize(static_cast<std::size_t>(p));
+    for (std::int64_t f = 0; f < p; ++f) model.importance_impurity[static_cast<std::size_t>(f)] = imp_sum[static_cast<std::size_t>(f)] / nt;
+    if (to.permutation_importance) {
+      model.importance_permutation.resize(static_cast<std::size_t>(p));
+      for (std::int64_t f = 0; f < p; ++f) model.importance_permutation[static_cast<std::size_t>(f)] = perm_sum[static_cast<std::size_t>(f)] / nt;
+    }
+    // Out-of-bag: each sample predicted by the trees that did not see it.
+    std::string oob_line;
+    std::vector<std::int32_t> truth;
+    std::vector<double> prob, yv, pv;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto m = oob_n[static_cast<std::size_t>(i)];
+      if (!m) continue;
+      if (cls) {
+        truth.push_back(ds.y.code[static_cast<std::size_t>(i)]);
+        for (int c = 0; c < k; ++c) prob.push_back(oob_sum[static_cast<std::size_t>(i * k + c)] / static_cast<double>(m));
+      } else {
+        yv.push_back(ds.y.value[static_cast<std::size_t>(i)]);
+        pv.push_back(oob_sum[static_cast<std::size_t>(i)] / static_cast<double>(m));
+      }
+    }
+    if (cls) {
+      const auto met = ml::classification_metrics(truth, prob, k);
+      model.oob_error = truth.empty() ? std::nan("") : 1.0 - met.accuracy;
+      oob_line = "OOB error " + fmt(model.oob_error) + " (accuracy " + fmt(met.accuracy) + ", AUC " + fmt(met.auc) +
+                 ", macro F1 " + fmt(met.macro_f1) + ") over " + std::to_string(truth.size()) + " samples";
+    } else {
+      const auto met = ml::regression_metrics(yv, pv);
+      model.oob_error = yv.empty() ? std::nan("") : met.rmse * met.rmse;
+      oob_line = "OOB MSE " + fmt(model.oob_error) + " (RMSE " + fmt(met.rmse) + ", R2 " + fmt(met.r2) + ") over " +
+                 std::to_string(yv.size()) + " samples";
+    }
+    ml::save_model(model, opt.output);
+    if (opt.importance != "none") {
+      const auto& imp = opt.importance == "permutation" ? model.importance_permutation : model.importance_impurity;
+      std::vector<std::int64_t> order(static_cast<std::size_t>(p));
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return imp[static_cast<std::size_t>(a)] > imp[static_cast<std::size_t>(b)]; });
+      const bool both = opt.importance == "permutation";
+      std::string tsv = std::string("chrom\tpos\tid\tref\talt\timportance") + (both ? "\timpurity_importance" : "") + "\n";
+      for (const auto f : order) {
+        const auto uf = static_cast<std::size_t>(f);
+        if (uf < model.variants.size()) {
+          const auto& v = model.variants[uf];
+          tsv += v.chrom + "\t" + std::to_string(v.pos) + "\t" + v.id + "\t" + v.ref + "\t" + v.alt;
+        } else {
+          tsv += ".\t0\t" + model.extras[uf - model.variants.size()].name + "\t.\t.";
+        }
+        tsv += "\t" + fmt(imp[uf], "%.6g");
+        if (both) tsv += "\t" + fmt(model.importance_impurity[uf], "%.6g");
+        tsv += "\n";
+      }
+      write_text(opt.importance_output, tsv);
+    }
+    std::int64_t depth = 0, nodes = 0;
+    for (const auto& t : model.trees) {
+      depth = std::max(depth, t.depth());
+      nodes += static_cast<std::int64_t>(t.nodes.size());
+    }
+    log_info("grew " + std::to_string(params.n_trees) + " trees in " + fmt(train_s, "%.1f") + " s (" +
+             fmt(static_cast<double>(nodes) / nt, "%.0f") + " nodes per tree, deepest " + std::to_string(depth) + ")");
+    log_info(oob_line);
+    log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output : ""));
+  });
+}
+
+// ---- cross-validation ---------------------------------------------------------------------------
+
+void run_cv(const Comm& comm, CvOptions opt) {
+  comm.on_root([&] {
+    opt.common.apply();
+    if (opt.folds < 2) throw UsageError("--folds must be at least 2");
+    if (opt.repeats < 1) throw UsageError("--repeats must be at least 1");
+    if (!opt.output.empty()) check_output_writable(opt.output);
+  });
+  opt.common.apply();
+  auto& params = opt.common.params;
+  ml::Dataset ds = load_everywhere(comm, opt.common);
+  const bool cls = params.task == Task::kClassification;
+  const int k = cls ? ds.y.n_classes : 1;
+  const auto n = ds.x.rows();
+  const int folds = opt.folds, repeats = opt.repeats;
+  std::vector<std::vector<std::int32_t>> fold_of(static_cast<std::size_t>(repeats));
+  {
+    std::exception_ptr e;
+    try {
+      for (int r = 0; r < repeats; ++r) {
+        fold_of[static_cast<std::size_t>(r)] = ml::assign_folds(cls ? ds.y.code : std::vector<std::int32_t>{}, n, folds,
+                                                                task_seed(params.seed, kFoldStream, static_cast<std::uint64_t>(r)), ds.classes);
+      }
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
+  log_info(std::to_string(folds) + "-fold cross-validation" + (repeats > 1 ? " x " + std::to_string(repeats) + " repeats" : "") +
+           ", " + describe_params(params) + ", " + std::to_string(comm.size()) + " rank(s)");
+  const std::int64_t n_models = static_cast<std::int64_t>(folds) * repeats;
+  auto split = [&](std::int64_t m, bool test) {
+    const auto& f = fold_of[static_cast<std::size_t>(m / folds)];
+    std::vector<std::int64_t> rows;
+    for (std::int64_t i = 0; i < n; ++i)
+      if ((f[static_cast<std::size_t>(i)] == m % folds) == test) rows.push_back(i);
+    return rows;
+  };
+  std::vector<std::vector<double>> sums(static_cast<std::size_t>(n_models));
+  ml::TreeOptions to;
+  to.oob = false;
+  to.impurity_importance = false;
+  to.permutation_importance = false;
+  std::int64_t cached_m = -1;
+  std::vector<std::int64_t> train_rows, test_rows;
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress(n_models * params.n_trees, "trees");
+  TaskSet ts;
+  ts.begin = 0;
+  ts.end = n_models * params.n_trees;
+  ts.progress = &progress;
+  ts.describe = [&](std::int64_t t) {
+    const std::int64_t m = t / params.n_trees;
+    return "fold " + std::to_string(m % folds + 1) + (repeats > 1 ? " of repeat " + std::to_string(m / folds + 1) : "") +
+           ", tree " + std::to_string(t % params.n_trees + 1);
+  };
+  ts.run = [&](std::int64_t t) {
+    const std::int64_t m = t / params.n_trees;
+    if (m != cached_m) {
+      train_rows = split(m, false);
+      test_rows = split(m, true);
+      cached_m = m;
+    }
+    const auto seed = task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream,
+                                static_cast<std::uint64_t>(t % params.n_trees));
+    const auto r = ml::grow_tree(ds.x, ds.y, train_rows, params, seed, to);
+    std::vector<float> values;
+    values.reserve(test_rows.size() * static_cast<std::size_t>(k));
+    for (const auto row : test_rows) {
+      const float* v = r.tree.predict(ds.x, row);
+      values.insert(values.end(), v, v + k);
+    }
+    return to_bytes(values);
+  };
+  ts.commit = [&](std::int64_t t, std::string&& bytes) {
+    const auto values = from_bytes<std::vector<float>>(bytes);
+    auto& s = sums[static_cast<std::size_t>(t / params.n_trees)];
+    if (s.empty()) s.assign(values.size(), 0.0);
+    for (std::size_t i = 0; i < values.size(); ++i) s[i] += values[i];
+  };
+  run_tasks(comm, ts);
+  const double cv_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  comm.on_root([&] {
+    const auto nt = static_cast<double>(params.n_trees);
+    std::string table, json_folds;
+    std::vector<std::vector<double>> cols;  // per metric, per fold
+    std::vector<std::string> names;
+    std::vector<std::vector<std::int64_t>> confusion(static_cast<std::size_t>(k), std::vector<std::int64_t>(static_cast<std::size_t>(k), 0));
+    if (cls) {
+      names = {"accuracy", "precision", "recall", "f1", "auc"};
+    } else {
+      names = {"rmse", "r2"};
+    }
+    cols.resize(names.size());
+    char line[512];
+    std::snprintf(line, sizeof line, "%-8s %-6s %7s", "repeat", "fold", "n_test");
+    table += line;
+    for (const auto& nm : names) {
+      std::snprintf(line, sizeof line, " %10s", nm.c_str());
+      table += line;
+    }
+    table += "\n";
+    for (std::int64_t m = 0; m < n_models; ++m) {
+      const auto test = split(m, true);
+      const auto& s = sums[static_cast<std::size_t>(m)];
+      std::vector<double> vals;
+      std::string jf = "{\"repeat\": " + std::to_string(m / folds + 1) + ", \"fold\": " + std::to_string(m % folds + 1) +
+                       ", \"n_test\": " + std::to_string(test.size());
+      if (cls) {
+        std::vector<std::int32_t> truth;
+        std::vector<double> prob(s.size());
+        for (const auto r : test) truth.push_back(ds.y.code[static_cast<std::size_t>(r)]);
+        for (std::size_t i = 0; i < s.size(); ++i) prob[i] = s[i] / nt;
+        const auto met = ml::classification_metrics(truth, prob, k);
+        vals = {met.accuracy, met.macro_precision, met.macro_recall, met.macro_f1, met.auc};
+        for (int a = 0; a < k; ++a)
+          for (int b = 0; b < k; ++b) confusion[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] += met.confusion[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)];
+        jf += ", \"accuracy\": " + json_number(met.accuracy) + ", \"macro_precision\": " + json_number(met.macro_precision) +
+              ", \"macro_recall\": " + json_number(met.macro_recall) + ", \"macro_f1\": " + json_number(met.macro_f1) +
+              ", \"auc\": " + json_number(met.auc) + ", \"per_class\": {";
+        for (int c = 0; c < k; ++c) {
+          const auto uc = static_cast<std::size_t>(c);
+          jf += (c ? ", " : "") + json_string(ds.classes[uc]) + ": {\"precision\": " + json_number(met.precision[uc]) +
+                ", \"recall\": " + json_number(met.recall[uc]) + ", \"f1\": " + json_number(met.f1[uc]) + "}";
+        }
+        jf += "}, \"confusion\": " + json_array(met.confusion, [](const std::vector<std::int64_t>& row) {
+          return json_array(row, [](std::int64_t v) { return std::to_string(v); });
+        });
+      } else {
+        std::vector<double> truth, pred;
+        for (std::size_t i = 0; i < test.size(); ++i) {
+          truth.push_back(ds.y.value[static_cast<std::size_t>(test[i])]);
+          pred.push_back(s[i] / nt);
+        }
+        const auto met = ml::regression_metrics(truth, pred);
+        vals = {met.rmse, met.r2};
+        jf += ", \"rmse\": " + json_number(met.rmse) + ", \"r2\": " + json_number(met.r2);
+      }
+      json_folds += (m ? ",\n    " : "") + jf + "}";
+      std::snprintf(line, sizeof line, "%-8lld %-6lld %7zu", static_cast<long long>(m / folds + 1),
+                    static_cast<long long>(m % folds + 1), test.size());
+      table += line;
+      for (std::size_t i = 0; i < vals.size(); ++i) {
+        cols[i].push_back(vals[i]);
+        std::snprintf(line, sizeof line, " %10s", fmt(vals[i]).c_str());
+        table += line;
+      }
+      table += "\n";
+    }
+    std::string json_summary;
+    std::snprintf(line, sizeof line, "%-8s %-6s %7s", "mean", "", "");
+    std::string mean_row = line, sd_row;
+    std::snprintf(line, sizeof line, "%-8s %-6s %7s", "sd", "", "");
+    sd_row = line;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      double s = 0, ss = 0;
+      int c = 0;
+      for (double v : cols[i])
+        if (!std::isnan(v)) {
+          s += v;
+          ++c;
+        }
+      const double mean = c ? s / c : std::nan("");
+      for (double v : cols[i])
+        if (!std::isnan(v)) ss += (v - mean) * (v - mean);
+      const double sd = c > 1 ? std::sqrt(ss / (c - 1)) : std::nan("");
+      std::snprintf(line, sizeof line, " %10s", fmt(mean).c_str());
+      mean_row += line;
+      std::snprintf(line, sizeof line, " %10s", fmt(sd).c_str());
+      sd_row += line;
+      json_summary += (i ? ", " : "") + json_string(names[i]) + ": {\"mean\": " + json_number(mean) + ", \"sd\": " + json_number(sd) + "}";
+    }
+    table += mean_row + "\n" + sd_row + "\n";
+    if (cls) {
+      table += "\nconfusion matrix over all folds (rows: true class, columns: predicted)\n";
+      std::snprintf(line, sizeof line, "%-12s", "");
+      table += line;
+      for (const auto& c : ds.classes) {
+        std::snprintf(line, sizeof line, " %10s", c.c_str());
+        table += line;
+      }
+      table += "\n";
+      for (int a = 0; a < k; ++a) {
+        std::snprintf(line, sizeof line, "%-12s", ds.classes[static_cast<std::size_t>(a)].c_str());
+        table += line;
+        for (int b = 0; b < k; ++b) {
+          std::snprintf(line, sizeof line, " %10lld", static_cast<long long>(confusion[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)]));
+          table += line;
+        }
+        table += "\n";
+      }
+    }
+    std::fputs(table.c_str(), stdout);
+    std::fflush(stdout);
+    if (!opt.output.empty()) {
+      const char* crit[] = {"gini", "entropy", "variance"};
+      std::string json = "{\n  \"tool\": \"genoforest " + std::string(kVersion) + "\",\n  \"input\": " + json_string(opt.common.input) +
+                         ",\n  \"task\": " + (cls ? "\"classification\"" : "\"regression\"") +
+                         ",\n  \"folds\": " + std::to_string(folds) + ", \"repeats\": " + std::to_string(repeats) +
+                         ",\n  \"samples\": " + std::to_string(n) + ", \"features\": " + std::to_string(ds.x.cols()) +
+                         ",\n  \"params\": {\"trees\": " + std::to_string(params.n_trees) + ", \"mtry\": " + std::to_string(params.mtry) +
+                         ", \"min_node_size\": " + std::to_string(params.min_node_size) + ", \"max_depth\": " + std::to_string(params.max_depth) +
+                         ", \"sample_fraction\": " + json_number(params.sample_fraction) + ", \"replace\": " + (params.replace ? "true" : "false") +
+                         ", \"criterion\": \"" + crit[static_cast<int>(params.criterion)] + "\", \"class_weight\": \"" +
+                         (params.balanced ? "balanced" : "none") + "\", \"seed\": " + std::to_string(params.seed) + "}";
+      if (cls) json += ",\n  \"classes\": " + json_array(ds.classes, json_string);
+      json += ",\n  \"summary\": {" + json_summary + "}";
+      if (cls) {
+        json += ",\n  \"confusion\": " + json_array(confusion, [](const std::vector<std::int64_t>& row) {
+          return json_array(row, [](std::int64_t v) { return std::to_string(v); });
+        });
+      }
+      json += ",\n  \"per_fold\": [\n    " + json_folds + "\n  ]\n}\n";
+      write_text(opt.output, json);
+    }
+    log_info("cross-validated " + std::to_string(n_models) + " forests in " + fmt(cv_s, "%.1f") + " s" +
+             (opt.output.empty() ? "" : "; wrote " + opt.output));
+  });
+}
+
+// ---- predict ------------------------------------------------------------------------------------
+
+void run_predict(const Comm& comm, const PredictOptions& opt) {
+  // Prediction is light next to training: rank 0 reads, predicts and writes; other ranks wait.
+  comm.on_root([&] {
+    if (opt.model.empty()) throw UsageError("-m/--model is required");
+    if (opt.input.empty()) throw UsageError("no input: give a feature store (.h5) or a VCF/BCF of the new samples");
+    if (opt.output.empty()) throw UsageError("-o/--output (the predictions TSV) is required");
+    check_output_writable(opt.output);
+    const ml::Model model = ml::load_model(opt.model);
+    std::int64_t absent = 0;
+    std::vector<std::string> absent_names;
+    std::error_code ec;
+    if (!fs::exists(opt.input, ec)) throw IoError("cannot open " + opt.input + ": no such file");
+    const bool is_h5 = H5Fis_hdf5(opt.input.c_str()) > 0;
+    ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, absent, &absent_names)
+                           : ml::load_vcf_for_model(opt.input, model, absent, &absent_names);
+    if (absent) {
+      std::string first;
+      for (std::size_t i = 0; i < absent_names.size() && i < 5; ++i) first += (i ? ", " : "") + absent_names[i];
+      log_warning(std::to_string(absent) + " of the model's " + std::to_string(model.variants.size()) + " variants are absent from " +
+                  opt.input + " and count as missing genotypes (" + first + (absent > 5 ? ", ..." : "") + ")");
+    }
+    const bool cls = model.params.task == Task::kClassification;
+    const int k = cls ? static_cast<int>(model.classes.size()) : 1;
+    std::string tsv = "sample_id\tpredicted";
+    if (cls)
+      for (const auto& c : model.classes) tsv += "\tprob_" + c;
+    tsv += "\n";
+    std::vector<double> acc(static_cast<std::size_t>(k));
+    for (std::int64_t r = 0; r < ds.x.rows(); ++r) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (const auto& t : model.trees) {
+        const float* v = t.predict(ds.x, r);
+        for (int c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += v[c];
+      }
+      for (auto& a : acc) a /= static_cast<double>(model.trees.size());
+      tsv += ds.samples[static_cast<std::size_t>(r)] + "\t";
+      if (cls) {
+        const auto best = std::max_element(acc.begin(), acc.end()) - acc.begin();
+        tsv += model.classes[static_cast<std::size_t>(best)];
+        for (double a : acc) tsv += "\t" + fmt(a, "%.6f");
+      } else {
+        tsv += fmt(acc[0], "%.6g");
+      }
+      tsv += "\n";
+    }
+    write_text(opt.output, tsv);
+    log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " + std::to_string(model.trees.size()) +
+             " trees; wrote " + opt.output);
+  });
+}
+
+}  // namespace genoforest::mpi

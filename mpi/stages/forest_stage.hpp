@@ -1,0 +1,50 @@
+#pragma once
+/// @file forest_stage.hpp
+/// `genoforest train`, `cv` and `predict`: random forests whose trees (and CV folds) are tasks
+/// handed to the ranks; results are merged on rank 0 in task order, so every output is the same
+/// for any number of ranks.
+#include <cstdint>
+#include <string>
+
+#include "comm.hpp"
+#include "genoforest/ml/forest.hpp"
+
+namespace genoforest::mpi {
+
+struct ForestCommon {
+  std::string input;          ///< feature store (HDF5)
+  bool with_stats = false;    ///< add the per-sample statistics as features
+  std::string criterion = "gini";
+  std::string class_weight = "none";
+  bool no_replace = false;
+  ml::ForestParams params;
+  std::string command_line;
+  /// Copies the text options into params; throws UsageError.
+  void apply();
+};
+
+struct TrainOptions {
+  ForestCommon common;
+  std::string output;             ///< model file
+  std::string importance_output;  ///< TSV; default <output>.importance.tsv
+  std::string importance = "permutation";  ///< permutation, impurity or none
+};
+
+struct CvOptions {
+  ForestCommon common;
+  std::string output;  ///< JSON report (optional)
+  int folds = 5;
+  int repeats = 1;
+};
+
+struct PredictOptions {
+  std::string model;
+  std::string input;   ///< feature store (HDF5) or VCF/BCF
+  std::string output;  ///< TSV
+};
+
+void run_train(const Comm& comm, TrainOptions opt);
+void run_cv(const Comm& comm, CvOptions opt);
+void run_predict(const Comm& comm, const PredictOptions& opt);
+
+}  // namespace genoforest::mpi

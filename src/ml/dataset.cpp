@@ -1,0 +1,247 @@
+#include "genoforest/ml/dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/features/store.hpp"
+
+namespace genoforest::ml {
+
+namespace fs = std::filesystem;
+namespace h5 = io::h5;
+namespace schema = features::schema;
+
+namespace {
+
+constexpr int kMaxBins = 32;
+
+std::vector<VariantKey> read_variant_keys(hid_t file) {
+  const auto chrom = h5::read_strings(file, "variants/chrom");
+  const auto pos = h5::read_vector<std::int64_t>(file, "variants/pos");
+  const auto id = h5::read_strings(file, "variants/id");
+  const auto ref = h5::read_strings(file, "variants/ref");
+  const auto alt = h5::read_strings(file, "variants/alt");
+  std::vector<VariantKey> out(chrom.size());
+  for (std::size_t i = 0; i < chrom.size(); ++i) out[i] = {chrom[i], pos[i], id[i], ref[i], alt[i]};
+  return out;
+}
+
+/// Fills genotype columns of `x` (rows = store rows `rows`): matrix column j takes store column
+/// cols[j] (ascending reads by blocks of the chunk width; -1 leaves the column missing).
+void read_genotypes(const features::StoreReader& store, const std::vector<std::int64_t>& rows,
+                    const std::vector<std::int64_t>& cols, FeatureMatrix& x) {
+  h5::Hid d(H5Dopen2(store.file(), schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix");
+  const std::int64_t n_store = store.n_samples();
+  constexpr std::int64_t kBlock = 1024;
+  std::vector<std::pair<std::int64_t, std::int64_t>> order;  // (store column, matrix column)
+  for (std::size_t j = 0; j < cols.size(); ++j)
+    if (cols[j] >= 0) order.emplace_back(cols[j], static_cast<std::int64_t>(j));
+  std::sort(order.begin(), order.end());
+  std::vector<std::int8_t> block, column(rows.size());
+  for (std::size_t a = 0; a < order.size();) {
+    const std::int64_t b0 = order[a].first / kBlock * kBlock;
+    const std::int64_t width = std::min(kBlock, store.n_variants() - b0);
+    block.resize(static_cast<std::size_t>(n_store * width));
+    h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
+                   block.data());
+    for (; a < order.size() && order[a].first < b0 + width; ++a) {
+      const std::int64_t c = order[a].first - b0;
+      for (std::size_t i = 0; i < rows.size(); ++i) column[i] = block[static_cast<std::size_t>(rows[i] * width + c)];
+      x.set_genotypes(order[a].second, column.data());
+    }
+  }
+}
+
+/// Every per-sample statistic of a store: name and value per store row.
+std::vector<std::pair<std::string, std::vector<double>>> read_stats(const features::StoreReader& store) {
+  std::vector<std::pair<std::string, std::vector<double>>> out;
+  const std::string base = std::string(schema::kSampleStats) + "/";
+  if (!h5::exists(store.file(), schema::kSampleStats)) return out;
+  for (const char* name : schema::kCountNames) out.emplace_back(base + name, h5::read_vector<double>(store.file(), base + name));
+  out.emplace_back(schema::kTiTv, h5::read_vector<double>(store.file(), schema::kTiTv));
+  const auto dims = h5::dims(store.file(), schema::kWindowMean);
+  const auto n = static_cast<std::int64_t>(dims.at(0)), w = static_cast<std::int64_t>(dims.at(1));
+  if (w > 0) {
+    const auto wchrom = h5::read_strings(store.file(), "windows/chrom");
+    const auto wstart = h5::read_vector<std::int64_t>(store.file(), "windows/start");
+    const auto wend = h5::read_vector<std::int64_t>(store.file(), "windows/end");
+    std::vector<float> m(static_cast<std::size_t>(n * w));
+    h5::Hid d(H5Dopen2(store.file(), schema::kWindowMean, H5P_DEFAULT), "cannot open the window means");
+    h5::read_block(d.get(), 0, static_cast<hsize_t>(n), 0, static_cast<hsize_t>(w), m.data());
+    for (std::int64_t c = 0; c < w; ++c) {
+      std::vector<double> v(static_cast<std::size_t>(n));
+      for (std::int64_t r = 0; r < n; ++r) v[static_cast<std::size_t>(r)] = m[static_cast<std::size_t>(r * w + c)];
+      const auto i = static_cast<std::size_t>(c);
+      out.emplace_back(std::string(schema::kWindowMean) + " " + wchrom.at(i) + ":" + std::to_string(wstart.at(i)) + "-" +
+                           std::to_string(wend.at(i)),
+                       std::move(v));
+    }
+  }
+  return out;
+}
+
+std::vector<double> pick(const std::vector<double>& v, const std::vector<std::int64_t>& rows) {
+  std::vector<double> out(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) out[i] = v[static_cast<std::size_t>(rows[i])];
+  return out;
+}
+
+}  // namespace
+
+Dataset load_training_data(const fs::path& path, bool with_stats) {
+  features::StoreReader store(path);
+  const std::string p = path.string();
+  Dataset ds;
+  const std::string type = h5::exists(store.file(), "labels") ? h5::read_attr_string(h5::open_group(store.file(), "labels"), "type") : "none";
+  const auto ids = store.samples();
+  std::vector<std::int64_t> rows;
+  if (type == "class") {
+    const auto code = h5::read_vector<std::int32_t>(store.file(), "labels/code");
+    ds.classes = h5::read_strings(store.file(), "labels/classes");
+    ds.y.task = Task::kClassification;
+    std::vector<std::int64_t> per_class(ds.classes.size(), 0);
+    for (std::size_t i = 0; i < code.size(); ++i) {
+      if (code[i] < 0) continue;
+      rows.push_back(static_cast<std::int64_t>(i));
+      ds.y.code.push_back(code[i]);
+      ++per_class[static_cast<std::size_t>(code[i])];
+    }
+    int present = 0;
+    for (auto c : per_class) present += c > 0;
+    if (present < 2) {
+      throw DataError(p + ": only one class (" + (present ? ds.classes[static_cast<std::size_t>(
+                                                                std::find_if(per_class.begin(), per_class.end(),
+                                                                             [](auto c) { return c > 0; }) -
+                                                                per_class.begin())]
+                                                          : std::string("none")) +
+                      ") among the " + std::to_string(rows.size()) + " labelled samples: a classifier needs two or more");
+    }
+    ds.y.n_classes = static_cast<int>(ds.classes.size());
+  } else if (type == "quantitative") {
+    const auto value = h5::read_vector<double>(store.file(), "labels/value");
+    ds.y.task = Task::kRegression;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (std::isnan(value[i])) continue;
+      rows.push_back(static_cast<std::int64_t>(i));
+      ds.y.value.push_back(value[i]);
+    }
+    if (rows.size() < 2) throw DataError(p + ": fewer than two samples with a label");
+  } else {
+    throw DataError(p + ": the feature store has no labels: build it with 'genoforest features --phenotypes FILE'");
+  }
+  ds.unlabelled = store.n_samples() - static_cast<std::int64_t>(rows.size());
+  for (auto r : rows) ds.samples.push_back(ids[static_cast<std::size_t>(r)]);
+  // Matrix rows are the labelled samples; labels are indexed by matrix row.
+  ds.variants = read_variant_keys(store.file());
+  ds.x = FeatureMatrix(static_cast<std::int64_t>(rows.size()));
+  ds.x.add_missing_genotypes(store.n_variants());
+  std::vector<std::int64_t> cols(static_cast<std::size_t>(store.n_variants()));
+  for (std::size_t j = 0; j < cols.size(); ++j) cols[j] = static_cast<std::int64_t>(j);
+  read_genotypes(store, rows, cols, ds.x);
+  if (with_stats) {
+    const auto stats = read_stats(store);
+    if (stats.empty()) throw DataError(p + ": the store has no per-sample statistics (/sample_stats)");
+    for (const auto& [name, values] : stats) {
+      const auto v = pick(values, rows);
+      ExtraFeature f{name, quantile_edges(v, kMaxBins)};
+      ds.x.add_binned(bin_values(v, f.edges), static_cast<int>(f.edges.size() + 1));
+      ds.extras.push_back(std::move(f));
+    }
+  }
+  return ds;
+}
+
+Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absent, std::vector<std::string>* absent_names) {
+  features::StoreReader store(path);
+  Dataset ds;
+  ds.samples = store.samples();
+  std::vector<std::int64_t> rows(ds.samples.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+  const auto keys = read_variant_keys(store.file());
+  std::unordered_map<std::string, std::int64_t> where;
+  for (std::size_t i = 0; i < keys.size(); ++i) where.emplace(keys[i].match_key(), static_cast<std::int64_t>(i));
+  std::vector<std::int64_t> cols(m.variants.size(), -1);
+  absent = 0;
+  for (std::size_t j = 0; j < m.variants.size(); ++j) {
+    const auto it = where.find(m.variants[j].match_key());
+    if (it != where.end()) {
+      cols[j] = it->second;
+    } else {
+      ++absent;
+      if (absent_names) absent_names->push_back(m.variants[j].match_key());
+    }
+  }
+  ds.variants = m.variants;
+  ds.extras = m.extras;
+  ds.x = FeatureMatrix(static_cast<std::int64_t>(rows.size()));
+  ds.x.add_missing_genotypes(static_cast<std::int64_t>(m.variants.size()));
+  read_genotypes(store, rows, cols, ds.x);
+  if (!m.extras.empty()) {
+    const auto stats = read_stats(store);
+    std::unordered_map<std::string, const std::vector<double>*> by_name;
+    for (const auto& [name, values] : stats) by_name.emplace(name, &values);
+    for (const auto& f : m.extras) {
+      const auto it = by_name.find(f.name);
+      if (it == by_name.end()) {
+        throw DataError(path.string() + ": the model uses the per-sample statistic " + f.name +
+                        ", which this store lacks (the model was trained with --with-sample-stats)");
+      }
+      ds.x.add_binned(bin_values(*it->second, f.edges), static_cast<int>(f.edges.size() + 1));
+    }
+  }
+  return ds;
+}
+
+}  // namespace genoforest::ml
+
+#include "genoforest/features/site.hpp"
+#include "genoforest/io/vcf.hpp"
+
+namespace genoforest::ml {
+
+Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, std::int64_t& absent,
+                           std::vector<std::string>* absent_names) {
+  if (!m.extras.empty()) {
+    throw DataError("the model uses per-sample statistics (--with-sample-stats): predict from a feature store made by "
+                    "'genoforest features', not from " + vcf.string());
+  }
+  io::VcfReader reader(vcf, false);
+  if (!reader.has_gt()) throw InputError(vcf.string(), "the header declares no FORMAT/GT field");
+  Dataset ds;
+  ds.samples = reader.samples();
+  const auto n = static_cast<std::int64_t>(ds.samples.size());
+  ds.variants = m.variants;
+  ds.x = FeatureMatrix(n);
+  ds.x.add_missing_genotypes(static_cast<std::int64_t>(m.variants.size()));
+  std::unordered_map<std::string, std::int64_t> want;
+  for (std::size_t j = 0; j < m.variants.size(); ++j) want.emplace(m.variants[j].match_key(), static_cast<std::int64_t>(j));
+  std::vector<bool> found(m.variants.size(), false);
+  features::SiteExtractor ex(reader.header(), features::FeatureFilters{});
+  auto rec = io::make_record();
+  io::Genotypes gt;
+  std::vector<features::VariantRow> rows;
+  std::vector<std::int8_t> dos;
+  while (reader.next(rec.get(), gt)) {
+    rows.clear();
+    dos.clear();
+    ex.extract(rec.get(), gt, vcf.string(), rows, dos);
+    for (std::size_t c = 0; c < rows.size(); ++c) {
+      const VariantKey k{rows[c].chrom, rows[c].pos, rows[c].id, rows[c].ref, rows[c].alt};
+      const auto it = want.find(k.match_key());
+      if (it == want.end()) continue;
+      ds.x.set_genotypes(it->second, dos.data() + static_cast<std::ptrdiff_t>(c) * n);
+      found[static_cast<std::size_t>(it->second)] = true;
+    }
+  }
+  absent = 0;
+  for (std::size_t j = 0; j < found.size(); ++j) {
+    if (found[j]) continue;
+    ++absent;
+    if (absent_names) absent_names->push_back(m.variants[j].match_key());
+  }
+  return ds;
+}
+
+}  // namespace genoforest::ml
