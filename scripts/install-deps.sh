@@ -16,7 +16,7 @@ pkgs=(
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(plink2 bcftools samtools time python3-sklearn r-cran-ranger bwa libopenblas0-pthread)
+  pkgs+=(plink2 bcftools samtools time bc python3-sklearn python3-h5py r-cran-ranger bwa libopenblas0-pthread)
 fi
 
 missing=()

@@ -270,7 +270,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
       depth = std::max(depth, t.depth());
       nodes += static_cast<std::int64_t>(t.nodes.size());
     }
-    log_info("grew " + std::to_string(params.n_trees) + " trees in " + fmt(train_s, "%.1f") + " s (" +
+    log_info("grew " + std::to_string(params.n_trees) + " trees in " + fmt(train_s, "%.2f") + " s (" +
              fmt(static_cast<double>(nodes) / nt, "%.0f") + " nodes per tree, deepest " + std::to_string(depth) + ")");
     log_info(oob_line);
     log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output : ""));
