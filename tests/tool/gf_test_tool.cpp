@@ -4,6 +4,7 @@
 //                                         naive parse of VCF's text (an independent oracle)
 //   gf_test_tool check-hipster STORE      recompute the HipsterIndex score from the dosages of its
 //                                         four causal SNPs and compare with the stored labels
+//   gf_test_tool same-model A B           two model files hold the same forest (dates aside)
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "genoforest/ml/model.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/features/store.hpp"
 #include "genoforest/io/vcf.hpp"
@@ -110,6 +112,25 @@ int check_hipster(const std::string& store_path) {
 }
 }  // namespace
 
+/// Two model files hold the same forest (trees, importances, OOB error, features); dates aside.
+int same_model(const std::string& a, const std::string& b) {
+  const auto x = genoforest::ml::load_model(a), y = genoforest::ml::load_model(b);
+  bool same = x.trees.size() == y.trees.size() && x.oob_error == y.oob_error &&
+              x.importance_impurity == y.importance_impurity && x.importance_permutation == y.importance_permutation &&
+              x.variants.size() == y.variants.size();
+  for (std::size_t t = 0; same && t < x.trees.size(); ++t) {
+    const auto &p = x.trees[t], &q = y.trees[t];
+    same = p.leaf_values == q.leaf_values && p.nodes.size() == q.nodes.size();
+    for (std::size_t i = 0; same && i < p.nodes.size(); ++i) {
+      same = p.nodes[i].feature == q.nodes[i].feature && p.nodes[i].left == q.nodes[i].left &&
+             p.nodes[i].right == q.nodes[i].right && p.nodes[i].threshold == q.nodes[i].threshold &&
+             p.nodes[i].missing_left == q.nodes[i].missing_left;
+    }
+  }
+  std::cout << "same-model: " << (same ? "identical" : "different") << " (" << x.trees.size() << " trees)\n";
+  return same ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
@@ -122,9 +143,10 @@ int main(int argc, char** argv) {
     }
     if (a.size() == 3 && a[0] == "compare-vcf") return compare_vcf(a[1], a[2]);
     if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
+    if (a.size() == 3 && a[0] == "same-model") return same_model(a[1], a[2]);
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B\n";
   return 2;
 }

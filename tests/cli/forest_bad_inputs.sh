@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# train / cv / predict refuse bad inputs with one error line, the documented exit code, and no
+# output written.
+source "$(dirname "$0")/../lib.sh"
+gf 1 simulate -o c -n 40 -m 150 --seed 4 -q
+gf 1 features c.vcf.gz -o nolabels.h5 -q
+gf 1 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
+awk 'BEGIN{OFS="\t"} NR==1 {print; next} {$2="1"; print}' c.pheno.tsv > one.tsv
+gf 1 features c.vcf.gz -p one.tsv -o one.h5 -q
+awk 'BEGIN{OFS="\t"} NR==1 {print; next} {$2 = (NR <= 3 ? "1" : "0"); print}' c.pheno.tsv > rare.tsv
+gf 1 features c.vcf.gz -p rare.tsv -o rare.h5 -q
+gf 1 train c.h5 -o good.gfm --trees 5 -q
+
+# expect_error NAME CODE PATTERN STAGE ARGS...: run on 2 ranks, check exit code and the one line
+expect_error() {
+  local name=$1 code=$2 pattern=$3 stage=$4; shift 4
+  set +e
+  gf 2 "$stage" "$@" >stdout.txt 2>stderr.txt
+  local rc=$?
+  set -e
+  local lines; lines=$(grep -c "error" stderr.txt || true)
+  if [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt && [[ ! -e out.gfm && ! -e out.tsv ]]; then
+    ok "$name: exit $rc, $(grep error stderr.txt)"
+  else
+    not_ok "$name: exit $rc (want $code), stderr:"; cat stderr.txt
+  fi
+}
+expect_error "store without labels" 5 "nolabels.h5: the feature store has no labels" train nolabels.h5 -o out.gfm
+expect_error "one class only" 5 "one.h5: only one class \(1\) among the 40 labelled samples" train one.h5 -o out.gfm
+expect_error "k larger than the smallest class" 5 "--folds 3 is larger than class '1', which has only 2 labelled samples" cv rare.h5 -k 3
+expect_error "mtry larger than p" 2 "--mtry 100000 is larger than the number of features" train c.h5 --mtry 100000 -o out.gfm
+expect_error "unknown criterion" 2 "--criterion must be gini, entropy or variance" train c.h5 --criterion foo -o out.gfm
+cp good.gfm other.gfm; printf '\x07' | dd of=other.gfm bs=1 seek=17 conv=notrunc 2>/dev/null
+expect_error "model of another format version" 3 "other.gfm: model format version 7, but this genoforest reads version 1" predict -m other.gfm c.h5 -o out.tsv
+cp good.gfm bad.gfm; size=$(stat -c %s bad.gfm); printf '\xff\xfe' | dd of=bad.gfm bs=1 seek=$((size - 40)) conv=notrunc 2>/dev/null
+expect_error "corrupt model" 3 "bad.gfm: corrupt model file" predict -m bad.gfm c.h5 -o out.tsv
+expect_error "not a model" 3 "c.pheno.tsv: not a genoforest model file" predict -m c.pheno.tsv c.h5 -o out.tsv
+expect_error "missing model" 6 "cannot open nope.gfm" predict -m nope.gfm c.h5 -o out.tsv
+finish

@@ -1,0 +1,289 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/rng.hpp"
+#include "genoforest/ml/forest.hpp"
+#include "genoforest/ml/metrics.hpp"
+#include "genoforest/ml/model.hpp"
+#include "temp_dir.hpp"
+
+namespace gf = genoforest;
+namespace ml = genoforest::ml;
+
+namespace {
+/// n samples x p random genotype columns (with some missing), labels from `rule`.
+struct Toy {
+  ml::FeatureMatrix x;
+  ml::Labels y;
+  std::vector<std::vector<std::int8_t>> g;  // [feature][sample]
+  std::vector<std::int64_t> rows;
+};
+template <class Rule>
+Toy make_toy(std::int64_t n, std::int64_t p, std::uint64_t seed, Rule rule, double missing = 0.0) {
+  Toy t;
+  gf::Rng rng(seed);
+  t.x = ml::FeatureMatrix(n);
+  t.g.assign(static_cast<std::size_t>(p), std::vector<std::int8_t>(static_cast<std::size_t>(n)));
+  for (auto& col : t.g)
+    for (auto& v : col) v = rng.chance(missing) ? -1 : static_cast<std::int8_t>(rng.below(3));
+  for (const auto& col : t.g) t.x.add_genotypes(col.data());
+  t.y.task = ml::Task::kClassification;
+  t.y.n_classes = 2;
+  for (std::int64_t i = 0; i < n; ++i) t.y.code.push_back(rule(t.g, static_cast<std::size_t>(i), rng));
+  t.rows.resize(static_cast<std::size_t>(n));
+  std::iota(t.rows.begin(), t.rows.end(), 0);
+  return t;
+}
+ml::ForestParams params(std::int64_t p, std::int64_t mtry = 0) {
+  ml::ForestParams fp;
+  fp.mtry = mtry;
+  fp.resolve(p);
+  return fp;
+}
+}  // namespace
+
+TEST(FeatureMatrix, PacksFourGenotypesPerByteWithMissingAsCode3) {
+  const std::vector<std::int8_t> d = {0, 1, 2, -1, 2, 5, 0};
+  ml::FeatureMatrix x(7);
+  x.add_genotypes(d.data());
+  x.add_binned({0, 1, 2, 3, 4, 5, 6}, 6);
+  EXPECT_EQ(x.cols(), 2);
+  const int want[] = {0, 1, 2, 3, 2, 2, 0};  // a dosage above 2 counts as 2
+  for (int r = 0; r < 7; ++r) EXPECT_EQ(x.code(0, r), want[r]) << r;
+  EXPECT_EQ(x.bins(0), 3);
+  EXPECT_EQ(x.code(1, 6), 6);  // the missing code of a 6-bin column
+  x.set_genotypes(0, std::vector<std::int8_t>(7, 1).data());
+  EXPECT_EQ(x.code(0, 3), 1);
+}
+
+TEST(Binning, QuantileEdgesAndCodes) {
+  EXPECT_EQ(ml::quantile_edges({3, 1, 2, NAN, 2}, 32), (std::vector<double>{1.5, 2.5}));  // one bin per distinct value
+  std::vector<double> v(100);
+  std::iota(v.begin(), v.end(), 0.0);
+  const auto e = ml::quantile_edges(v, 4);
+  EXPECT_EQ(e, (std::vector<double>{24.5, 49.5, 74.5}));
+  EXPECT_EQ(ml::bin_values({0, 24.5, 25, 99, NAN}, e), (std::vector<std::uint8_t>{0, 0, 1, 3, 4}));
+}
+
+TEST(Tree, FindsAPerfectSplitAndMakesPureLeaves) {
+  // class = genotype of feature 3 >= 1
+  auto t = make_toy(200, 6, 5, [](auto& g, std::size_t i, auto&) { return g[3][i] >= 1 ? 1 : 0; });
+  auto fp = params(6, 6);
+  fp.replace = false;
+  fp.sample_fraction = 1.0;
+  const auto r = ml::grow_tree(t.x, t.y, t.rows, fp, 11, {});
+  ASSERT_EQ(r.tree.nodes.size(), 3u);
+  EXPECT_EQ(r.tree.nodes[0].feature, 3);
+  EXPECT_EQ(r.tree.nodes[0].threshold, 0);
+  for (std::int64_t i = 0; i < 200; ++i) {
+    const float* v = r.tree.predict(t.x, i);
+    EXPECT_FLOAT_EQ(v[t.y.code[static_cast<std::size_t>(i)]], 1.0f);
+  }
+  EXPECT_TRUE(r.oob_rows.empty());  // no bootstrap: nothing out of bag
+  EXPECT_EQ(r.impurity_features, (std::vector<std::int32_t>{3}));
+}
+
+TEST(Tree, SendsMissingCallsToTheSideThatFitsThem) {
+  // Missing calls of feature 0 are all cases; called genotypes: case iff dosage 2.
+  auto t = make_toy(300, 1, 6, [](auto& g, std::size_t i, auto&) { return g[0][i] == 2 || g[0][i] == -1 ? 1 : 0; }, 0.2);
+  auto fp = params(1, 1);
+  fp.replace = false;
+  const auto r = ml::grow_tree(t.x, t.y, t.rows, fp, 3, {});
+  ASSERT_EQ(r.tree.nodes.size(), 3u);
+  EXPECT_EQ(r.tree.nodes[0].threshold, 1);
+  EXPECT_EQ(r.tree.nodes[0].missing_left, 0);  // missing goes right, with the dosage-2 cases
+}
+
+TEST(Tree, BootstrapIsDeterministicForASeedAndVariesAcrossSeeds) {
+  auto t = make_toy(150, 40, 7, [](auto& g, std::size_t i, auto& rng) { return (g[1][i] + g[2][i] >= 2) ^ rng.chance(0.1) ? 1 : 0; });
+  const auto fp = params(40);
+  ml::TreeOptions o;
+  o.permutation_importance = true;
+  const auto a = ml::grow_tree(t.x, t.y, t.rows, fp, 42, o), b = ml::grow_tree(t.x, t.y, t.rows, fp, 42, o),
+             c = ml::grow_tree(t.x, t.y, t.rows, fp, 43, o);
+  EXPECT_EQ(a.oob_rows, b.oob_rows);
+  EXPECT_EQ(a.oob_values, b.oob_values);
+  EXPECT_EQ(a.perm_values, b.perm_values);
+  EXPECT_EQ(a.tree.nodes.size(), b.tree.nodes.size());
+  EXPECT_NE(a.oob_rows, c.oob_rows);
+  // About 1/e of the samples are out of bag.
+  EXPECT_GT(a.oob_rows.size(), 150 * 0.25);
+  EXPECT_LT(a.oob_rows.size(), 150 * 0.5);
+}
+
+TEST(Forest, PlantedSignalRanksFirstInBothImportances) {
+  auto t = make_toy(400, 30, 8, [](auto& g, std::size_t i, auto& rng) {
+    return (g[17][i] + g[29][i] >= 2) ^ rng.chance(0.05) ? 1 : 0;
+  });
+  const auto fp = params(30);
+  ml::TreeOptions o;
+  o.permutation_importance = true;
+  std::vector<double> perm(30, 0.0), imp(30, 0.0), oob(400 * 2, 0.0);
+  std::vector<int> oobn(400, 0);
+  for (int tr = 0; tr < 150; ++tr) {
+    const auto r = ml::grow_tree(t.x, t.y, t.rows, fp, gf::task_seed(1, 2, static_cast<std::uint64_t>(tr)), o);
+    for (std::size_t i = 0; i < r.perm_features.size(); ++i) perm[static_cast<std::size_t>(r.perm_features[i])] += r.perm_values[i];
+    for (std::size_t i = 0; i < r.impurity_features.size(); ++i) imp[static_cast<std::size_t>(r.impurity_features[i])] += r.impurity_values[i];
+    for (std::size_t i = 0; i < r.oob_rows.size(); ++i) {
+      for (int c = 0; c < 2; ++c) oob[static_cast<std::size_t>(r.oob_rows[i] * 2 + c)] += r.oob_values[i * 2 + static_cast<std::size_t>(c)];
+      ++oobn[static_cast<std::size_t>(r.oob_rows[i])];
+    }
+  }
+  for (const auto* v : {&perm, &imp}) {
+    std::vector<std::size_t> order(30);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return (*v)[a] > (*v)[b]; });
+    EXPECT_TRUE((order[0] == 17 && order[1] == 29) || (order[0] == 29 && order[1] == 17)) << order[0] << " " << order[1];
+  }
+  int correct = 0, counted = 0;
+  for (std::size_t i = 0; i < 400; ++i) {
+    if (!oobn[i]) continue;
+    ++counted;
+    correct += (oob[2 * i + 1] > oob[2 * i]) == (t.y.code[i] == 1);
+  }
+  EXPECT_GT(static_cast<double>(correct) / counted, 0.85);
+}
+
+TEST(ForestParams, DefaultsAndErrors) {
+  ml::ForestParams a;
+  a.resolve(50000);
+  EXPECT_EQ(a.mtry, 223);
+  EXPECT_EQ(a.min_node_size, 1);
+  EXPECT_DOUBLE_EQ(a.sample_fraction, 1.0);
+  ml::ForestParams r;
+  r.task = ml::Task::kRegression;
+  r.replace = false;
+  r.resolve(30);
+  EXPECT_EQ(r.mtry, 10);
+  EXPECT_EQ(r.min_node_size, 5);
+  EXPECT_DOUBLE_EQ(r.sample_fraction, 0.632);
+  EXPECT_EQ(r.criterion, ml::Criterion::kVariance);
+  ml::ForestParams bad;
+  bad.mtry = 11;
+  try {
+    bad.resolve(10);
+    FAIL();
+  } catch (const gf::UsageError& e) {
+    EXPECT_STREQ(e.what(), "--mtry 11 is larger than the number of features (10)");
+  }
+}
+
+TEST(ClassWeights, BalancedIsNOverKTimesClassSize) {
+  ml::Labels y;
+  y.n_classes = 2;
+  y.code = {0, 0, 0, 1};
+  const auto w = ml::class_weights(y, {0, 1, 2, 3}, true);
+  EXPECT_DOUBLE_EQ(w[0], 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(w[1], 2.0);
+}
+
+TEST(Regression, TreeFitsAStepFunction) {
+  auto t = make_toy(200, 5, 9, [](auto&, std::size_t, auto&) { return 0; });
+  t.y.task = ml::Task::kRegression;
+  for (std::size_t i = 0; i < 200; ++i) t.y.value.push_back(t.g[2][i] == 0 ? 1.0 : 5.0);
+  ml::ForestParams fp;
+  fp.task = ml::Task::kRegression;
+  fp.mtry = 5;
+  fp.replace = false;
+  fp.sample_fraction = 1.0;
+  fp.resolve(5);
+  const auto r = ml::grow_tree(t.x, t.y, t.rows, fp, 1, {});
+  EXPECT_EQ(r.tree.nodes[0].feature, 2);
+  for (std::int64_t i = 0; i < 200; ++i) EXPECT_DOUBLE_EQ(r.tree.predict(t.x, i)[0], t.y.value[static_cast<std::size_t>(i)]);
+}
+
+TEST(Metrics, ClassificationAgainstHandComputedValues) {
+  // truth 0 0 1 1 1; P(class 1): .1 .6 .4 .8 .9 -> predictions 0 1 0 1 1
+  const std::vector<std::int32_t> truth = {0, 0, 1, 1, 1};
+  const std::vector<double> prob = {.9, .1, .4, .6, .6, .4, .2, .8, .1, .9};
+  const auto m = ml::classification_metrics(truth, prob, 2);
+  EXPECT_DOUBLE_EQ(m.accuracy, 0.6);
+  EXPECT_EQ(m.confusion, (std::vector<std::vector<std::int64_t>>{{1, 1}, {1, 2}}));
+  EXPECT_DOUBLE_EQ(m.precision[1], 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.recall[1], 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.precision[0], 0.5);
+  EXPECT_DOUBLE_EQ(m.f1[0], 0.5);
+  EXPECT_DOUBLE_EQ(m.macro_f1, (0.5 + 2.0 / 3.0) / 2);
+  // AUC: positives .4 .8 .9 vs negatives .1 .6: pairs won 1+2+2 = 5 of 6
+  EXPECT_DOUBLE_EQ(m.auc, 5.0 / 6.0);
+}
+
+TEST(Metrics, AucCountsTiesAsHalfAndRegressionMetrics) {
+  EXPECT_DOUBLE_EQ(ml::auc_roc({0.5, 0.5, 0.5, 0.9}, {false, true, false, true}), (1.0 + 1.0 + 0.5 + 0.5) / 4);
+  EXPECT_TRUE(std::isnan(ml::auc_roc({0.1, 0.2}, {true, true})));
+  const auto r = ml::regression_metrics({1, 2, 3, 4}, {1, 2, 3, 6});
+  EXPECT_DOUBLE_EQ(r.rmse, 1.0);
+  EXPECT_DOUBLE_EQ(r.r2, 1.0 - 4.0 / 5.0);
+}
+
+TEST(Folds, StratifiedDeterministicAndCheckedAgainstTheSmallestClass) {
+  std::vector<std::int32_t> cls;
+  for (int i = 0; i < 103; ++i) cls.push_back(i % 3 == 0 ? 1 : 0);
+  const auto f = ml::assign_folds(cls, 103, 5, 7, {"0", "1"});
+  EXPECT_EQ(f, ml::assign_folds(cls, 103, 5, 7, {"0", "1"}));
+  EXPECT_NE(f, ml::assign_folds(cls, 103, 5, 8, {"0", "1"}));
+  for (int c = 0; c < 2; ++c) {
+    std::vector<int> per(5, 0);
+    for (std::size_t i = 0; i < cls.size(); ++i)
+      if (cls[i] == c) ++per[static_cast<std::size_t>(f[i])];
+    EXPECT_LE(*std::max_element(per.begin(), per.end()) - *std::min_element(per.begin(), per.end()), 1) << "class " << c;
+  }
+  try {
+    (void)ml::assign_folds({0, 0, 0, 0, 1, 1}, 6, 3, 1, {"control", "case"});
+    FAIL();
+  } catch (const gf::DataError& e) {
+    EXPECT_STREQ(e.what(), "--folds 3 is larger than class 'case', which has only 2 labelled samples: use at most 2 folds");
+  }
+}
+
+class ModelFile : public TempDir {};
+
+TEST_F(ModelFile, RoundTripsAndRejectsOtherVersionsAndCorruption) {
+  ml::Model m;
+  m.tool_version = "x";
+  m.classes = {"0", "1"};
+  m.variants.push_back({"chr1", 10, "rs1", "A", "G"});
+  m.trees.emplace_back();
+  m.trees[0].nodes.emplace_back();
+  m.trees[0].leaf_values = {0.25f, 0.75f};
+  m.trees[0].width = 2;
+  const auto path = dir_ / "m.gfm";
+  ml::save_model(m, path);
+  const auto back = ml::load_model(path);
+  EXPECT_EQ(back.variants[0].match_key(), "chr1:10:A:G");
+  EXPECT_EQ(back.trees[0].leaf_values, m.trees[0].leaf_values);
+
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  }
+  auto write = [&](const std::string& b) {
+    std::ofstream f(path, std::ios::binary);
+    f << b;
+  };
+  auto error = [&]() {
+    try {
+      (void)ml::load_model(path);
+    } catch (const gf::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string v = bytes;
+  v[17] = 9;  // the format version, right after the magic line
+  write(v);
+  EXPECT_NE(error().find("model format version 9, but this genoforest reads version 1"), std::string::npos) << error();
+  std::string c = bytes;
+  c[c.size() - 3] ^= 0x55;
+  write(c);
+  EXPECT_NE(error().find("corrupt model file (checksum mismatch)"), std::string::npos) << error();
+  write(bytes.substr(0, bytes.size() - 10));
+  EXPECT_NE(error().find("truncated"), std::string::npos) << error();
+  write("hello");
+  EXPECT_NE(error().find("not a genoforest model file"), std::string::npos) << error();
+}
