@@ -19,4 +19,9 @@ run() { echo "+ mpirun -n $RANKS genoforest $*" >&2; mpirun -n "$RANKS" "$GENOFO
 run simulate --config "$root/configs/demo.ini" -@ 2
 run features --config "$root/configs/demo.ini"
 "$GENOFOREST" summary cohort.h5 -q
+run train --config "$root/configs/demo.ini"
+run cv --config "$root/configs/demo.ini"
+run predict --config "$root/configs/demo.ini"
+echo "top variants (cohort.gfm.importance.tsv):" >&2
+head -6 cohort.gfm.importance.tsv >&2
 echo "demo outputs in $OUTDIR" >&2

@@ -32,15 +32,6 @@ constexpr std::uint64_t kTreeStream = 0x74726565ULL;  // "tree"
 constexpr std::uint64_t kFoldStream = 0x666f6c64ULL;  // "fold"
 constexpr std::uint64_t kCvStream = 0x63767472ULL;    // "cvtr"
 
-std::string now_iso8601() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string fmt(double v, const char* f = "%.4f") {
   if (std::isnan(v)) return "NA";
   char b[64];

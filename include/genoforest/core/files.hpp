@@ -45,4 +45,7 @@ struct FileDigest {
 };
 [[nodiscard]] FileDigest digest_file(const std::filesystem::path& path);
 
+/// The current time in UTC, ISO 8601 ("2026-11-24T12:00:00Z"), for provenance.
+[[nodiscard]] std::string now_iso8601();
+
 }  // namespace genoforest
