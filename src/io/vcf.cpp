@@ -271,6 +271,18 @@ void parse_gt_columns(const char* begin, const char* end, int n_samples, Genotyp
   auto bad = [&](const std::string& why) {
     throw InputError(where, "sample column " + std::to_string(s + 1) + ": " + why);
   };
+  // Steps over the tab after a sample column; the line must end after the last one.
+  auto next_column = [&] {
+    if (p >= end) {
+      line_left = false;
+      return;
+    }
+    ++p;
+    if (s + 1 == n_samples) {
+      throw InputError(where, "wrong number of columns (more sample columns than the header's " +
+                                  std::to_string(n_samples) + ")");
+    }
+  };
   for (; s < n_samples; ++s) {
     if (!line_left) {
       throw InputError(where, "wrong number of columns (" + std::to_string(s) + " sample columns, the header has " +
@@ -284,15 +296,7 @@ void parse_gt_columns(const char* begin, const char* end, int n_samples, Genotyp
       out[1] = ((p[2] - '0' + 1) << 1) | (p[1] == '|');
       max_k = 2;
       p += 3;
-      if (p < end) {
-        ++p;
-        if (s + 1 == n_samples) {
-          throw InputError(where, "wrong number of columns (more sample columns than the header's " +
-                                      std::to_string(n_samples) + ")");
-        }
-      } else {
-        line_left = false;
-      }
+      next_column();
       continue;
     }
     int k = 0;
@@ -337,16 +341,8 @@ void parse_gt_columns(const char* begin, const char* end, int n_samples, Genotyp
       p = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
       if (!p) p = end;
     }
-    if (p < end) {
-      if (*p != '\t') bad(std::string("invalid GT character '") + *p + "'");
-      ++p;
-      if (s + 1 == n_samples) {
-        throw InputError(where, "wrong number of columns (more sample columns than the header's " +
-                                    std::to_string(n_samples) + ")");
-      }
-    } else {
-      line_left = false;
-    }
+    if (p < end && *p != '\t') bad(std::string("invalid GT character '") + *p + "'");
+    next_column();
   }
   if (max_k == 1 && ploidy == 2) {  // every call haploid: one value per sample, as htslib gives
     for (int t = 0; t < n_samples; ++t) gt.values[static_cast<std::size_t>(t)] = gt.values[static_cast<std::size_t>(t) * 2];
