@@ -1,14 +1,12 @@
 #include "stages/forest_stage.hpp"
 
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <numeric>
 
 #include "genoforest/core/error.hpp"
@@ -66,18 +64,6 @@ std::string json_array(const std::vector<T>& v, F&& f) {
   std::string o = "[";
   for (std::size_t i = 0; i < v.size(); ++i) o += (i ? ", " : "") + f(v[i]);
   return o + "]";
-}
-
-/// Writes `text` to `path` atomically.
-void write_text(const fs::path& path, const std::string& text) {
-  AtomicOutput out(path, std::to_string(getpid()));
-  {
-    std::ofstream f(out.tmp(), std::ios::binary);
-    f << text;
-    f.close();
-    if (!f) throw IoError("cannot write " + out.tmp().string() + ": " + errno_text());
-  }
-  out.commit();
 }
 
 /// Every rank loads the training data itself (serial HDF5 reads) and resolves the parameters.
@@ -254,7 +240,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
         if (both) tsv += "\t" + fmt(model.importance_impurity[uf], "%.6g");
         tsv += "\n";
       }
-      write_text(opt.importance_output, tsv);
+      write_atomically(opt.importance_output, tsv);
     }
     std::int64_t depth = 0, nodes = 0;
     for (const auto& t : model.trees) {
@@ -483,7 +469,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
         });
       }
       json += ",\n  \"per_fold\": [\n    " + json_folds + "\n  ]\n}\n";
-      write_text(opt.output, json);
+      write_atomically(opt.output, json);
     }
     log_info("cross-validated " + std::to_string(n_models) + " forests in " + fmt(cv_s, "%.1f") + " s" +
              (opt.output.empty() ? "" : "; wrote " + opt.output));
@@ -537,7 +523,7 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
       }
       tsv += "\n";
     }
-    write_text(opt.output, tsv);
+    write_atomically(opt.output, tsv);
     log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " + std::to_string(model.trees.size()) +
              " trees; wrote " + opt.output);
   });

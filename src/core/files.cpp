@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -73,6 +74,17 @@ FileDigest digest_file(const fs::path& path) {
   hts_md5_hex(hex, digest);
   d.md5 = hex;
   return d;
+}
+
+void write_atomically(const std::filesystem::path& path, const std::string& bytes) {
+  AtomicOutput out(path, std::to_string(getpid()));
+  {
+    std::ofstream f(out.tmp(), std::ios::binary);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    f.close();
+    if (!f) throw IoError("cannot write " + out.tmp().string() + ": " + errno_text());
+  }
+  out.commit();
 }
 
 std::string now_iso8601() {

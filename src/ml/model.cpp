@@ -2,8 +2,6 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <unistd.h>
-
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -64,15 +62,7 @@ void save_model(const Model& m, const std::filesystem::path& path) {
   put<std::uint32_t>(head, kModelFormatVersion);
   put<std::uint64_t>(head, payload.size());
   put<std::uint64_t>(head, checksum(payload));
-  AtomicOutput out(path, std::to_string(getpid()));
-  {
-    std::ofstream f(out.tmp(), std::ios::binary);
-    f.write(head.data(), static_cast<std::streamsize>(head.size()));
-    f.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    f.close();
-    if (!f) throw IoError("cannot write " + out.tmp().string() + ": " + errno_text());
-  }
-  out.commit();
+  write_atomically(path, head + payload);
 }
 
 Model load_model(const std::filesystem::path& path) {

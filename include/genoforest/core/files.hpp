@@ -45,6 +45,9 @@ struct FileDigest {
 };
 [[nodiscard]] FileDigest digest_file(const std::filesystem::path& path);
 
+/// Writes `bytes` to `path` through an AtomicOutput (token: this process id). Throws IoError.
+void write_atomically(const std::filesystem::path& path, const std::string& bytes);
+
 /// The current time in UTC, ISO 8601 ("2026-11-24T12:00:00Z"), for provenance.
 [[nodiscard]] std::string now_iso8601();
 

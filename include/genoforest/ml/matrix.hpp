@@ -43,7 +43,6 @@ class FeatureMatrix {
   }
   /// Bytes held (the matrix's memory).
   [[nodiscard]] std::size_t memory_bytes() const noexcept { return bytes_.capacity(); }
-  void reserve_genotype_columns(std::int64_t n) { bytes_.reserve(bytes_.size() + static_cast<std::size_t>(n * ((n_rows_ + 3) / 4))); }
 
  private:
   struct Column {
