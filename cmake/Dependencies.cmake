@@ -38,6 +38,21 @@ pkg_check_modules(GF_HTSLIB QUIET IMPORTED_TARGET htslib>=1.13)
 gf_require(GF_HTSLIB_FOUND "htslib >= 1.13" "libhts-dev")
 add_library(GF::htslib ALIAS PkgConfig::GF_HTSLIB)
 
+# bwa ships a static library and its headers (include them as <bwa/...>: its kseq.h, khash.h and
+# kstring.h must never shadow htslib's).
+find_library(GF_BWA_LIBRARY NAMES libbwa.a bwa PATHS /usr/lib /usr/local/lib)
+find_path(GF_BWA_INCLUDE bwa/bwamem.h)
+if(NOT GF_BWA_LIBRARY OR NOT GF_BWA_INCLUDE)
+  set(GF_BWA_FOUND FALSE)
+else()
+  set(GF_BWA_FOUND TRUE)
+endif()
+gf_require(GF_BWA_FOUND "the bwa library (libbwa.a, bwa/bwamem.h)" "libbwa-dev")
+add_library(GF::bwa STATIC IMPORTED)
+set_target_properties(GF::bwa PROPERTIES IMPORTED_LOCATION ${GF_BWA_LIBRARY}
+                      INTERFACE_INCLUDE_DIRECTORIES ${GF_BWA_INCLUDE})
+find_package(Threads REQUIRED)
+
 find_package(Eigen3 3.3 QUIET NO_MODULE)
 gf_require(Eigen3_FOUND "Eigen3" "libeigen3-dev")
 

@@ -11,6 +11,7 @@
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
+#include "genoforest/core/text.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/rng.hpp"
 #include "genoforest/core/version.hpp"
@@ -42,21 +43,6 @@ std::string json_number(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%.10g", v);
   return b;
-}
-
-std::string json_string(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-      continue;
-    }
-    o += c;
-  }
-  return o + "\"";
 }
 
 template <class T, class F>

@@ -17,6 +17,8 @@ struct StageCall {
 
 /// Each returns false when it only printed its --help.
 bool simulate_main(const Comm& comm, const StageCall& call);
+bool index_main(const Comm& comm, const StageCall& call);
+bool align_main(const Comm& comm, const StageCall& call);
 bool features_main(const Comm& comm, const StageCall& call);
 bool summary_main(const Comm& comm, const StageCall& call);
 bool train_main(const Comm& comm, const StageCall& call);

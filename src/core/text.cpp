@@ -1,5 +1,7 @@
 #include "genoforest/core/text.hpp"
 
+#include <cstdio>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -50,6 +52,21 @@ std::optional<double> parse_double(std::string_view s) {
   const double v = std::strtod(tmp.c_str(), &end);
   if (end != tmp.c_str() + tmp.size() || errno == ERANGE) return std::nullopt;
   return v;
+}
+
+std::string json_string(std::string_view s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+      continue;
+    }
+    o += c;
+  }
+  return o + "\"";
 }
 
 }  // namespace genoforest

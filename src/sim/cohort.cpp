@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <numeric>
+#include <optional>
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
@@ -39,7 +40,8 @@ void CohortOptions::validate() const {
   if (!(heritability >= 0.0 && heritability <= 1.0)) throw UsageError("--heritability must be in [0, 1]");
   if (!(prevalence > 0.0 && prevalence < 1.0)) throw UsageError("--prevalence must be in (0, 1)");
   if (trait != "binary" && trait != "quantitative") throw UsageError("--trait must be binary or quantitative");
-  if (mean_spacing < 2) throw UsageError("--spacing must be at least 2 bp");
+  if (mean_spacing < 8) throw UsageError("--spacing must be at least 8 bp");
+  if (planted_samples < 0 || planted_samples > samples) throw UsageError("--read-samples must be in [0, --samples]");
 }
 
 namespace {
@@ -73,6 +75,49 @@ SiteLayout make_layout(const CohortOptions& o) {
   return l;
 }
 
+bool acgt(char c) { return c == 'A' || c == 'C' || c == 'G' || c == 'T'; }
+
+// Sites on a loaded reference: counts in proportion to contig lengths, each site's 7-bp window
+// (the longest REF) on A/C/G/T only.
+SiteLayout layout_on(const CohortOptions& o, const Reference& ref) {
+  SiteLayout l;
+  l.contig.resize(static_cast<std::size_t>(o.variants));
+  l.pos.resize(static_cast<std::size_t>(o.variants));
+  const double total = static_cast<double>(ref.total_length());
+  Rng rng(task_seed(o.seed, kLayout, 0));
+  std::int64_t j = 0;
+  for (std::size_t c = 0; c < ref.seqs.size(); ++c) {
+    const std::string& s = ref.seqs[c];
+    const auto len = static_cast<std::int64_t>(s.size());
+    l.length.push_back(len);
+    const std::int64_t count = c + 1 == ref.seqs.size()
+                                   ? o.variants - j
+                                   : static_cast<std::int64_t>(static_cast<double>(o.variants) * static_cast<double>(len) / total);
+    const std::int64_t spacing = count > 0 ? len / (count + 1) : len;
+    if (count > 0 && spacing < 8) {
+      throw UsageError("the reference is too short for " + std::to_string(o.variants) + " variants (contig " + ref.names[c] +
+                       " would need sites closer than 8 bp)");
+    }
+    std::int64_t pos = 0;  // 1-based position of the previous site
+    for (std::int64_t k = 0; k < count; ++k, ++j) {
+      pos += 8 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(std::max<std::int64_t>(1, 2 * spacing - 15))));
+      auto clean = [&](std::int64_t p) {
+        if (p + 6 > len) return false;
+        for (std::int64_t q = p - 1; q < p + 6; ++q) if (!acgt(s[static_cast<std::size_t>(q)])) return false;
+        return true;
+      };
+      while (pos + 6 <= len && !clean(pos)) ++pos;
+      if (pos + 6 > len) {
+        throw UsageError("the reference has too few A/C/G/T bases for " + std::to_string(o.variants) +
+                         " variants at this density (contig " + ref.names[c] + "); ask for fewer --variants");
+      }
+      l.contig[static_cast<std::size_t>(j)] = static_cast<int>(c);
+      l.pos[static_cast<std::size_t>(j)] = pos;
+    }
+  }
+  return l;
+}
+
 std::vector<char> pick_causal(const CohortOptions& o) {
   std::vector<std::int64_t> idx(static_cast<std::size_t>(o.variants));
   std::iota(idx.begin(), idx.end(), 0);
@@ -94,16 +139,25 @@ struct FileCloser {
 }  // namespace
 
 CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool bcf, int threads,
-                         const std::string& token, const std::string& command_line) {
+                         const std::string& token, const std::string& command_line, Reference* reference) {
   o.validate();
+  // Where REF alleles come from: drawn (no reference), drawn and planted into a random genome,
+  // or read from a loaded reference.
+  const bool plant = reference && reference->seqs.empty();
+  const bool from_ref = reference && !reference->seqs.empty();
   CohortFiles files;
   files.genotypes = prefix + (bcf ? ".bcf" : ".vcf.gz");
   files.index = files.genotypes.string() + (bcf ? ".csi" : ".tbi");
   files.phenotypes = prefix + ".pheno.tsv";
   files.truth = prefix + ".truth.tsv";
+  if (o.planted_samples > 0) files.planted = prefix + ".planted.vcf.gz";
   for (const auto& p : {files.genotypes, files.phenotypes, files.truth}) check_output_writable(p);
 
-  const SiteLayout layout = make_layout(o);
+  const SiteLayout layout = from_ref ? layout_on(o, *reference) : make_layout(o);
+  if (plant) *reference = random_reference(layout.length, o.seed);
+  auto contig_name = [&](int c) {
+    return reference ? reference->names[static_cast<std::size_t>(c)] : "chr" + std::to_string(c + 1);
+  };
   const std::vector<char> causal = pick_causal(o);
   const auto n = static_cast<std::size_t>(o.samples);
   std::vector<int> pop(n);
@@ -118,8 +172,8 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   };
   add("##source=genoforest simulate " + std::string(kVersion));
   add("##genoforest_simulateCommand=" + command_line);
-  for (int c = 0; c < o.contigs; ++c) {
-    add("##contig=<ID=chr" + std::to_string(c + 1) + ",length=" + std::to_string(layout.length[static_cast<std::size_t>(c)]) + ">");
+  for (std::size_t c = 0; c < layout.length.size(); ++c) {
+    add("##contig=<ID=" + contig_name(static_cast<int>(c)) + ",length=" + std::to_string(layout.length[c]) + ">");
   }
   add("##FILTER=<ID=LowQual,Description=\"Simulated low-quality site\">");
   add("##INFO=<ID=CAUSAL,Number=0,Type=Flag,Description=\"Causal variant of the simulated phenotype\">");
@@ -135,6 +189,31 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   if (!fp) throw IoError("cannot write " + gt_out.tmp().string() + ": " + errno_text());
   if (threads > 1) hts_set_threads(fp.get(), threads);
   if (bcf_hdr_write(fp.get(), hdr.get()) < 0) throw IoError("cannot write " + gt_out.tmp().string());
+
+  // The planted truth: true phased genotypes of the first planted_samples samples, at the sites
+  // where one of them carries an ALT allele.
+  const auto n_planted = static_cast<std::size_t>(o.planted_samples);
+  std::optional<AtomicOutput> planted_out, planted_idx_out;
+  io::BcfHdrPtr planted_hdr;
+  std::unique_ptr<htsFile, FileCloser> planted_fp;
+  std::vector<int32_t> planted_gts(2 * n_planted);
+  if (n_planted > 0) {
+    planted_out.emplace(files.planted, token);
+    planted_idx_out.emplace(files.planted.string() + ".tbi", token);
+    planted_hdr.reset(bcf_hdr_subset(hdr.get(), 0, nullptr, nullptr));
+    if (!planted_hdr) throw InternalError("cannot create a VCF header");
+    if (bcf_hdr_append(planted_hdr.get(), "##genoforest_planted=true genotypes of the samples given simulated reads") < 0) {
+      throw InternalError("cannot add a header line");
+    }
+    for (std::size_t i = 0; i < n_planted; ++i) {
+      std::snprintf(name, sizeof name, "S%06zu", i + 1);
+      if (bcf_hdr_add_sample(planted_hdr.get(), name) < 0) throw InternalError("cannot add a sample");
+    }
+    if (bcf_hdr_sync(planted_hdr.get()) < 0) throw InternalError("cannot finish the VCF header");
+    planted_fp.reset(hts_open(planted_out->tmp().c_str(), "wz"));
+    if (!planted_fp) throw IoError("cannot write " + planted_out->tmp().string() + ": " + errno_text());
+    if (bcf_hdr_write(planted_fp.get(), planted_hdr.get()) < 0) throw IoError("cannot write " + planted_out->tmp().string());
+  }
 
   io::Bcf1Ptr rec = io::make_record();
   std::vector<int32_t> gts(2 * n);
@@ -163,7 +242,11 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
     const bool lowqual = !is_causal && rng.chance(o.lowqual_rate);
 
     // Alleles.
+    const std::string* contig_seq =
+        reference ? &reference->seqs[static_cast<std::size_t>(layout.contig[static_cast<std::size_t>(j)])] : nullptr;
+    const auto at = static_cast<std::size_t>(layout.pos[static_cast<std::size_t>(j)] - 1);
     std::string ref(1, kBases[rng.below(4)]);
+    if (from_ref) ref[0] = (*contig_seq)[at];
     std::string alt1, alt2;
     if (indel) {
       const auto len = 1 + static_cast<std::size_t>(rng.below(5));
@@ -172,6 +255,7 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
       if (rng.chance(0.5)) {
         alt1 = ref + extra;  // insertion
       } else {
+        if (from_ref) extra = contig_seq->substr(at + 1, len);
         alt1 = ref;
         ref += extra;  // deletion
       }
@@ -189,6 +273,8 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
         alt2 = std::string(1, b);
       }
     }
+
+    if (plant) reference->seqs[static_cast<std::size_t>(layout.contig[static_cast<std::size_t>(j)])].replace(at, ref.size(), ref);
 
     // Haplotypes.
     const bool ld = o.ld_block > 0;
@@ -253,6 +339,28 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
     if (bcf_write(fp.get(), hdr.get(), rec.get()) < 0) {
       throw IoError("cannot write " + gt_out.tmp().string() + " (disk full?)");
     }
+    if (n_planted > 0 && std::any_of(allele.begin(), allele.begin() + static_cast<std::ptrdiff_t>(2 * n_planted),
+                                     [](std::uint8_t a) { return a != 0; })) {
+      for (std::size_t h = 0; h < 2 * n_planted; ++h) planted_gts[h] = bcf_gt_phased(allele[h]);
+      for (std::size_t i = 0; i < n_planted; ++i) planted_gts[2 * i] = bcf_gt_unphased(allele[2 * i]);
+      bcf_clear(rec.get());
+      rec->rid = layout.contig[static_cast<std::size_t>(j)];
+      rec->pos = layout.pos[static_cast<std::size_t>(j)] - 1;
+      bcf_update_id(planted_hdr.get(), rec.get(), id.c_str());
+      bcf_update_alleles_str(planted_hdr.get(), rec.get(), alleles.c_str());
+      int pass = pass_id;
+      bcf_update_filter(planted_hdr.get(), rec.get(), &pass, 1);
+      if (bcf_update_genotypes(planted_hdr.get(), rec.get(), planted_gts.data(), static_cast<int>(planted_gts.size())) < 0) {
+        throw InternalError("cannot set genotypes");
+      }
+      if (bcf_write(planted_fp.get(), planted_hdr.get(), rec.get()) < 0) {
+        throw IoError("cannot write " + planted_out->tmp().string() + " (disk full?)");
+      }
+    }
+  }
+  if (planted_fp) {
+    if (hts_close(planted_fp.release()) != 0) throw IoError("cannot close " + planted_out->tmp().string() + " (disk full?)");
+    io::build_index(planted_out->tmp(), planted_idx_out->tmp(), false, threads);
   }
   if (hts_close(fp.release()) != 0) throw IoError("cannot close " + gt_out.tmp().string() + " (disk full?)");
   io::build_index(gt_out.tmp(), idx_out.tmp(), bcf, threads);
@@ -304,7 +412,7 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
     for (std::size_t k = 0; k < truth_idx.size(); ++k) {
       const auto j = static_cast<std::size_t>(truth_idx[k]);
       std::snprintf(buf, sizeof buf, "%.6f\t%.6f", truth_effect[k], truth_af[k]);
-      out << "chr" << layout.contig[j] + 1 << '\t' << layout.pos[j] << "\tv" << j + 1 << '\t' << truth_ref[k] << '\t'
+      out << contig_name(layout.contig[j]) << '\t' << layout.pos[j] << "\tv" << j + 1 << '\t' << truth_ref[k] << '\t'
           << truth_alt[k] << '\t' << buf << '\n';
     }
     out.close();
@@ -314,6 +422,10 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   idx_out.commit();
   ph_out.commit();
   tr_out.commit();
+  if (planted_out) {
+    planted_out->commit();
+    planted_idx_out->commit();
+  }
   return files;
 }
 

@@ -5,8 +5,11 @@
 //   gf_test_tool check-hipster STORE      recompute the HipsterIndex score from the dosages of its
 //                                         four causal SNPs and compare with the stored labels
 //   gf_test_tool same-model A B           two model files hold the same forest (dates aside)
+//   gf_test_tool compare-primary A B MIN  primary alignments of SAM/BAM A and B agree (contig,
+//                                         position, strand, CIGAR) for at least MIN of A's reads
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
+#include <htslib/sam.h>
 
 #include <cmath>
 #include <cstdio>
@@ -131,6 +134,53 @@ int same_model(const std::string& a, const std::string& b) {
   return same ? 0 : 1;
 }
 
+/// Primary alignment of each read: "contig pos strand cigar" by "name/1" or "name/2".
+std::map<std::string, std::string> primary_alignments(const std::string& path) {
+  samFile* fp = sam_open(path.c_str(), "r");
+  if (!fp) throw std::runtime_error("cannot open " + path);
+  sam_hdr_t* h = sam_hdr_read(fp);
+  if (!h) throw std::runtime_error("cannot read the header of " + path);
+  bam1_t* b = bam_init1();
+  std::map<std::string, std::string> m;
+  int r;
+  while ((r = sam_read1(fp, h, b)) >= 0) {
+    if (b->core.flag & (BAM_FSECONDARY | BAM_FSUPPLEMENTARY)) continue;
+    std::string key = std::string(bam_get_qname(b)) + ((b->core.flag & BAM_FREAD2) ? "/2" : "/1");
+    std::string v = "*";
+    if (!(b->core.flag & BAM_FUNMAP)) {
+      v = std::string(sam_hdr_tid2name(h, b->core.tid)) + " " + std::to_string(b->core.pos) + (bam_is_rev(b) ? " - " : " + ");
+      for (uint32_t i = 0; i < b->core.n_cigar; ++i) {
+        const uint32_t c = bam_get_cigar(b)[i];
+        v += std::to_string(bam_cigar_oplen(c)) + bam_cigar_opchr(c);
+      }
+    }
+    m[key] = v;
+  }
+  bam_destroy1(b);
+  sam_hdr_destroy(h);
+  sam_close(fp);
+  if (r < -1) throw std::runtime_error("truncated or corrupt " + path);
+  return m;
+}
+
+int compare_primary(const std::string& a_path, const std::string& b_path, double min_fraction) {
+  const auto a = primary_alignments(a_path), b = primary_alignments(b_path);
+  std::size_t same = 0, shown = 0;
+  for (const auto& [k, v] : a) {
+    const auto it = b.find(k);
+    if (it != b.end() && it->second == v) {
+      ++same;
+    } else if (shown++ < 5) {
+      std::cerr << "differs: " << k << ": " << v << " vs " << (it == b.end() ? "(absent)" : it->second) << "\n";
+    }
+  }
+  const double f = a.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(a.size());
+  std::printf("%zu reads in A, %zu in B, %zu identical primary alignments (%.4f%%)\n", a.size(), b.size(), same, 100.0 * f);
+  if (a.size() != b.size()) return fail("the two files hold different numbers of reads");
+  if (f < min_fraction) return fail("agreement below " + std::to_string(min_fraction));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
@@ -144,9 +194,10 @@ int main(int argc, char** argv) {
     if (a.size() == 3 && a[0] == "compare-vcf") return compare_vcf(a[1], a[2]);
     if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
     if (a.size() == 3 && a[0] == "same-model") return same_model(a[1], a[2]);
+    if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | compare-primary A B MIN\n";
   return 2;
 }

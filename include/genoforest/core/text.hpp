@@ -19,4 +19,6 @@ namespace genoforest {
 /// A whole-string finite or non-finite double ("nan", "inf" accepted), or nullopt.
 [[nodiscard]] std::optional<double> parse_double(std::string_view s);
 
+/// `s` as a JSON string literal, quoted and escaped.
+[[nodiscard]] std::string json_string(std::string_view s);
 }  // namespace genoforest

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "genoforest/sim/reference.hpp"
+
 namespace genoforest::sim {
 
 struct CohortOptions {
@@ -40,6 +42,9 @@ struct CohortOptions {
   std::string trait = "binary";    ///< "binary" or "quantitative"
   std::int64_t mean_spacing = 1000;  ///< mean bp between sites
   std::uint64_t seed = 1;
+  /// The first `planted_samples` samples get a truth VCF of their true, phased genotypes
+  /// (PREFIX.planted.vcf.gz): what their simulated reads carry.
+  std::int64_t planted_samples = 0;
   /// Throws UsageError naming the option.
   void validate() const;
 };
@@ -50,12 +55,18 @@ struct CohortFiles {
   std::filesystem::path index;       ///< .tbi or .csi
   std::filesystem::path phenotypes;  ///< PREFIX.pheno.tsv (sample_id, label, population)
   std::filesystem::path truth;       ///< PREFIX.truth.tsv (the causal variants)
+  std::filesystem::path planted;     ///< PREFIX.planted.vcf.gz, when planted_samples > 0
 };
 
 /// Writes the cohort: genotypes (bgzipped VCF, or BCF when `bcf`), its index, the phenotype
 /// table and the truth table, each under a temporary name renamed when complete (suffix
 /// `token`). `threads` compress in parallel and do not change the bytes written.
+///
+/// With a `reference`, the variants sit on it. An empty one is filled with a random genome
+/// (random_reference) of the contig lengths the layout needs, into which every REF allele is
+/// planted; a loaded one gives its contigs (variants spread in proportion to their lengths, away
+/// from N bases) and its bases become the REF alleles.
 CohortFiles write_cohort(const CohortOptions& opt, const std::string& prefix, bool bcf, int threads,
-                         const std::string& token, const std::string& command_line);
+                         const std::string& token, const std::string& command_line, Reference* reference = nullptr);
 
 }  // namespace genoforest::sim

@@ -1,0 +1,68 @@
+#pragma once
+/// @file bwa.hpp
+/// BWA-MEM through the bwa library, in-process. The only place that includes bwa's headers
+/// (src/align/bwa.cpp): their kseq/khash/kstring clash with htslib's.
+///
+/// bwa's library calls exit() on a missing or short index file and prints to stderr; everything
+/// here validates first and turns failures into genoforest errors, and bwa's messages are off.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace genoforest::align {
+
+/// The five files of a bwa index with this prefix (.amb .ann .bwt .pac .sa).
+[[nodiscard]] std::vector<std::filesystem::path> bwa_index_files(const std::filesystem::path& prefix);
+
+/// True when every index file of `prefix` exists and is at least as new as `fasta`.
+[[nodiscard]] bool bwa_index_up_to_date(const std::filesystem::path& fasta, const std::filesystem::path& prefix);
+
+/// Builds the bwa index of `fasta` under `prefix` (as `bwa index -p PREFIX` does).
+/// Throws InputError for an unreadable or empty FASTA.
+void build_bwa_index(const std::filesystem::path& fasta, const std::filesystem::path& prefix);
+
+/// Options of BWA-MEM that genoforest exposes; the rest are bwa's defaults (as `bwa mem`).
+struct BwaOptions {
+  int threads = 1;                   ///< bwa worker threads within a rank (output does not change)
+  std::int64_t batch_bases = 10'000'000;  ///< bases per batch, as `bwa mem -K` (fixes the output)
+  int min_seed_length = 19;          ///< -k
+  int min_score = 30;                ///< -T
+};
+
+/// A loaded index. Movable, not copyable.
+class BwaIndex {
+ public:
+  /// Loads the index of `prefix`. Throws InputError naming the missing or empty file.
+  explicit BwaIndex(const std::filesystem::path& prefix);
+  ~BwaIndex();
+  BwaIndex(BwaIndex&&) noexcept;
+  BwaIndex& operator=(BwaIndex&&) noexcept;
+  BwaIndex(const BwaIndex&) = delete;
+  BwaIndex& operator=(const BwaIndex&) = delete;
+
+  [[nodiscard]] const std::vector<std::string>& contig_names() const noexcept { return names_; }
+  [[nodiscard]] const std::vector<std::int64_t>& contig_lengths() const noexcept { return lengths_; }
+  /// Bytes of memory the loaded index takes.
+  [[nodiscard]] std::int64_t memory_bytes() const noexcept { return memory_; }
+
+  /// Aligns one batch: `names`, `seqs`, `quals` hold the reads (for pairs: read 1, read 2
+  /// interleaved). `first_read` is the batch's offset among all reads of the input (bwa hashes it
+  /// to break ties). `read_group_id` goes on every record as RG:Z (empty: none). Returns, per read, its SAM
+  /// lines as `bwa mem` prints them (one or more, '\n'-terminated). bwa's own messages (the
+  /// insert-size estimate) are appended to `messages` when given, else dropped.
+  [[nodiscard]] std::vector<std::string> align(const std::vector<std::string>& names, const std::vector<std::string>& seqs,
+                                               const std::vector<std::string>& quals, bool paired, std::int64_t first_read,
+                                               const std::string& read_group_id, const BwaOptions& opt,
+                                               std::string* messages = nullptr) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<std::string> names_;
+  std::vector<std::int64_t> lengths_;
+  std::int64_t memory_ = 0;
+};
+
+}  // namespace genoforest::align

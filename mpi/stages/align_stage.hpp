@@ -1,0 +1,51 @@
+#pragma once
+/// @file align_stage.hpp
+/// `genoforest index` and `genoforest align`: reads to one sorted, indexed, duplicate-marked BAM
+/// per sample.
+///
+/// align runs three task sets over the ranks:
+///  1. split (one task per sample): read the FASTQ files, check mates, QC, cut the kept reads into
+///     batches of --batch-bases bases (bwa mem -K's rule) and chunks of whole batches, each a
+///     temporary FASTQ;
+///  2. align (one task per chunk): BWA-MEM batch by batch (pairs resolved, insert size estimated
+///     per batch, the read offset passed in as bwa does), records sorted into a temporary BAM,
+///     duplicate keys into a side file;
+///  3. merge (one task per sample): decide duplicates over the whole sample, merge the chunks,
+///     write SAMPLE.bam (or .cram), its index and SAMPLE.qc.json.
+/// Batches, not ranks or chunks, fix bwa's results, and the sort key is total: the output is
+/// identical for any rank count and chunk size.
+#include <string>
+
+#include "comm.hpp"
+#include "genoforest/align/bwa.hpp"
+#include "genoforest/align/qc.hpp"
+
+namespace genoforest::mpi {
+
+struct IndexOptions {
+  std::string fasta;
+  std::string prefix;  ///< default: the FASTA's path
+  bool force = false;
+};
+
+void run_index(const Comm& comm, const IndexOptions& opt);
+
+struct AlignOptions {
+  std::string samples;    ///< sample sheet
+  std::string reference;  ///< FASTA; its bwa index is at index_prefix
+  std::string index_prefix;
+  std::string output_dir;
+  std::string format = "bam";
+  bool qc = true;
+  bool mark_duplicates = true;
+  std::int64_t chunk_bases = 50'000'000;
+  align::QcOptions qc_options;
+  align::BwaOptions bwa;
+  std::string command_line;
+  /// Throws UsageError naming the option.
+  void validate() const;
+};
+
+void run_align(const Comm& comm, const AlignOptions& opt);
+
+}  // namespace genoforest::mpi
