@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package genoforest needs to build, test and benchmark.
+# Installs every Debian 12 package genoforest needs to build, test and benchmark. (The bwa program
+# is a test dependency: the alignment test compares with `bwa mem`.)
 # Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
@@ -10,13 +11,13 @@ pkgs=(
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libhts-dev zlib1g-dev tabix
-  libbwa-dev
+  libbwa-dev bwa
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(plink2 bcftools samtools time bc python3-sklearn python3-h5py r-cran-ranger bwa libopenblas0-pthread)
+  pkgs+=(plink2 bcftools samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread)
 fi
 
 missing=()

@@ -72,7 +72,7 @@ struct SplitResult {
 struct Paths {
   fs::path tmp_dir;
   fs::path chunk_fastq(std::size_t s, std::size_t c) const {
-    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".fq.gz");
+    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".fq");
   }
   fs::path chunk_bam(std::size_t s, std::size_t c) const {
     return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".bam");
@@ -130,7 +130,7 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
     }
     align::account_output(a, res.qc);
     if (r2) align::account_output(b, res.qc);
-    if (!out) out.emplace(paths.chunk_fastq(s, res.chunks.size()), 1);
+    if (!out) out.emplace(paths.chunk_fastq(s, res.chunks.size()), -1);
     out->write(a.name, a.seq, a.qual);
     if (r2) out->write(b.name, b.seq, b.qual);
     ++chunk.templates;
@@ -210,14 +210,14 @@ void run_index(const Comm& comm, const IndexOptions& o) {
       log_info("the index of " + o.fasta + " is up to date (" + prefix.string() + ".bwt, .fai); nothing to do (--force rebuilds)");
       return;
     }
+    if (!bwa_ok) align::build_bwa_index(o.fasta, prefix);  // checks the FASTA first
     if (!fai_ok) {
       AtomicOutput fai(o.fasta + ".fai", std::to_string(getpid()));
       if (fai_build3(o.fasta.c_str(), fai.tmp().c_str(), nullptr) != 0) {
-        throw InputError(o.fasta, "cannot index this FASTA with samtools faidx rules (a bgzipped FASTA needs bgzip, not gzip)");
+        throw InputError(o.fasta, "cannot build the .fai of this FASTA (a compressed FASTA must be bgzipped, not gzipped)");
       }
       fai.commit();
     }
-    if (!bwa_ok) align::build_bwa_index(o.fasta, prefix);
     char buf[256];
     std::snprintf(buf, sizeof buf, " in %.1f s", seconds_since(t0));
     log_info("indexed " + o.fasta + " (bwa index " + prefix.string() + ".{amb,ann,bwt,pac,sa}, " + o.fasta + ".fai)" + buf);
@@ -292,7 +292,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     char buf[512];
     std::int64_t total = 0;
     for (auto l : contig_lengths) total += l;
-    std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.1f Mbp, %.1f MiB per rank", o.reference.c_str(),
+    std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank", o.reference.c_str(),
                   contig_names.size(), static_cast<double>(total) / 1e6, static_cast<double>(index->memory_bytes()) / 1048576.0);
     log_info(buf);
   });

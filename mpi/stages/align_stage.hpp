@@ -38,7 +38,7 @@ struct AlignOptions {
   std::string format = "bam";
   bool qc = true;
   bool mark_duplicates = true;
-  std::int64_t chunk_bases = 50'000'000;
+  std::int64_t chunk_bases = 10'000'000;
   align::QcOptions qc_options;
   align::BwaOptions bwa;
   std::string command_line;

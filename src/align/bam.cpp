@@ -195,7 +195,9 @@ void ChunkBuilder::write(const fs::path& path) {
   order.reserve(recs_.size());
   for (bam1_t* b : recs_) order.emplace_back(key_of(b), b);
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  SamFilePtr fp(sam_open(path.c_str(), "wb1"));
+  // Level 0 (stored blocks): a temporary file is not worth compressing. ("wbu" crashes htslib
+  // 1.16 built with libdeflate in bgzf_compress.)
+  SamFilePtr fp(sam_open(path.c_str(), "wb0"));
   if (!fp) throw IoError("cannot write " + path.string() + ": " + errno_text());
   if (sam_hdr_write(fp.get(), hdr_) < 0) throw IoError("cannot write " + path.string());
   for (const auto& [k, b] : order) {

@@ -1,10 +1,23 @@
 #include "genoforest/align/fastq.hpp"
 
-#include <cctype>
+#include <array>
 
 #include "genoforest/core/error.hpp"
 
 namespace genoforest::align {
+
+namespace {
+
+/// Upper-cased base for every letter ('.' reads as N), 0 for anything else.
+constexpr std::array<char, 256> kBaseTable = [] {
+  std::array<char, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c - 'a' + 'A');
+  t['.'] = 'N';
+  return t;
+}();
+
+}  // namespace
 
 FastqReader::FastqReader(const std::filesystem::path& path) : path_(path), fp_(bgzf_open(path.c_str(), "r")) {
   if (!fp_) throw InputError(path.string(), "cannot open the FASTQ file: " + errno_text());
@@ -42,9 +55,9 @@ bool FastqReader::next(FastqRecord& rec) {
   if (!getline()) fail("the file ends inside a record (no sequence line)");
   rec.seq.assign(buf_.s, buf_.l);
   for (auto& c : rec.seq) {
-    const auto u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (!std::isalpha(static_cast<unsigned char>(u)) && u != '.') fail(std::string("invalid base '") + c + "' in the sequence");
-    c = u == '.' ? 'N' : u;
+    const char u = kBaseTable[static_cast<unsigned char>(c)];
+    if (u == 0) fail(std::string("invalid base '") + c + "' in the sequence");
+    c = u;
   }
   if (!getline()) fail("the file ends inside a record (no '+' line)");
   if (buf_.l == 0 || buf_.s[0] != '+') fail("expected the '+' separator line");
@@ -61,7 +74,7 @@ bool FastqReader::next(FastqRecord& rec) {
 }
 
 FastqWriter::FastqWriter(const std::filesystem::path& path, int level)
-    : path_(path), fp_(bgzf_open(path.c_str(), ("w" + std::to_string(level)).c_str())) {
+    : path_(path), fp_(bgzf_open(path.c_str(), level < 0 ? "wu" : ("w" + std::to_string(level)).c_str())) {
   if (!fp_) throw IoError("cannot write " + path.string() + ": " + errno_text());
 }
 

@@ -72,7 +72,7 @@ class ChunkBuilder {
   /// Adds template `templ`: the SAM lines bwa gave read 1 and, for a pair, read 2 (nullptr for
   /// single-end). Throws InternalError if a line does not parse.
   void add(std::uint32_t templ, const std::string& sam1, const std::string* sam2);
-  /// Sorts and writes the chunk as BAM (fast compression) to `path`. Throws IoError.
+  /// Sorts and writes the chunk as uncompressed BAM to `path`. Throws IoError.
   void write(const std::filesystem::path& path);
   [[nodiscard]] const std::vector<DupSignature>& signatures() const noexcept { return sigs_; }
 

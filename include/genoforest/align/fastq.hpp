@@ -49,7 +49,8 @@ class FastqReader {
   std::int64_t line_ = 0;
 };
 
-/// Writes FASTQ records, BGZF-compressed at `level` (gzip-compatible). Throws IoError.
+/// Writes FASTQ records, BGZF-compressed at `level` (gzip-compatible), or plain when `level` < 0.
+/// Throws IoError.
 class FastqWriter {
  public:
   FastqWriter(const std::filesystem::path& path, int level);

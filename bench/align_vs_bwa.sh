@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmark: read alignment, genoforest align (QC off, so both tools see the same reads; BWA-MEM
+# in-process, then sorting, duplicate marking, BAM compression and indexing) against Debian's
+# `bwa mem` (SAM text out, nothing else), in one run, at 1 and 2 cores, on
+#   (a) simulated 2x150 reads (PAIRS pairs, default 2,000,000) on a random REF_MB Mb reference with
+#       repeats (default 5), and
+#   (b) the real NA12878 reads of ../shared/data/giab-chr20 (25,839 pairs, 2x101) on hg19 chr20.
+# Prints wall time, CPU time, reads per CPU-second, peak memory, the ratios (ours / theirs, per
+# core: >= 0.95 is the goal), 1 -> 2 rank scaling, and the agreement of primary alignments with
+# bwa mem -t 1. Medians of REPS runs. Not a test: run it by hand.
+#   env: PAIRS, REF_MB, REPS (3), BENCH_DIR (reuse data), GIAB (path of giab-chr20; "" skips it)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+PAIRS=${PAIRS:-2000000}; REF_MB=${REF_MB:-5}; REPS=${REPS:-3}
+GIAB=${GIAB-$root/../shared/data/giab-chr20}
+"$root/scripts/install-deps.sh" --bench >/dev/null
+"$root/scripts/build.sh" >/dev/null
+G="$root/build/genoforest"
+T="$root/build/tests/gf_test_tool"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+W=${BENCH_DIR:-$(mktemp -d /tmp/gf-align-bench.XXXXXX)}
+mkdir -p "$W" && cd "$W"
+
+# measure NAME CMD...: appends "wall cpu rss_kb" of one run to NAME.times
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o t.txt "$@" > /dev/null 2> err.txt || { cat err.txt >&2; exit 1; }
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' t.txt >> "$name.times"
+}
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+col() { awk -v c="$2" '{print $c}' "$1.times" | median; }
+
+# bench_set LABEL REF R1 R2 READS
+bench_set() {
+  local label=$1 ref=$2 r1=$3 r2=$4 reads=$5
+  printf "sample_id\tfastq_1\tfastq_2\n$label\t%s\t%s\n" "$r1" "$r2" > "$label.tsv"
+  rm -f "$label".*.times
+  for r in $(seq "$REPS"); do
+    measure "$label.gf1" mpirun -n 1 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gf1" --no-qc -q
+    measure "$label.gf2" mpirun -n 2 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gf2" --no-qc -q
+    measure "$label.bwa1" bwa mem -t 1 -K 10000000 -o "$label.bwa1.sam" "$ref" "$r1" "$r2"
+    measure "$label.bwa2" bwa mem -t 2 -K 10000000 -o "$label.bwa2.sam" "$ref" "$r1" "$r2"
+  done
+  measure "$label.gfqc" mpirun -n 2 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gfqc" -q
+  echo
+  echo "== $label: $reads reads, reference $ref (median of $REPS)"
+  printf "%-26s %8s %8s %12s %9s\n" run wall_s cpu_s reads/cpu_s peak_MiB
+  for k in gf1 gf2 bwa1 bwa2; do
+    printf "%-26s %8.2f %8.2f %12.0f %9.0f\n" "$k" "$(col "$label.$k" 1)" "$(col "$label.$k" 2)" \
+      "$(echo "$reads / $(col "$label.$k" 2)" | bc -l)" "$(echo "$(col "$label.$k" 3) / 1024" | bc -l)"
+  done
+  printf "%-26s %8.2f %8.2f %12s %9.0f\n" "gf2 with QC (default)" "$(col "$label.gfqc" 1)" "$(col "$label.gfqc" 2)" - \
+    "$(echo "$(col "$label.gfqc" 3) / 1024" | bc -l)"
+  echo "throughput per core, ours / bwa mem (>= 0.95 is the goal):"
+  echo "  1 core : $(echo "scale=3; $(col "$label.bwa1" 2) / $(col "$label.gf1" 2)" | bc -l)"
+  echo "  2 cores: $(echo "scale=3; $(col "$label.bwa2" 2) / $(col "$label.gf2" 2)" | bc -l)"
+  echo "wall time, ours / bwa mem: 1 core $(echo "scale=3; $(col "$label.gf1" 1) / $(col "$label.bwa1" 1)" | bc -l)," \
+       "2 cores $(echo "scale=3; $(col "$label.gf2" 1) / $(col "$label.bwa2" 1)" | bc -l)"
+  echo "scaling 1 -> 2 ranks (wall): $(echo "scale=3; $(col "$label.gf1" 1) / $(col "$label.gf2" 1)" | bc -l)x"
+  echo -n "agreement with bwa mem -t 1: "
+  "$T" compare-primary "$label.gf1/$label.bam" "$label.bwa1.sam" 0
+}
+
+# (a) simulated
+if [[ ! -f sim.ready ]]; then
+  cov=$(echo "scale=4; $PAIRS * 300 / ($REF_MB * 1000000)" | bc -l)
+  "$G" simulate -o sim -n 1 -m $((REF_MB * 1000)) --spacing 1000 --reads --coverage "$cov" -q
+  "$G" index sim.ref.fa -q
+  touch sim.ready
+fi
+sim_reads=$(( $(zcat sim.S000001_1.fq.gz | wc -l) / 2 ))
+bench_set sim sim.ref.fa sim.S000001_1.fq.gz sim.S000001_2.fq.gz "$sim_reads"
+
+# (b) real reads
+if [[ -n "$GIAB" && -d "$GIAB" ]]; then
+  if [[ ! -f hg19.ready ]]; then
+    zcat "$GIAB/ucsc.hg19.chr20.unittest.fasta.gz" > hg19.chr20.fa
+    "$G" index hg19.chr20.fa -q
+    touch hg19.ready
+  fi
+  giab_reads=$(( $(zcat "$GIAB/NA12878_S1.chr20.10_10p1mb.R1.fastq.gz" | wc -l) / 2 ))
+  bench_set giab hg19.chr20.fa "$GIAB/NA12878_S1.chr20.10_10p1mb.R1.fastq.gz" "$GIAB/NA12878_S1.chr20.10_10p1mb.R2.fastq.gz" "$giab_reads"
+else
+  echo "(real reads skipped: $GIAB not found)"
+fi
