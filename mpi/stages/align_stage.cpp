@@ -316,7 +316,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     t.describe = [&](std::int64_t s) { return "QC of sample " + sheet[static_cast<std::size_t>(s)].id; };
     t.run = [&](std::int64_t s) { return to_bytes(split_sample(sheet[static_cast<std::size_t>(s)], static_cast<std::size_t>(s), o, paths)); };
     t.commit = [&](std::int64_t s, std::string&& bytes) { split[static_cast<std::size_t>(s)] = from_bytes<SplitResult>(bytes); };
-    Progress progress(static_cast<std::int64_t>(n_samples), "samples read and QC'd");
+    Progress progress(static_cast<std::int64_t>(n_samples), "QC tasks");
     t.progress = &progress;
     run_tasks(comm, t);
   }
@@ -342,7 +342,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       return std::string();
     };
     t.commit = [&](std::int64_t, std::string&&) {};
-    Progress chunk_progress(static_cast<std::int64_t>(chunks.size()), "chunks aligned");
+    Progress chunk_progress(static_cast<std::int64_t>(chunks.size()), "alignment chunks");
     t.progress = &chunk_progress;
     run_tasks(comm, t);
   }
@@ -391,7 +391,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       total.add(from_bytes<align::AlignCounts>(bytes));
       qc_total.add(split[static_cast<std::size_t>(s)].qc);
     };
-    Progress progress(static_cast<std::int64_t>(n_samples), "samples merged");
+    Progress progress(static_cast<std::int64_t>(n_samples), "merge tasks");
     t.progress = &progress;
     run_tasks(comm, t);
   }
