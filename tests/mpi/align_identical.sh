@@ -34,6 +34,14 @@ for s in S000001 S000002 S000003; do
   done
   [[ -s r1/$s.bam.bai ]] && ok "$s: indexed" || not_ok "$s: no index"
 done
+gf 2 align -s sheet.tsv -r c.ref.fa -o cram --batch-bases 100000 --output-format cram -q
+# CRAM stores MD/NM by recomputing them and reorders tags: compare the 11 mandatory fields.
+if [[ -s cram/S000001.cram.crai ]] && cmp -s <("$GF_TEST_TOOL" dump-bam b1/S000001.bam | cut -f1-11) \
+     <("$GF_TEST_TOOL" dump-bam cram/S000001.cram c.ref.fa | cut -f1-11); then
+  ok "CRAM output holds the same records"
+else
+  not_ok "CRAM output differs or is not indexed"
+fi
 ls -A b4 | grep -q '^\.genoforest' && not_ok "temporary folder left behind" || ok "no temporary files left"
 dups=$(grep -o '"duplicates": [0-9]*' r1/S000002.qc.json | awk '{print $2}')
 # 300 planted pairs (600 reads) plus the few that coincide by chance.

@@ -5,7 +5,7 @@
 //   gf_test_tool check-hipster STORE      recompute the HipsterIndex score from the dosages of its
 //                                         four causal SNPs and compare with the stored labels
 //   gf_test_tool same-model A B           two model files hold the same forest (dates aside)
-//   gf_test_tool dump-bam FILE            the records of a SAM/BAM/CRAM as SAM text, no header
+//   gf_test_tool dump-bam FILE [REF]      the records of a SAM/BAM/CRAM (REF: its FASTA) as SAM text
 //   gf_test_tool compare-primary A B MIN  primary alignments of SAM/BAM A and B agree (contig,
 //                                         position, strand, CIGAR) for at least MIN of A's reads
 #include <htslib/hts.h>
@@ -164,9 +164,10 @@ std::map<std::string, std::string> primary_alignments(const std::string& path) {
   return m;
 }
 
-int dump_bam(const std::string& path) {
+int dump_bam(const std::string& path, const std::string& ref) {
   samFile* fp = sam_open(path.c_str(), "r");
   if (!fp) return fail("cannot open " + path);
+  if (!ref.empty() && hts_set_fai_filename(fp, ref.c_str()) != 0) return fail("cannot use " + ref);
   sam_hdr_t* h = sam_hdr_read(fp);
   if (!h) return fail("cannot read the header of " + path);
   bam1_t* b = bam_init1();
@@ -215,11 +216,11 @@ int main(int argc, char** argv) {
     if (a.size() == 3 && a[0] == "compare-vcf") return compare_vcf(a[1], a[2]);
     if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
     if (a.size() == 3 && a[0] == "same-model") return same_model(a[1], a[2]);
-    if (a.size() == 2 && a[0] == "dump-bam") return dump_bam(a[1]);
+    if ((a.size() == 2 || a.size() == 3) && a[0] == "dump-bam") return dump_bam(a[1], a.size() == 3 ? a[2] : "");
     if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-bam FILE | compare-primary A B MIN\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-bam FILE [REF] | compare-primary A B MIN\n";
   return 2;
 }
