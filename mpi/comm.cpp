@@ -1,5 +1,7 @@
 #include "comm.hpp"
 
+#include <algorithm>
+
 #include <limits>
 
 #include <time.h>
@@ -124,6 +126,48 @@ std::int64_t Comm::sum(std::int64_t v) const {
     MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_SUM, comm_);
   }
   return out;
+}
+
+namespace {
+void add_int128(void* in, void* inout, int* len, MPI_Datatype*) {
+  auto* a = static_cast<const ExactSum::Int*>(in);
+  auto* b = static_cast<ExactSum::Int*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] += a[i];
+}
+}  // namespace
+
+void Comm::sum_exact(ExactSum& acc) const {
+  if (size_ == 1) return;
+  static_assert(sizeof(ExactSum::Int) == 16);
+  MPI_Datatype t;
+  MPI_Type_contiguous(16, MPI_BYTE, &t);
+  MPI_Type_commit(&t);
+  MPI_Op op;
+  MPI_Op_create(&add_int128, 1, &op);
+  wait_quietly();
+  auto raw = acc.raw();
+  std::vector<ExactSum::Int> out(raw.size());
+  // In chunks: MPI counts are ints.
+  constexpr std::size_t kChunk = 1 << 24;
+  for (std::size_t at = 0; at < raw.size(); at += kChunk) {
+    const auto n = static_cast<int>(std::min(kChunk, raw.size() - at));
+    MPI_Allreduce(raw.data() + at, out.data() + at, n, t, op, comm_);
+  }
+  std::copy(out.begin(), out.end(), raw.begin());
+  MPI_Op_free(&op);
+  MPI_Type_free(&t);
+}
+
+std::vector<double> Comm::allgather(const std::vector<double>& part) const {
+  if (size_ == 1) return part;
+  std::string bytes(reinterpret_cast<const char*>(part.data()), part.size() * sizeof(double));
+  const auto got = exchange(std::vector<std::string>(static_cast<std::size_t>(size_), bytes));
+  std::vector<double> all;
+  for (const auto& g : got) {
+    const auto* p = reinterpret_cast<const double*>(g.data());
+    all.insert(all.end(), p, p + g.size() / sizeof(double));
+  }
+  return all;
 }
 
 std::int64_t Comm::max(std::int64_t v) const {

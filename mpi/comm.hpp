@@ -19,6 +19,7 @@
 #include <boost/archive/binary_oarchive.hpp>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/exact_sum.hpp"
 
 namespace genoforest::mpi {
 
@@ -93,6 +94,11 @@ class Comm {
   [[nodiscard]] std::int64_t sum(std::int64_t v) const;
   /// Largest value over ranks.
   [[nodiscard]] std::int64_t max(std::int64_t v) const;
+  /// Adds every rank's accumulators into every rank's (ExactSum::raw(): 128-bit integers, so
+  /// the result has the same bits for any rank count). Collective.
+  void sum_exact(ExactSum& acc) const;
+  /// Concatenates every rank's `part`, in rank order, on every rank. Collective.
+  [[nodiscard]] std::vector<double> allgather(const std::vector<double>& part) const;
   /// All-to-all: `send[q]` goes to rank q; returns what each rank sent to this one, by rank.
   /// Collective; `send` must have size() entries. Pieces over 2 GiB are an InternalError.
   [[nodiscard]] std::vector<std::string> exchange(const std::vector<std::string>& send) const;

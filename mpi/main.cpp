@@ -45,6 +45,8 @@ const std::map<std::string, Stage>& stages() {
       {"summary", {"print what a feature store holds", gf::mpi::summary_main}},
       {"train", {"train a random forest (trees spread over the ranks); OOB error, importances", gf::mpi::train_main}},
       {"cv", {"stratified k-fold cross-validation of the forest (folds x trees over the ranks)", gf::mpi::cv_main}},
+      {"pca", {"principal components of the genotypes (randomized, variant slabs over the ranks)", gf::mpi::pca_main}},
+      {"cluster", {"k-means or hierarchical clustering of the samples on PCs or genotypes", gf::mpi::cluster_main}},
       {"predict", {"predict new samples (feature store or VCF/BCF) with a trained model", gf::mpi::predict_main}},
   };
   return s;

@@ -15,7 +15,7 @@ bin=${1:-$root/build/genoforest}
   echo '```'
   "$bin" --help
   echo '```'
-  for stage in simulate index align features summary train cv predict; do
+  for stage in simulate index align features summary train cv predict pca cluster; do
     echo
     echo "## genoforest $stage"
     echo

@@ -24,6 +24,8 @@ bool summary_main(const Comm& comm, const StageCall& call);
 bool train_main(const Comm& comm, const StageCall& call);
 bool cv_main(const Comm& comm, const StageCall& call);
 bool predict_main(const Comm& comm, const StageCall& call);
+bool pca_main(const Comm& comm, const StageCall& call);
+bool cluster_main(const Comm& comm, const StageCall& call);
 
 /// Applies --verbosity/--quiet of a parsed stage to the logger.
 void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet);

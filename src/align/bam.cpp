@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <queue>
+#include <span>
 #include <tuple>
 
 #include "genoforest/core/error.hpp"
@@ -102,8 +103,9 @@ std::vector<std::uint8_t> decide_duplicates(std::vector<DupSignature> sigs, std:
   std::vector<std::uint8_t> dup(n_templates, 0);
   auto end_key = [](std::int32_t tid, std::int32_t pos, std::uint8_t rev) { return std::tuple{tid, pos, rev}; };
   auto pair_key = [](const DupSignature& s) { return std::tuple{s.tid1, s.pos1, s.rev1, s.tid2, s.pos2, s.rev2}; };
-  std::vector<DupSignature> pairs, frags;
-  for (const auto& s : sigs) (s.fragment ? frags : pairs).push_back(s);
+  // Pairs first, fragments after, in place: the keys of a whole sample can be large.
+  const auto split_at = std::partition(sigs.begin(), sigs.end(), [](const DupSignature& s) { return !s.fragment; });
+  std::span<DupSignature> pairs(sigs.begin(), split_at), frags(split_at, sigs.end());
   auto better = [](const DupSignature& a, const DupSignature& b) {
     return a.score != b.score ? a.score > b.score : a.templ < b.templ;
   };

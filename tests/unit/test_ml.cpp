@@ -287,3 +287,112 @@ TEST_F(ModelFile, RoundTripsAndRejectsOtherVersionsAndCorruption) {
   write("hello");
   EXPECT_NE(error().find("not a genoforest model file"), std::string::npos) << error();
 }
+
+// ---- population structure: PCA and clustering -------------------------------------------------
+#include "genoforest/ml/cluster.hpp"
+#include "genoforest/ml/pca.hpp"
+
+namespace {
+/// Two populations with different allele frequencies: n x m dosages, row-major.
+genoforest::ml::GenotypeSlab structured_slab(std::int64_t n, std::int64_t m, std::int64_t col0, std::uint64_t seed) {
+  genoforest::ml::GenotypeSlab s;
+  s.n = n;
+  s.width = m;
+  s.col0 = col0;
+  s.g.resize(static_cast<std::size_t>(n * m));
+  genoforest::Rng rng(seed);
+  for (std::int64_t j = 0; j < m; ++j) {
+    const double p0 = 0.1 + 0.8 * rng.uniform(), p1 = 0.1 + 0.8 * rng.uniform();
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double p = i < n / 2 ? p0 : p1;
+      s.g[static_cast<std::size_t>(i * m + j)] = static_cast<std::int8_t>(rng.chance(0.02) ? -1 : rng.chance(p) + rng.chance(p));
+    }
+  }
+  s.standardise();
+  return s;
+}
+}  // namespace
+
+TEST(Pca, MatchesTheExactEigenvectorsOfTheRelationshipMatrix) {
+  namespace ml = genoforest::ml;
+  std::vector<ml::GenotypeSlab> slabs{structured_slab(80, 300, 0, 1), structured_slab(80, 200, 300, 2)};
+  const int l = 8;
+  genoforest::ExactSum acc(80 * l);
+  for (const auto& s : slabs) ml::add_x_times(s, nullptr, l, 5, acc);
+  Eigen::MatrixXd y = ml::to_matrix(acc, 80, l);
+  for (int it = 0; it < 6; ++it) {
+    const Eigen::MatrixXd q = ml::orthonormalize(y);
+    acc.resize(80 * l);
+    for (const auto& s : slabs) {
+      const Eigen::MatrixXd z = ml::xt_times(s, q);
+      ml::add_x_times(s, &z, l, 5, acc);
+    }
+    y = ml::to_matrix(acc, 80, l);
+  }
+  const Eigen::MatrixXd q = ml::orthonormalize(y);
+  genoforest::ExactSum t(l * l);
+  for (const auto& s : slabs) ml::add_projected_gram(s, q, t);
+  const auto r = ml::finish_pca(q, ml::to_matrix(t, l, l), 2, 500);
+  // The naive answer: the dense standardised matrix and its relationship matrix.
+  Eigen::MatrixXd x(80, 500);
+  x << slabs[0].matrix().cast<double>(), slabs[1].matrix().cast<double>();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(x * x.transpose() / 500.0);
+  EXPECT_NEAR(r.eigenvalues[0], es.eigenvalues()(79), 1e-3 * es.eigenvalues()(79));
+  EXPECT_NEAR(std::abs(r.scores.col(0).dot(es.eigenvectors().col(79))), 1.0, 1e-6);
+  EXPECT_GT(r.eigenvalues[0], 5 * r.eigenvalues[1]);  // one real axis: the two populations
+}
+
+TEST(ExactSum, SameBitsInAnyOrderAndGrouping) {
+  std::vector<double> terms;
+  genoforest::Rng rng(3);
+  for (int i = 0; i < 1000; ++i) terms.push_back((rng.uniform() - 0.5) * std::pow(10.0, static_cast<double>(rng.below(12))));
+  genoforest::ExactSum a(1), b(1), c(1), d(1);
+  for (double t : terms) a.add(0, t);
+  for (auto it = terms.rbegin(); it != terms.rend(); ++it) b.add(0, *it);
+  for (std::size_t i = 0; i < terms.size(); ++i) (i % 2 ? c : d).add(0, terms[i]);
+  c.raw()[0] += d.raw()[0];
+  EXPECT_EQ(a.value(0), b.value(0));
+  EXPECT_EQ(a.value(0), c.value(0));
+  EXPECT_THROW(a.add(0, 1e30), genoforest::InternalError);
+}
+
+TEST(Hierarchical, LinkagesOnPointsOnALine) {
+  namespace ml = genoforest::ml;
+  // Points 0, 1, 2 | 10, 11 | 30: three clear groups for every linkage.
+  const std::vector<double> p{0, 1, 2, 10, 11, 30};
+  Eigen::MatrixXd d2(6, 6);
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 6; ++j) d2(i, j) = (p[i] - p[j]) * (p[i] - p[j]);
+  for (auto l : {ml::Linkage::kAverage, ml::Linkage::kComplete, ml::Linkage::kWard}) {
+    EXPECT_EQ(ml::hierarchical(d2, l, 3), (std::vector<int>{0, 0, 0, 1, 1, 2}));
+    EXPECT_EQ(ml::hierarchical(d2, l, 6), (std::vector<int>{0, 1, 2, 3, 4, 5}));
+    EXPECT_EQ(ml::hierarchical(d2, l, 1), (std::vector<int>(6, 0)));
+  }
+  // Silhouette by hand: (b - a) / max(a, b) per point; the singleton 30 counts 0.
+  const std::vector<int> lab{0, 0, 0, 1, 1, 2};
+  const double want = ((10.5 - 1.5) / 10.5 + (9.5 - 1.0) / 9.5 + (8.5 - 1.5) / 8.5 + (9.0 - 1.0) / 9.0 + (10.0 - 1.0) / 10.0 + 0.0) / 6.0;
+  EXPECT_NEAR(ml::silhouette(d2, lab), want, 1e-12);
+}
+
+TEST(Clustering, AdjustedRandIndexAndKmeansPlusPlus) {
+  namespace ml = genoforest::ml;
+  EXPECT_DOUBLE_EQ(ml::adjusted_rand_index({0, 0, 1, 1}, {1, 1, 0, 0}), 1.0);
+  // Hand value: a = {0,0,0,1,1,1}, b = {0,0,1,1,2,2}: index 2, row pairs 6, column pairs 3,
+  // expected 6 * 3 / 15 = 1.2, max 4.5.
+  EXPECT_NEAR(ml::adjusted_rand_index({0, 0, 0, 1, 1, 1}, {0, 0, 1, 1, 2, 2}), (2.0 - 1.2) / (4.5 - 1.2), 1e-12);
+  EXPECT_NEAR(ml::adjusted_rand_index({0, 1, 0, 1}, {0, 0, -1, 1}), ml::adjusted_rand_index({0, 1, 1}, {0, 0, 1}), 1e-12);
+  genoforest::Rng rng(1);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ml::kmeanspp_draw({0, 0, 5, 0}, rng), 2);
+  EXPECT_EQ(ml::canonical_labels({5, 5, 2, 7, 2}), (std::vector<int>{0, 0, 1, 2, 1}));
+  Eigen::MatrixXf x(4, 1);
+  x << 0, 1, 10, 11;
+  Eigen::MatrixXd c(2, 1);
+  c << 0, 10;
+  double inertia = 0;
+  const auto a = ml::nearest(ml::slab_sq_distances(x, c), inertia);
+  EXPECT_EQ(a, (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_DOUBLE_EQ(inertia, 2.0);
+  const auto cent = ml::slab_centroids(x, a, 2, c);
+  EXPECT_DOUBLE_EQ(cent(0, 0), 0.5);
+  EXPECT_DOUBLE_EQ(cent(1, 0), 10.5);
+}

@@ -1,0 +1,66 @@
+#pragma once
+/// @file pca.hpp
+/// Principal components of the standardised genotype matrix by randomized subspace iteration,
+/// over column slabs that may live on different processes.
+///
+/// Standardisation (as plink2 --pca): x = (g - 2p) / sqrt(2p(1-p)) with p the ALT frequency among
+/// non-missing calls; a missing call becomes 0 (mean imputation); monomorphic columns are left
+/// out. The components are the top eigenvectors of the relationship matrix X X^T / M (M: the
+/// columns used), the eigenvalues its eigenvalues, as plink2 reports them.
+///
+/// Algorithm (Halko, Martinsson & Tropp 2011): Y = X Omega with a Gaussian Omega of k + oversample
+/// columns; `iterations` times Q = orth(Y), Y = X (X^T Q); finally Q = orth(Y), T = Q^T X X^T Q,
+/// T = U S U^T, components Q U. Every product over columns is a sum of per-slab contributions
+/// accumulated in an ExactSum, and Omega's rows derive from (seed, column), so the result does
+/// not depend on how slabs are spread over processes. No dense copy of X is ever formed.
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <vector>
+
+#include "genoforest/core/exact_sum.hpp"
+
+namespace genoforest::ml {
+
+/// A block of consecutive genotype columns for all samples.
+struct GenotypeSlab {
+  std::int64_t col0 = 0;   ///< first store column
+  std::int64_t width = 0;  ///< columns
+  std::int64_t n = 0;      ///< samples (rows)
+  std::vector<std::int8_t> g;  ///< n x width, row-major, -1 missing
+  std::vector<double> mean;    ///< per column: 2p
+  std::vector<double> scale;   ///< per column: 1/sqrt(2p(1-p)), 0 for a monomorphic column
+  /// Computes mean and scale from g.
+  void standardise();
+  /// Columns used (scale > 0).
+  [[nodiscard]] std::int64_t used() const;
+  /// The standardised block, n x width (float; missing and monomorphic columns 0).
+  [[nodiscard]] Eigen::MatrixXf matrix() const;
+};
+
+/// Adds X_slab * W_slab (n x l) to `acc`, where W_slab holds the slab's rows of the width x l
+/// matrix `w` (Omega: pass nullptr to draw it from `seed`).
+void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::uint64_t seed, ExactSum& acc);
+
+/// X_slab^T Q: width x l.
+[[nodiscard]] Eigen::MatrixXd xt_times(const GenotypeSlab& s, const Eigen::MatrixXd& q);
+
+/// Adds (Q^T X_slab)(Q^T X_slab)^T (l x l) to `acc`.
+void add_projected_gram(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc);
+
+/// An orthonormal basis of Y's columns (thin Householder QR; deterministic).
+[[nodiscard]] Eigen::MatrixXd orthonormalize(const Eigen::MatrixXd& y);
+
+/// An n x l matrix from an ExactSum of n*l entries (column-major).
+[[nodiscard]] Eigen::MatrixXd to_matrix(const ExactSum& acc, Eigen::Index rows, Eigen::Index cols);
+
+struct PcaResult {
+  Eigen::MatrixXd scores;            ///< n x k, unit-length columns, sign: largest |entry| positive
+  std::vector<double> eigenvalues;   ///< k, of X X^T / M, descending
+  std::int64_t variants_used = 0;    ///< M
+};
+
+/// The final step: from Q (n x l) and T = Q^T X X^T Q, the top k components.
+[[nodiscard]] PcaResult finish_pca(const Eigen::MatrixXd& q, const Eigen::MatrixXd& t, int k, std::int64_t variants_used);
+
+}  // namespace genoforest::ml

@@ -1,0 +1,114 @@
+#include "genoforest/ml/pca.hpp"
+
+#include <cmath>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/rng.hpp"
+
+namespace genoforest::ml {
+
+namespace {
+enum Stream : std::uint64_t { kOmega = 301 };
+}
+
+void GenotypeSlab::standardise() {
+  mean.assign(static_cast<std::size_t>(width), 0.0);
+  scale.assign(static_cast<std::size_t>(width), 0.0);
+  std::vector<std::int64_t> sum(static_cast<std::size_t>(width), 0), called(static_cast<std::size_t>(width), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int8_t* row = g.data() + i * width;
+    for (std::int64_t j = 0; j < width; ++j) {
+      if (row[j] >= 0) {
+        sum[static_cast<std::size_t>(j)] += row[j];
+        ++called[static_cast<std::size_t>(j)];
+      }
+    }
+  }
+  for (std::size_t j = 0; j < mean.size(); ++j) {
+    if (called[j] == 0) continue;
+    const double p = static_cast<double>(sum[j]) / (2.0 * static_cast<double>(called[j]));
+    mean[j] = 2.0 * p;
+    const double v = 2.0 * p * (1.0 - p);
+    scale[j] = v > 1e-12 ? 1.0 / std::sqrt(v) : 0.0;
+  }
+}
+
+std::int64_t GenotypeSlab::used() const {
+  std::int64_t u = 0;
+  for (double s : scale) u += s > 0.0;
+  return u;
+}
+
+Eigen::MatrixXf GenotypeSlab::matrix() const {
+  Eigen::MatrixXf x(n, width);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int8_t* row = g.data() + i * width;
+    for (std::int64_t j = 0; j < width; ++j) {
+      const auto ju = static_cast<std::size_t>(j);
+      x(i, j) = row[j] >= 0 && scale[ju] > 0.0 ? static_cast<float>((row[j] - mean[ju]) * scale[ju]) : 0.0f;
+    }
+  }
+  return x;
+}
+
+void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::uint64_t seed, ExactSum& acc) {
+  Eigen::MatrixXf ws(s.width, l);
+  if (w) {
+    ws = w->cast<float>();
+  } else {
+    for (std::int64_t j = 0; j < s.width; ++j) {
+      Rng rng(task_seed(seed, kOmega, static_cast<std::uint64_t>(s.col0 + j)));
+      for (int c = 0; c < l; ++c) ws(j, c) = static_cast<float>(rng.normal());
+    }
+  }
+  const Eigen::MatrixXf part = s.matrix() * ws;
+  for (Eigen::Index c = 0; c < part.cols(); ++c)
+    for (Eigen::Index i = 0; i < part.rows(); ++i) acc.add(static_cast<std::size_t>(c * part.rows() + i), part(i, c));
+}
+
+Eigen::MatrixXd xt_times(const GenotypeSlab& s, const Eigen::MatrixXd& q) {
+  return (s.matrix().transpose() * q.cast<float>()).cast<double>();
+}
+
+void add_projected_gram(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc) {
+  const Eigen::MatrixXd b = (q.cast<float>().transpose() * s.matrix()).cast<double>();  // l x width
+  const Eigen::MatrixXd t = b * b.transpose();
+  for (Eigen::Index c = 0; c < t.cols(); ++c)
+    for (Eigen::Index r = 0; r < t.rows(); ++r) acc.add(static_cast<std::size_t>(c * t.rows() + r), t(r, c));
+}
+
+Eigen::MatrixXd orthonormalize(const Eigen::MatrixXd& y) {
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(y);
+  return qr.householderQ() * Eigen::MatrixXd::Identity(y.rows(), y.cols());
+}
+
+Eigen::MatrixXd to_matrix(const ExactSum& acc, Eigen::Index rows, Eigen::Index cols) {
+  if (static_cast<Eigen::Index>(acc.size()) != rows * cols) throw InternalError("to_matrix: size mismatch");
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (Eigen::Index r = 0; r < rows; ++r) m(r, c) = acc.value(static_cast<std::size_t>(c * rows + r));
+  return m;
+}
+
+PcaResult finish_pca(const Eigen::MatrixXd& q, const Eigen::MatrixXd& t, int k, std::int64_t variants_used) {
+  const Eigen::MatrixXd sym = 0.5 * (t + t.transpose());
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(sym);
+  if (es.info() != Eigen::Success) throw DataError("PCA: the eigen-decomposition did not converge");
+  const Eigen::Index l = sym.rows();
+  PcaResult r;
+  r.variants_used = variants_used;
+  r.scores.resize(q.rows(), k);
+  for (int c = 0; c < k; ++c) {
+    const Eigen::Index src = l - 1 - c;  // ascending order from Eigen
+    Eigen::VectorXd v = q * es.eigenvectors().col(src);
+    v.normalize();
+    Eigen::Index at = 0;
+    v.cwiseAbs().maxCoeff(&at);
+    if (v(at) < 0) v = -v;
+    r.scores.col(c) = v;
+    r.eigenvalues.push_back(es.eigenvalues()(src) / static_cast<double>(std::max<std::int64_t>(1, variants_used)));
+  }
+  return r;
+}
+
+}  // namespace genoforest::ml
