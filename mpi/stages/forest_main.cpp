@@ -5,9 +5,20 @@
 namespace genoforest::mpi {
 
 namespace {
+po::options_description svm_options(ForestCommon& c) {
+  po::options_description g("Linear SVM (--model svm; as scikit-learn's LinearSVC(loss='hinge'))");
+  g.add_options()  //
+      ("C", po::value(&c.svm_c)->default_value(1.0, "1")->value_name("C"), "penalty: larger fits the training data closer")  //
+      ("tol", po::value(&c.svm_tol)->default_value(1e-4, "0.0001")->value_name("T"), "stopping tolerance of the dual coordinate descent")  //
+      ("max-iter", po::value(&c.svm_max_iter)->default_value(1000)->value_name("N"), "passes over the data at most");
+  return g;
+}
+
 po::options_description forest_options(ForestCommon& c) {
   po::options_description g("Forest (names as in ranger / scikit-learn)");
   g.add_options()  //
+      ("model", po::value(&c.model)->default_value("forest")->value_name("M"),
+       "forest, or svm (a linear support vector machine; --class-weight, --with-sample-stats and --seed apply too)")  //
       ("input", po::value(&c.input)->value_name("FILE"), "feature store (.h5) from 'genoforest features' (positional)")  //
       ("trees", po::value(&c.params.n_trees)->default_value(500)->value_name("N"), "number of trees")                    //
       ("mtry", po::value(&c.params.mtry)->default_value(0)->value_name("N"),
@@ -48,6 +59,7 @@ bool train_main(const Comm& comm, const StageCall& call) {
       ("importance-output", po::value(&o.importance_output)->value_name("FILE"),
        "variant importance TSV, sorted (default: <model>.importance.tsv)");
   spec.groups.push_back(forest_options(o.common));
+  spec.groups.push_back(svm_options(o.common));
   spec.groups.push_back(out);
   spec.positional.add("input", 1);
   po::variables_map vm;
@@ -71,8 +83,11 @@ bool cv_main(const Comm& comm, const StageCall& call) {
   cvg.add_options()  //
       ("folds,k", po::value(&o.folds)->default_value(5)->value_name("K"), "number of folds")  //
       ("repeats", po::value(&o.repeats)->default_value(1)->value_name("R"), "repeat with R different fold assignments")  //
-      ("output,o", po::value(&o.output)->value_name("FILE"), "JSON report (per fold, per class, summary)");
+      ("output,o", po::value(&o.output)->value_name("FILE"), "JSON report (per fold, per class, summary)")  //
+      ("assignments", po::value(&o.assignments)->value_name("FILE"),
+       "TSV of each labelled sample's fold (sample_id, repeat, fold), to reproduce the folds elsewhere");
   spec.groups.push_back(forest_options(o.common));
+  spec.groups.push_back(svm_options(o.common));
   spec.groups.push_back(cvg);
   spec.positional.add("input", 1);
   po::variables_map vm;

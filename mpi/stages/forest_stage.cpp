@@ -12,6 +12,7 @@
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/text.hpp"
+#include "genoforest/ml/svm.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/rng.hpp"
 #include "genoforest/core/version.hpp"
@@ -100,9 +101,133 @@ void ForestCommon::apply() {
   else if (class_weight == "none") params.balanced = false;
   else throw UsageError("--class-weight must be none or balanced (got '" + class_weight + "')");
   params.replace = !no_replace;
+  if (model != "forest" && model != "svm") throw UsageError("--model must be forest or svm (got '" + model + "')");
+  if (model == "svm") {
+    if (!(svm_c > 0.0)) throw UsageError("--C must be > 0");
+    if (!(svm_tol > 0.0)) throw UsageError("--tol must be > 0");
+    if (svm_max_iter < 1) throw UsageError("--max-iter must be at least 1");
+  }
 }
 
+namespace {
+
+enum SvmStream : std::uint64_t { kSvmStream = 41 };
+
+/// The binary problems of a linear SVM: one for two classes (class 1 positive), else one per class.
+int svm_problems(int k) { return k == 2 ? 1 : k; }
+
+/// Trains problem `c` on `rows`; returns its weights (p + 1).
+std::vector<double> train_svm_problem(const ml::DenseRows& x, const ml::Dataset& ds, const std::vector<std::int64_t>& rows, int c,
+                                      const ForestCommon& o, std::uint64_t seed) {
+  const int k = ds.y.n_classes;
+  const int positive_class = k == 2 ? 1 : c;
+  const auto w = ml::class_weights(ds.y, rows, o.params.balanced);
+  std::vector<bool> positive;
+  std::vector<double> weight;
+  for (const auto r : rows) {
+    const auto code = ds.y.code[static_cast<std::size_t>(r)];
+    positive.push_back(code == positive_class);
+    weight.push_back(w[static_cast<std::size_t>(code)]);
+  }
+  ml::SvmParams prm;
+  prm.c = o.svm_c;
+  prm.tol = o.svm_tol;
+  prm.max_iter = o.svm_max_iter;
+  prm.seed = seed;
+  auto fit = ml::train_binary_svm(x, rows, positive, weight, prm);
+  if (!fit.converged) {
+    log_warning("linear SVM problem " + std::to_string(c + 1) + " did not converge in " + std::to_string(o.svm_max_iter) +
+                " passes (--max-iter); its weights are used as they are");
+  }
+  return std::move(fit.w);
+}
+
+void require_classes(const ml::Dataset& ds) {
+  if (ds.y.task != Task::kClassification) throw UsageError("--model svm needs class labels; this store's label is quantitative");
+}
+
+}  // namespace
+
 // ---- train ------------------------------------------------------------------------------------
+
+/// train --model svm: one task per binary problem; the weights are the model, |weight| the
+/// variant importance.
+void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset& ds) {
+  std::exception_ptr e;
+  try {
+    require_classes(ds);
+  } catch (...) {
+    e = std::current_exception();
+  }
+  comm.agree(e);
+  const auto t0 = std::chrono::steady_clock::now();
+  ml::DenseRows x = ml::dense_rows(ds.x);
+  x.compute_fill();
+  const int k = ds.y.n_classes, problems = svm_problems(k);
+  log_info("linear SVM (hinge loss, L2, C " + fmt(opt.common.svm_c, "%g") + (opt.common.params.balanced ? ", balanced class weights" : "") +
+           "), " + std::to_string(problems) + " problem(s) over " + std::to_string(comm.size()) + " rank(s)");
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(ds.x.rows()));
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<std::vector<double>> weights(static_cast<std::size_t>(problems));
+  TaskSet ts;
+  ts.begin = 0;
+  ts.end = problems;
+  ts.describe = [&](std::int64_t c) { return "SVM problem " + std::to_string(c + 1); };
+  ts.run = [&](std::int64_t c) {
+    return to_bytes(train_svm_problem(x, ds, rows, static_cast<int>(c), opt.common,
+                                      task_seed(opt.common.params.seed, kSvmStream, static_cast<std::uint64_t>(c))));
+  };
+  ts.commit = [&](std::int64_t c, std::string&& bytes) { weights[static_cast<std::size_t>(c)] = from_bytes<std::vector<double>>(bytes); };
+  run_tasks(comm, ts);
+  comm.on_root([&] {
+    ml::Model model;
+    model.tool_version = kVersion;
+    model.created = now_iso8601();
+    model.training_data = opt.common.input;
+    model.params = opt.common.params;
+    model.classes = ds.classes;
+    model.variants = ds.variants;
+    model.extras = ds.extras;
+    model.n_training_samples = ds.x.rows();
+    model.oob_error = std::nan("");
+    model.kind = "svm";
+    model.svm_c = opt.common.svm_c;
+    model.svm_weights = weights;
+    model.svm_fill = x.fill;
+    // Training fit, and |weight| (summed over the problems) as the importance.
+    std::vector<double> dec;
+    for (std::int64_t i = 0; i < x.n; ++i)
+      for (const auto& w : weights) dec.push_back(x.dot(i, w));
+    const auto prob = ml::svm_probabilities(dec, x.n, problems, k);
+    const auto met = ml::classification_metrics(ds.y.code, prob, k);
+    const auto p = ds.x.cols();
+    model.importance_impurity.assign(static_cast<std::size_t>(p), 0.0);
+    for (const auto& w : weights)
+      for (std::int64_t f = 0; f < p; ++f) model.importance_impurity[static_cast<std::size_t>(f)] += std::fabs(w[static_cast<std::size_t>(f)]);
+    ml::save_model(model, opt.output);
+    if (opt.importance != "none") {
+      std::vector<std::int64_t> order(static_cast<std::size_t>(p));
+      std::iota(order.begin(), order.end(), 0);
+      const auto& imp = model.importance_impurity;
+      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return imp[static_cast<std::size_t>(a)] > imp[static_cast<std::size_t>(b)]; });
+      std::string tsv = "chrom\tpos\tid\tref\talt\timportance\n";
+      for (const auto f : order) {
+        const auto uf = static_cast<std::size_t>(f);
+        if (uf < model.variants.size()) {
+          const auto& v = model.variants[uf];
+          tsv += v.chrom + "\t" + std::to_string(v.pos) + "\t" + v.id + "\t" + v.ref + "\t" + v.alt;
+        } else {
+          tsv += ".\t0\t" + model.extras[uf - model.variants.size()].name + "\t.\t.";
+        }
+        tsv += "\t" + fmt(imp[uf], "%.6g") + "\n";
+      }
+      write_atomically(opt.importance_output, tsv);
+    }
+    log_info("trained in " + fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), "%.2f") +
+             " s; training accuracy " + fmt(met.accuracy) + " (use genoforest cv for an honest estimate)");
+    log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output + " (|weight| per variant)" : ""));
+  });
+}
 
 void run_train(const Comm& comm, TrainOptions opt) {
   comm.on_root([&] {
@@ -117,6 +242,10 @@ void run_train(const Comm& comm, TrainOptions opt) {
   if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
   auto& params = opt.common.params;
   ml::Dataset ds = load_everywhere(comm, opt.common);
+  if (opt.common.model == "svm") {
+    run_train_svm(comm, opt, ds);
+    return;
+  }
   log_info(describe_params(params) + ", " + std::to_string(comm.size()) + " rank(s)");
 
   const auto n = ds.x.rows();
@@ -248,6 +377,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (opt.folds < 2) throw UsageError("--folds must be at least 2");
     if (opt.repeats < 1) throw UsageError("--repeats must be at least 1");
     if (!opt.output.empty()) check_output_writable(opt.output);
+    if (!opt.assignments.empty()) check_output_writable(opt.assignments);
   });
   opt.common.apply();
   auto& params = opt.common.params;
@@ -269,8 +399,9 @@ void run_cv(const Comm& comm, CvOptions opt) {
     }
     comm.agree(e);
   }
-  log_info(std::to_string(folds) + "-fold cross-validation" + (repeats > 1 ? " x " + std::to_string(repeats) + " repeats" : "") +
-           ", " + describe_params(params) + ", " + std::to_string(comm.size()) + " rank(s)");
+  log_info(std::to_string(folds) + "-fold cross-validation" + (repeats > 1 ? " x " + std::to_string(repeats) + " repeats" : "") + ", " +
+           (opt.common.model == "svm" ? "linear SVM (hinge loss, L2, C " + fmt(opt.common.svm_c, "%g") + ")" : describe_params(params)) + ", " +
+           std::to_string(comm.size()) + " rank(s)");
   const std::int64_t n_models = static_cast<std::int64_t>(folds) * repeats;
   auto split = [&](std::int64_t m, bool test) {
     const auto& f = fold_of[static_cast<std::size_t>(m / folds)];
@@ -280,6 +411,24 @@ void run_cv(const Comm& comm, CvOptions opt) {
     return rows;
   };
   std::vector<std::vector<double>> sums(static_cast<std::size_t>(n_models));
+  const bool svm = opt.common.model == "svm";
+  if (svm) {
+    std::exception_ptr e;
+    try {
+      require_classes(ds);
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
+  ml::DenseRows dense;
+  const int problems = svm ? svm_problems(k) : 0;
+  // A forest's task is a (fold, tree); an SVM's a (fold, problem), and its "sum" the probabilities.
+  const std::int64_t per_model = svm ? problems : params.n_trees;
+  std::vector<std::vector<double>> decisions(svm ? static_cast<std::size_t>(n_models) : 0);
+  if (svm) {
+    dense = ml::dense_rows(ds.x);
+  }
   ml::TreeOptions to;
   to.oob = false;
   to.impurity_importance = false;
@@ -287,22 +436,39 @@ void run_cv(const Comm& comm, CvOptions opt) {
   std::int64_t cached_m = -1;
   std::vector<std::int64_t> train_rows, test_rows;
   const auto t0 = std::chrono::steady_clock::now();
-  Progress progress(n_models * params.n_trees, "trees");
+  Progress progress(n_models * per_model, svm ? "SVM problems" : "trees");
   TaskSet ts;
   ts.begin = 0;
-  ts.end = n_models * params.n_trees;
+  ts.end = n_models * per_model;
   ts.progress = &progress;
   ts.describe = [&](std::int64_t t) {
-    const std::int64_t m = t / params.n_trees;
+    const std::int64_t m = t / per_model;
     return "fold " + std::to_string(m % folds + 1) + (repeats > 1 ? " of repeat " + std::to_string(m / folds + 1) : "") +
-           ", tree " + std::to_string(t % params.n_trees + 1);
+           (svm ? ", SVM problem " : ", tree ") + std::to_string(t % per_model + 1);
   };
   ts.run = [&](std::int64_t t) {
-    const std::int64_t m = t / params.n_trees;
+    const std::int64_t m = t / per_model;
     if (m != cached_m) {
       train_rows = split(m, false);
       test_rows = split(m, true);
       cached_m = m;
+      if (svm) {
+        // Missing values take the training fold's column means.
+        ml::DenseRows fold_rows;
+        fold_rows.n = static_cast<std::int64_t>(train_rows.size());
+        fold_rows.p = dense.p;
+        for (const auto r : train_rows) fold_rows.g.insert(fold_rows.g.end(), dense.g.begin() + r * dense.p, dense.g.begin() + (r + 1) * dense.p);
+        fold_rows.compute_fill();
+        dense.fill = fold_rows.fill;
+      }
+    }
+    if (svm) {
+      const int c = static_cast<int>(t % per_model);
+      const auto w = train_svm_problem(dense, ds, train_rows, c, opt.common,
+                                       task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kSvmStream, static_cast<std::uint64_t>(c)));
+      std::vector<double> values;
+      for (const auto row : test_rows) values.push_back(dense.dot(row, w));
+      return to_bytes(values);
     }
     const auto seed = task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream,
                                 static_cast<std::uint64_t>(t % params.n_trees));
@@ -316,6 +482,18 @@ void run_cv(const Comm& comm, CvOptions opt) {
     return to_bytes(values);
   };
   ts.commit = [&](std::int64_t t, std::string&& bytes) {
+    if (svm) {
+      // Decision values, test sample after test sample, problem after problem.
+      const auto values = from_bytes<std::vector<double>>(bytes);
+      auto& d = decisions[static_cast<std::size_t>(t / per_model)];
+      const auto c = static_cast<std::size_t>(t % per_model);
+      if (d.empty()) d.assign(values.size() * static_cast<std::size_t>(problems), 0.0);
+      for (std::size_t i = 0; i < values.size(); ++i) d[i * static_cast<std::size_t>(problems) + c] = values[i];
+      if (c + 1 == static_cast<std::size_t>(problems)) {
+        sums[static_cast<std::size_t>(t / per_model)] = ml::svm_probabilities(d, static_cast<std::int64_t>(values.size()), problems, k);
+      }
+      return;
+    }
     const auto values = from_bytes<std::vector<float>>(bytes);
     auto& s = sums[static_cast<std::size_t>(t / params.n_trees)];
     if (s.empty()) s.assign(values.size(), 0.0);
@@ -325,7 +503,15 @@ void run_cv(const Comm& comm, CvOptions opt) {
   const double cv_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   comm.on_root([&] {
-    const auto nt = static_cast<double>(params.n_trees);
+    if (!opt.assignments.empty()) {
+      std::string tsv = "sample_id\trepeat\tfold\n";
+      for (int r = 0; r < repeats; ++r)
+        for (std::int64_t i = 0; i < n; ++i)
+          tsv += ds.samples[static_cast<std::size_t>(i)] + "\t" + std::to_string(r + 1) + "\t" +
+                 std::to_string(fold_of[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)] + 1) + "\n";
+      write_atomically(opt.assignments, tsv);
+    }
+    const auto nt = svm ? 1.0 : static_cast<double>(params.n_trees);
     std::string table, json_folds;
     std::vector<std::vector<double>> cols;  // per metric, per fold
     std::vector<std::string> names;
@@ -492,13 +678,26 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
       for (const auto& c : model.classes) tsv += "\tprob_" + c;
     tsv += "\n";
     std::vector<double> acc(static_cast<std::size_t>(k));
+    std::vector<double> svm_prob;
+    if (model.kind == "svm") {
+      ml::DenseRows x = ml::dense_rows(ds.x);
+      x.fill = model.svm_fill;
+      std::vector<double> dec;
+      for (std::int64_t i = 0; i < x.n; ++i)
+        for (const auto& w : model.svm_weights) dec.push_back(x.dot(i, w));
+      svm_prob = ml::svm_probabilities(dec, x.n, static_cast<int>(model.svm_weights.size()), k);
+    }
     for (std::int64_t r = 0; r < ds.x.rows(); ++r) {
       std::fill(acc.begin(), acc.end(), 0.0);
-      for (const auto& t : model.trees) {
-        const float* v = t.predict(ds.x, r);
-        for (int c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += v[c];
+      if (model.kind == "svm") {
+        std::copy_n(svm_prob.begin() + r * k, k, acc.begin());
+      } else {
+        for (const auto& t : model.trees) {
+          const float* v = t.predict(ds.x, r);
+          for (int c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += v[c];
+        }
+        for (auto& a : acc) a /= static_cast<double>(model.trees.size());
       }
-      for (auto& a : acc) a /= static_cast<double>(model.trees.size());
       tsv += ds.samples[static_cast<std::size_t>(r)] + "\t";
       if (cls) {
         const auto best = std::max_element(acc.begin(), acc.end()) - acc.begin();
@@ -510,8 +709,8 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
       tsv += "\n";
     }
     write_atomically(opt.output, tsv);
-    log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " + std::to_string(model.trees.size()) +
-             " trees; wrote " + opt.output);
+    log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " +
+             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") + "; wrote " + opt.output);
   });
 }
 

@@ -18,6 +18,10 @@ struct ForestCommon {
   std::string class_weight = "none";
   bool no_replace = false;
   ml::ForestParams params;
+  std::string model = "forest";  ///< forest or svm
+  double svm_c = 1.0;
+  double svm_tol = 1e-4;
+  int svm_max_iter = 1000;
   std::string command_line;
   /// Copies the text options into params; throws UsageError.
   void apply();
@@ -33,6 +37,7 @@ struct TrainOptions {
 struct CvOptions {
   ForestCommon common;
   std::string output;  ///< JSON report (optional)
+  std::string assignments;  ///< TSV of each sample's fold (optional)
   int folds = 5;
   int repeats = 1;
 };

@@ -119,7 +119,9 @@ int check_hipster(const std::string& store_path) {
 /// Two model files hold the same forest (trees, importances, OOB error, features); dates aside.
 int same_model(const std::string& a, const std::string& b) {
   const auto x = genoforest::ml::load_model(a), y = genoforest::ml::load_model(b);
-  bool same = x.trees.size() == y.trees.size() && x.oob_error == y.oob_error &&
+  const bool same_oob = x.oob_error == y.oob_error || (std::isnan(x.oob_error) && std::isnan(y.oob_error));
+  bool same = x.trees.size() == y.trees.size() && same_oob && x.kind == y.kind && x.svm_weights == y.svm_weights &&
+              x.svm_fill == y.svm_fill &&
               x.importance_impurity == y.importance_impurity && x.importance_permutation == y.importance_permutation &&
               x.variants.size() == y.variants.size();
   for (std::size_t t = 0; same && t < x.trees.size(); ++t) {
@@ -131,7 +133,7 @@ int same_model(const std::string& a, const std::string& b) {
              p.nodes[i].missing_left == q.nodes[i].missing_left;
     }
   }
-  std::cout << "same-model: " << (same ? "identical" : "different") << " (" << x.trees.size() << " trees)\n";
+  std::cout << "same-model: " << (same ? "identical" : "different") << " (" << x.kind << ", " << x.trees.size() << " trees)\n";
   return same ? 0 : 1;
 }
 

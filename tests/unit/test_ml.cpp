@@ -396,3 +396,36 @@ TEST(Clustering, AdjustedRandIndexAndKmeansPlusPlus) {
   EXPECT_DOUBLE_EQ(cent(0, 0), 0.5);
   EXPECT_DOUBLE_EQ(cent(1, 0), 10.5);
 }
+
+// ---- linear SVM ---------------------------------------------------------------------------------
+#include "genoforest/ml/svm.hpp"
+
+TEST(LinearSvm, HardMarginOnALineAndMissingValuesTakeTheFill) {
+  namespace ml = genoforest::ml;
+  // One feature, x in {0, 0, 2, 2} (classes -, -, +, +), bias feature 1, C large: minimise
+  // (w^2 + b^2) / 2 subject to y (w x + b) >= 1, so b = -1 (x = 0 side) and 2w + b = 1: w = 1.
+  ml::DenseRows x;
+  x.n = 4;
+  x.p = 1;
+  x.g = {0, 0, 2, 2};
+  x.compute_fill();
+  EXPECT_FLOAT_EQ(x.fill[0], 1.0f);
+  ml::SvmParams p;
+  p.c = 1e6;
+  p.tol = 1e-9;
+  p.max_iter = 100000;
+  const auto fit = ml::train_binary_svm(x, {0, 1, 2, 3}, {false, false, true, true}, {1, 1, 1, 1}, p);
+  ASSERT_TRUE(fit.converged);
+  EXPECT_NEAR(fit.w[0], 1.0, 1e-6);
+  EXPECT_NEAR(fit.w[1], -1.0, 1e-6);
+  // A missing value counts as the fill (1): decision 1 * 1 - 1 = 0.
+  x.g[0] = -1;
+  EXPECT_NEAR(x.dot(0, fit.w), 0.0, 1e-6);
+  EXPECT_NEAR(x.sq_norm(3), 5.0, 1e-12);  // 2^2 + bias 1
+  // Probabilities: the logistic of the margin for two classes, softmax for one-vs-rest.
+  const auto pr = ml::svm_probabilities({0.0, 2.0}, 2, 1, 2);
+  EXPECT_DOUBLE_EQ(pr[0], 0.5);
+  EXPECT_NEAR(pr[3], 1.0 / (1.0 + std::exp(-2.0)), 1e-12);
+  const auto pm = ml::svm_probabilities({1.0, 1.0, 1.0}, 1, 3, 3);
+  EXPECT_NEAR(pm[1], 1.0 / 3.0, 1e-12);
+}

@@ -13,6 +13,7 @@
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
 
 #include "genoforest/ml/forest.hpp"
 
@@ -55,6 +56,11 @@ struct Model {
   double oob_error = 0;                ///< misclassification rate, or MSE; NaN without OOB sample
   std::vector<double> importance_impurity;     ///< per feature, mean over trees
   std::vector<double> importance_permutation;  ///< per feature, mean over trees (empty when not computed)
+  // A linear SVM instead of a forest (class version 1; older files hold forests only):
+  std::string kind = "forest";                 ///< "forest" or "svm"
+  double svm_c = 0;                            ///< the penalty C
+  std::vector<std::vector<double>> svm_weights;  ///< per problem (one-vs-rest, or 1 for two classes): p + 1, bias last
+  std::vector<float> svm_fill;                 ///< per feature: the training mean that replaces a missing value
 
   [[nodiscard]] std::int64_t n_features() const noexcept {
     return static_cast<std::int64_t>(variants.size() + extras.size());
@@ -62,11 +68,18 @@ struct Model {
   [[nodiscard]] std::string feature_name(std::int64_t f) const;
 
   template <class Ar>
-  void serialize(Ar& ar, unsigned) {
+  void serialize(Ar& ar, unsigned version) {
     ar & tool_version & created & training_data & params & classes & variants & extras & trees & n_training_samples &
         oob_error & importance_impurity & importance_permutation;
+    if (version >= 1) ar & kind & svm_c & svm_weights & svm_fill;
   }
 };
+
+}  // namespace genoforest::ml
+
+BOOST_CLASS_VERSION(genoforest::ml::Model, 1)
+
+namespace genoforest::ml {
 
 /// Writes `m` to `path` atomically (temporary name, then rename).
 void save_model(const Model& m, const std::filesystem::path& path);
