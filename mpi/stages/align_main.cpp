@@ -68,7 +68,7 @@ bool align_main(const Comm& comm, const StageCall& call) {
        "drop reads whose mean base quality is lower");
   po::options_description aln("Alignment (BWA-MEM)");
   aln.add_options()  //
-      ("threads,t", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank")  //
+      ("threads,t", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank (also BAM compression threads)")  //
       ("batch-bases", po::value(&o.bwa.batch_bases)->default_value(o.bwa.batch_bases)->value_name("N"),
        "bases per bwa batch, as bwa mem -K (insert sizes are estimated per batch; fixes the output)")  //
       ("chunk-bases", po::value(&o.chunk_bases)->default_value(o.chunk_bases)->value_name("N"),

@@ -348,7 +348,10 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   }
   index.reset();
 
-  // 3. Merge, mark duplicates, index, report.
+  // 3. Merge, mark duplicates, index, report. With fewer samples than ranks, some ranks have no
+  // merge to do and sleep: a merge may then use their cores to compress.
+  const int spare_threads =
+      o.bwa.threads * std::max(1, comm.size() / static_cast<int>(std::max<std::size_t>(1, n_samples)));
   align::AlignCounts total;
   QcCounts qc_total;
   {
@@ -373,7 +376,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       const fs::path out = fs::path(o.output_dir) / (e.id + (cram ? ".cram" : ".bam"));
       AtomicOutput bam(out, token), idx(out.string() + (cram ? ".crai" : ".bai"), token);
       const auto counts = align::merge_chunks(bams, headers[s].get(), dups, bam.tmp(), idx.tmp(),
-                                              cram ? align::AlignFormat::kCram : align::AlignFormat::kBam, o.reference);
+                                              cram ? align::AlignFormat::kCram : align::AlignFormat::kBam, o.reference, spare_threads);
       std::string json = "{\n  \"sample\": " + json_string(e.id) + ",\n  \"fastq_1\": " + json_string(e.fastq_1.string()) +
                          ",\n  \"fastq_2\": " + json_string(e.fastq_2.string()) + ",\n  \"qc_enabled\": " + (o.qc ? "true" : "false") +
                          ",\n  \"qc\": " + split[s].qc.to_json(2) + ",\n  \"alignment\": " + counts.to_json(2) + "\n}\n";

@@ -209,7 +209,8 @@ void ChunkBuilder::write(const fs::path& path) {
 }
 
 AlignCounts merge_chunks(const std::vector<fs::path>& chunks, const sam_hdr_t* hdr, const std::vector<std::uint8_t>& dups,
-                         const fs::path& out, const fs::path& index_path, AlignFormat format, const fs::path& reference) {
+                         const fs::path& out, const fs::path& index_path, AlignFormat format, const fs::path& reference,
+                         int threads) {
   struct Input {
     SamFilePtr fp;
     SamHdrPtr hdr;
@@ -245,7 +246,16 @@ AlignCounts merge_chunks(const std::vector<fs::path>& chunks, const sam_hdr_t* h
   if (format == AlignFormat::kCram && hts_set_fai_filename(fp.get(), reference.c_str()) != 0) {
     throw InputError(reference.string(), "cannot use this FASTA (and its .fai) as the CRAM reference");
   }
+  if (threads > 1 && hts_set_threads(fp.get(), threads) != 0) throw IoError("cannot start compression threads for " + out.string());
   if (sam_hdr_write(fp.get(), hdr) < 0) throw IoError("cannot write " + out.string());
+  // BAM: index while writing (no second pass over the file); CSI when a contig is too long for BAI.
+  const bool bam = format == AlignFormat::kBam;
+  int min_shift = 0;
+  for (int t = 0; t < sam_hdr_nref(hdr); ++t)
+    if (sam_hdr_tid2len(hdr, t) > (1LL << 29) - 1) min_shift = 14;
+  if (bam && sam_idx_init(fp.get(), const_cast<sam_hdr_t*>(hdr), min_shift, index_path.c_str()) != 0) {
+    throw IoError("cannot start the index " + index_path.string());
+  }
   AlignCounts c;
   while (!heap.empty()) {
     const std::size_t i = heap.top().second;
@@ -273,8 +283,11 @@ AlignCounts merge_chunks(const std::vector<fs::path>& chunks, const sam_hdr_t* h
     if (sam_write1(fp.get(), hdr, b) < 0) throw IoError("cannot write " + out.string() + " (disk full?)");
     if (advance(i)) heap.emplace(in[i].key, i);
   }
+  if (bam && sam_idx_save(fp.get()) != 0) throw IoError("cannot write the index " + index_path.string());
   if (sam_close(fp.release()) != 0) throw IoError("cannot close " + out.string() + " (disk full?)");
-  if (sam_index_build3(out.c_str(), index_path.c_str(), 0, 1) < 0) throw IoError("cannot index " + out.string());
+  if (!bam && sam_index_build3(out.c_str(), index_path.c_str(), min_shift, std::max(threads, 1)) < 0) {
+    throw IoError("cannot index " + out.string());
+  }
   return c;
 }
 

@@ -88,10 +88,12 @@ enum class AlignFormat { kBam, kCram };
 
 /// Merges sorted chunk BAMs (in any order: the tags fix the order) into `out` with header `hdr`,
 /// marking duplicates from `dups` (decide_duplicates), and indexes it into `index_path` (.bai,
-/// or .crai for CRAM; CRAM needs `reference`, a FASTA with .fai). Returns the counts.
-/// Throws InputError/IoError naming the file.
+/// or .crai for CRAM; CRAM needs `reference`, a FASTA with .fai; BAM is indexed while written, CSI
+/// when a contig exceeds BAI's 512 Mbp). `threads` > 1 compresses with that many threads (the
+/// bytes do not change). Returns the counts. Throws InputError/IoError naming the file.
 AlignCounts merge_chunks(const std::vector<std::filesystem::path>& chunks, const sam_hdr_t* hdr,
                          const std::vector<std::uint8_t>& dups, const std::filesystem::path& out,
-                         const std::filesystem::path& index_path, AlignFormat format, const std::filesystem::path& reference);
+                         const std::filesystem::path& index_path, AlignFormat format, const std::filesystem::path& reference,
+                         int threads = 1);
 
 }  // namespace genoforest::align
