@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 "$GENOFOREST" --help > top.txt && grep -q "features" top.txt && ok "genoforest --help" || not_ok "top-level help"
 set +e; "$GENOFOREST" bogus 2>err.txt; rc=$?; set -e
 [[ $rc -eq 2 ]] && grep -q "unknown stage 'bogus'" err.txt && ok "unknown stage: exit 2" || not_ok "unknown stage"
-for stage in simulate features summary; do
+for stage in simulate index align features summary train cv predict pca cluster; do
   "$GENOFOREST" "$stage" --help > h.txt && ok "$stage --help exits 0" || not_ok "$stage --help"
   for opt in $(grep -oE -- '--[a-z][a-z-]+' h.txt | sort -u); do
     grep -q -- "$opt" "$SOURCE_DIR/docs/cli.md" || not_ok "docs/cli.md lacks $stage $opt"
