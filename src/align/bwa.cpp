@@ -64,7 +64,18 @@ void build_bwa_index(const fs::path& fasta, const fs::path& prefix) {
   // Build under a temporary prefix, then rename: a killed run leaves no half index under the
   // final names.
   const std::string tmp = prefix.string() + ".tmp." + std::to_string(::getpid());
+  // bwa prints its progress to stderr whatever bwa_verbose says: keep it off the user's log.
+  char* text = nullptr;
+  std::size_t text_size = 0;
+  std::FILE* saved = stderr;
+  std::FILE* capture = open_memstream(&text, &text_size);
+  if (capture) stderr = capture;
   const int rc = bwa_idx_build(fasta.c_str(), tmp.c_str(), BWTALGO_AUTO, 10'000'000);
+  if (capture) {
+    stderr = saved;
+    std::fclose(capture);
+    std::free(text);
+  }
   std::error_code ec;
   if (rc != 0) {
     for (const auto& f : bwa_index_files(tmp)) fs::remove(f, ec);
