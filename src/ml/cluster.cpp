@@ -128,7 +128,7 @@ std::vector<int> hierarchical(const Eigen::MatrixXd& d2, Linkage linkage, int k)
       const auto nh = static_cast<double>(size[static_cast<std::size_t>(hi)]);
       for (Eigen::Index j = 0; j < n; ++j) {
         if (!active[static_cast<std::size_t>(j)] || j == lo || j == hi) continue;
-        double v;
+        double v = 0.0;
         switch (linkage) {
           case Linkage::kComplete: v = std::max(d(j, lo), d(j, hi)); break;
           case Linkage::kAverage: v = (nl * d(j, lo) + nh * d(j, hi)) / (nl + nh); break;

@@ -18,7 +18,7 @@ namespace genoforest {
 
 class ExactSum {
  public:
-  using Int = __int128;
+  __extension__ typedef __int128 Int;  // __extension__: GCC and Clang have it; -Wpedantic would object
   static constexpr double kScale = 0x1p60;
   static constexpr double kLimit = 0x1p66;
 
