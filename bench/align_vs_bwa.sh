@@ -2,16 +2,16 @@
 # Benchmark: read alignment, genoforest align (QC off, so both tools see the same reads; BWA-MEM
 # in-process, then sorting, duplicate marking, BAM compression and indexing) against Debian's
 # `bwa mem` (SAM text out, nothing else), in one run, at 1 and 2 cores, on
-#   (a) simulated 2x150 reads (PAIRS pairs, default 2,000,000) on a random REF_MB Mb reference with
-#       repeats (default 5), and
+#   (a) simulated 2x150 reads (PAIRS pairs in all, default 2,000,000, over SAMPLES samples, default
+#       1) on a random REF_MB Mb reference with repeats (default 5), and
 #   (b) the real NA12878 reads of ../shared/data/giab-chr20 (25,839 pairs, 2x101) on hg19 chr20.
 # Prints wall time, CPU time, reads per CPU-second, peak memory, the ratios (ours / theirs, per
 # core: >= 0.95 is the goal), 1 -> 2 rank scaling, and the agreement of primary alignments with
 # bwa mem -t 1. Medians of REPS runs. Not a test: run it by hand.
-#   env: PAIRS, REF_MB, REPS (3), BENCH_DIR (reuse data), GIAB (path of giab-chr20; "" skips it)
+#   env: PAIRS, SAMPLES, REF_MB, REPS (3), BENCH_DIR (reuse data), GIAB (path of giab-chr20; "" skips it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-PAIRS=${PAIRS:-2000000}; REF_MB=${REF_MB:-5}; REPS=${REPS:-3}
+PAIRS=${PAIRS:-2000000}; SAMPLES=${SAMPLES:-1}; REF_MB=${REF_MB:-5}; REPS=${REPS:-3}
 GIAB=${GIAB-$root/../shared/data/giab-chr20}
 "$root/scripts/install-deps.sh" --bench >/dev/null
 "$root/scripts/build.sh" >/dev/null
@@ -30,20 +30,27 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 col() { awk -v c="$2" '{print $c}' "$1.times" | median; }
 
-# bench_set LABEL REF R1 R2 READS
+# bench_set LABEL REF READS SAMPLE R1 R2 [SAMPLE R1 R2 ...]: bwa mem runs the samples one after the other
 bench_set() {
-  local label=$1 ref=$2 r1=$3 r2=$4 reads=$5
-  printf "sample_id\tfastq_1\tfastq_2\n$label\t%s\t%s\n" "$r1" "$r2" > "$label.tsv"
+  local label=$1 ref=$2 reads=$3; shift 3
+  printf "sample_id\tfastq_1\tfastq_2\n" > "$label.tsv"
+  local bwa_cmd="" first=""
+  while (($#)); do
+    printf "%s\t%s\t%s\n" "$1" "$2" "$3" >> "$label.tsv"
+    bwa_cmd+="bwa mem -t \$T -K 10000000 -o $label.\$T.$1.sam $ref $2 $3; "
+    [[ -z "$first" ]] && first=$1
+    shift 3
+  done
   rm -f "$label".*.times
   for r in $(seq "$REPS"); do
     measure "$label.gf1" mpirun -n 1 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gf1" --no-qc -q
     measure "$label.gf2" mpirun -n 2 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gf2" --no-qc -q
-    measure "$label.bwa1" bwa mem -t 1 -K 10000000 -o "$label.bwa1.sam" "$ref" "$r1" "$r2"
-    measure "$label.bwa2" bwa mem -t 2 -K 10000000 -o "$label.bwa2.sam" "$ref" "$r1" "$r2"
+    measure "$label.bwa1" env T=1 bash -c "$bwa_cmd"
+    measure "$label.bwa2" env T=2 bash -c "$bwa_cmd"
   done
   measure "$label.gfqc" mpirun -n 2 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gfqc" -q
   echo
-  echo "== $label: $reads reads, reference $ref (median of $REPS)"
+  echo "== $label: $reads reads in $(($(wc -l < "$label.tsv") - 1)) sample(s), reference $ref (median of $REPS)"
   printf "%-26s %8s %8s %12s %9s\n" run wall_s cpu_s reads/cpu_s peak_MiB
   for k in gf1 gf2 bwa1 bwa2; do
     printf "%-26s %8.2f %8.2f %12.0f %9.0f\n" "$k" "$(col "$label.$k" 1)" "$(col "$label.$k" 2)" \
@@ -58,18 +65,23 @@ bench_set() {
        "2 cores $(echo "scale=3; $(col "$label.gf2" 1) / $(col "$label.bwa2" 1)" | bc -l)"
   echo "scaling 1 -> 2 ranks (wall): $(echo "scale=3; $(col "$label.gf1" 1) / $(col "$label.gf2" 1)" | bc -l)x"
   echo -n "agreement with bwa mem -t 1: "
-  "$T" compare-primary "$label.gf1/$label.bam" "$label.bwa1.sam" 0
+  "$T" compare-primary "$label.gf1/$first.bam" "$label.1.$first.sam" 0
 }
 
 # (a) simulated
 if [[ ! -f sim.ready ]]; then
-  cov=$(echo "scale=4; $PAIRS * 300 / ($REF_MB * 1000000)" | bc -l)
-  "$G" simulate -o sim -n 1 -m $((REF_MB * 1000)) --spacing 1000 --reads --coverage "$cov" -q
+  cov=$(echo "scale=4; $PAIRS * 300 / ($REF_MB * 1000000) / $SAMPLES" | bc -l)
+  mpirun -n 2 "$G" simulate -o sim -n "$SAMPLES" -m $((REF_MB * 1000)) --spacing 1000 --reads --coverage "$cov" -q
   "$G" index sim.ref.fa -q
   touch sim.ready
 fi
-sim_reads=$(( $(zcat sim.S000001_1.fq.gz | wc -l) / 2 ))
-bench_set sim sim.ref.fa sim.S000001_1.fq.gz sim.S000001_2.fq.gz "$sim_reads"
+args=(); sim_reads=0
+while IFS=$'\t' read -r id f1 f2 _; do
+  [[ $id == sample_id ]] && continue
+  args+=("$id" "$f1" "$f2")
+  sim_reads=$((sim_reads + $(zcat "$f1" | wc -l) / 2))
+done < sim.samples.tsv
+bench_set sim sim.ref.fa "$sim_reads" "${args[@]}"
 
 # (b) real reads
 if [[ -n "$GIAB" && -d "$GIAB" ]]; then
@@ -79,7 +91,7 @@ if [[ -n "$GIAB" && -d "$GIAB" ]]; then
     touch hg19.ready
   fi
   giab_reads=$(( $(zcat "$GIAB/NA12878_S1.chr20.10_10p1mb.R1.fastq.gz" | wc -l) / 2 ))
-  bench_set giab hg19.chr20.fa "$GIAB/NA12878_S1.chr20.10_10p1mb.R1.fastq.gz" "$GIAB/NA12878_S1.chr20.10_10p1mb.R2.fastq.gz" "$giab_reads"
+  bench_set giab hg19.chr20.fa "$giab_reads" NA12878 "$GIAB/NA12878_S1.chr20.10_10p1mb.R1.fastq.gz" "$GIAB/NA12878_S1.chr20.10_10p1mb.R2.fastq.gz"
 else
   echo "(real reads skipped: $GIAB not found)"
 fi
