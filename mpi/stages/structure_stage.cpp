@@ -48,7 +48,10 @@ struct Data {
   std::int64_t n_slabs_total = 0;
   std::int64_t features = 0;            ///< columns used over all ranks
   [[nodiscard]] std::size_t local() const { return pcs ? 1 : slabs.size(); }
-  [[nodiscard]] Eigen::MatrixXf matrix(std::size_t i) const { return pcs ? *pcs : slabs[i].matrix(); }
+  [[nodiscard]] Eigen::MatrixXf matrix(std::size_t i) const {
+    if (pcs) return *pcs;
+    return slabs[i].matrix();
+  }
 };
 
 std::vector<std::string> sample_annotations(hid_t file, std::int64_t n, const char* what) {
@@ -282,10 +285,7 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
   for (int it = 0; it < o.iterations; ++it) {
     const Eigen::MatrixXd q = ml::orthonormalize(y);
     acc.resize(static_cast<std::size_t>(d.n * l));
-    for (const auto& s : d.slabs) {
-      const Eigen::MatrixXd z = ml::xt_times(s, q);
-      ml::add_x_times(s, &z, l, o.seed, acc);
-    }
+    for (const auto& s : d.slabs) ml::add_power_step(s, q, acc);
     comm.sum_exact(acc);
     y = ml::to_matrix(acc, d.n, l);
   }

@@ -1,5 +1,6 @@
 #include "genoforest/ml/pca.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "genoforest/core/error.hpp"
@@ -39,13 +40,21 @@ std::int64_t GenotypeSlab::used() const {
   return u;
 }
 
-Eigen::MatrixXf GenotypeSlab::matrix() const {
-  Eigen::MatrixXf x(n, width);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int8_t* row = g.data() + i * width;
+SlabMatrix GenotypeSlab::matrix() const {
+  // Per column, the standardised value of each code -1 (missing), 0, 1, 2.
+  std::vector<float> lut(static_cast<std::size_t>(4 * width), 0.0f);
+  for (std::int64_t j = 0; j < width; ++j) {
+    const auto ju = static_cast<std::size_t>(j);
+    if (scale[ju] <= 0.0) continue;
+    for (int g = 0; g <= 2; ++g) lut[4 * ju + static_cast<std::size_t>(g) + 1] = static_cast<float>((g - mean[ju]) * scale[ju]);
+  }
+  SlabMatrix x(n, width);
+  float* out = x.data();
+  const std::int8_t* in = g.data();
+  for (std::int64_t i = 0; i < n; ++i, out += width, in += width) {
     for (std::int64_t j = 0; j < width; ++j) {
-      const auto ju = static_cast<std::size_t>(j);
-      x(i, j) = row[j] >= 0 && scale[ju] > 0.0 ? static_cast<float>((row[j] - mean[ju]) * scale[ju]) : 0.0f;
+      const int code = std::clamp<int>(in[j], -1, 2) + 1;
+      out[j] = lut[static_cast<std::size_t>(4 * j + code)];
     }
   }
   return x;
@@ -62,6 +71,14 @@ void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::ui
     }
   }
   const Eigen::MatrixXf part = s.matrix() * ws;
+  for (Eigen::Index c = 0; c < part.cols(); ++c)
+    for (Eigen::Index i = 0; i < part.rows(); ++i) acc.add(static_cast<std::size_t>(c * part.rows() + i), part(i, c));
+}
+
+void add_power_step(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc) {
+  const SlabMatrix x = s.matrix();
+  const Eigen::MatrixXf z = x.transpose() * q.cast<float>();
+  const Eigen::MatrixXf part = x * z;
   for (Eigen::Index c = 0; c < part.cols(); ++c)
     for (Eigen::Index i = 0; i < part.rows(); ++i) acc.add(static_cast<std::size_t>(c * part.rows() + i), part(i, c));
 }

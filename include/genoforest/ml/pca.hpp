@@ -22,6 +22,9 @@
 
 namespace genoforest::ml {
 
+/// A standardised slab, row-major like the dosages it comes from (so filling it is sequential).
+using SlabMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 /// A block of consecutive genotype columns for all samples.
 struct GenotypeSlab {
   std::int64_t col0 = 0;   ///< first store column
@@ -35,12 +38,15 @@ struct GenotypeSlab {
   /// Columns used (scale > 0).
   [[nodiscard]] std::int64_t used() const;
   /// The standardised block, n x width (float; missing and monomorphic columns 0).
-  [[nodiscard]] Eigen::MatrixXf matrix() const;
+  [[nodiscard]] SlabMatrix matrix() const;
 };
 
 /// Adds X_slab * W_slab (n x l) to `acc`, where W_slab holds the slab's rows of the width x l
 /// matrix `w` (Omega: pass nullptr to draw it from `seed`).
 void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::uint64_t seed, ExactSum& acc);
+
+/// Adds X_slab (X_slab^T Q) (n x l) to `acc`: one power-iteration step, the slab standardised once.
+void add_power_step(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc);
 
 /// X_slab^T Q: width x l.
 [[nodiscard]] Eigen::MatrixXd xt_times(const GenotypeSlab& s, const Eigen::MatrixXd& q);
