@@ -36,7 +36,7 @@ PY
 fi
 measure() {
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o t.txt "$@" > "$name.out" 2>&1
+  /usr/bin/time -f "%e %M" -o t.txt "$@" > "$name.out" 2>&1 || { cat "$name.out" >&2; exit 1; }
   cat t.txt >> "$name.times"
 }
 rm -f ./*.times
@@ -48,7 +48,7 @@ import sys, numpy as np
 from sklearn.svm import LinearSVC
 from sklearn.metrics import roc_auc_score
 C = float(sys.argv[1])
-x, y, ids = np.load("x.npy"), np.load("y.npy"), np.load("ids.npy")
+x, y, ids = np.load("x.npy"), np.load("y.npy"), np.load("ids.npy", allow_pickle=True)
 fold = dict(l.split("\t")[0::2] for l in open("folds.tsv").read().split("\n")[1:] if l)
 f = np.array([int(fold[i]) for i in ids])
 acc, auc = [], []

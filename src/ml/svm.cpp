@@ -24,41 +24,66 @@ void DenseRows::compute_fill() {
     fill[j] = cnt[j] ? static_cast<float>(static_cast<double>(sum[j]) / static_cast<double>(cnt[j])) : 0.0f;
 }
 
-double DenseRows::dot(std::int64_t i, const std::vector<double>& w) const {
-  const std::int8_t* r = g.data() + i * p;
-  double s = w[static_cast<std::size_t>(p)];
-  for (std::int64_t j = 0; j < p; ++j) {
-    const std::int8_t v = r[j];
-    if (v > 0) {
-      s += v * w[static_cast<std::size_t>(j)];
-    } else if (v < 0) {
-      s += fill[static_cast<std::size_t>(j)] * w[static_cast<std::size_t>(j)];
+void DenseRows::index() {
+  start_.assign(static_cast<std::size_t>(3 * n + 1), 0);
+  col_.clear();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::int8_t* r = g.data() + i * p;
+    for (int kind = 0; kind < 3; ++kind) {
+      start_[static_cast<std::size_t>(3 * i + kind)] = static_cast<std::int64_t>(col_.size());
+      for (std::int64_t j = 0; j < p; ++j) {
+        const bool take = kind == 0 ? r[j] == 1 : kind == 1 ? r[j] >= 2 : r[j] < 0;
+        if (take) col_.push_back(static_cast<std::uint32_t>(j));
+      }
     }
   }
-  return s;
+  start_.back() = static_cast<std::int64_t>(col_.size());
+}
+
+double DenseRows::dot(std::int64_t i, const std::vector<double>& w) const {
+  const auto* s = start_.data() + 3 * i;
+  double ones = 0, twos = 0, miss = 0;
+  for (auto k = s[0]; k < s[1]; ++k) ones += w[col_[static_cast<std::size_t>(k)]];
+  const std::int8_t* r = g.data() + i * p;
+  for (auto k = s[1]; k < s[2]; ++k) {
+    const auto j = col_[static_cast<std::size_t>(k)];
+    twos += r[j] * w[j];
+  }
+  for (auto k = s[2]; k < s[3]; ++k) {
+    const auto j = col_[static_cast<std::size_t>(k)];
+    miss += fill[j] * w[j];
+  }
+  return ones + twos + miss + w[static_cast<std::size_t>(p)];
 }
 
 void DenseRows::axpy(std::int64_t i, double a, std::vector<double>& w) const {
+  const auto* s = start_.data() + 3 * i;
   const std::int8_t* r = g.data() + i * p;
-  for (std::int64_t j = 0; j < p; ++j) {
-    const std::int8_t v = r[j];
-    if (v > 0) {
-      w[static_cast<std::size_t>(j)] += a * v;
-    } else if (v < 0) {
-      w[static_cast<std::size_t>(j)] += a * fill[static_cast<std::size_t>(j)];
-    }
+  for (auto k = s[0]; k < s[1]; ++k) w[col_[static_cast<std::size_t>(k)]] += a;
+  for (auto k = s[1]; k < s[2]; ++k) {
+    const auto j = col_[static_cast<std::size_t>(k)];
+    w[j] += a * r[j];
+  }
+  for (auto k = s[2]; k < s[3]; ++k) {
+    const auto j = col_[static_cast<std::size_t>(k)];
+    w[j] += a * fill[j];
   }
   w[static_cast<std::size_t>(p)] += a;
 }
 
 double DenseRows::sq_norm(std::int64_t i) const {
+  const auto* s = start_.data() + 3 * i;
   const std::int8_t* r = g.data() + i * p;
-  double s = 1.0;
-  for (std::int64_t j = 0; j < p; ++j) {
-    const double v = r[j] >= 0 ? r[j] : fill[static_cast<std::size_t>(j)];
-    s += v * v;
+  double v = 1.0 + static_cast<double>(s[1] - s[0]);
+  for (auto k = s[1]; k < s[2]; ++k) {
+    const double x = r[col_[static_cast<std::size_t>(k)]];
+    v += x * x;
   }
-  return s;
+  for (auto k = s[2]; k < s[3]; ++k) {
+    const double x = fill[col_[static_cast<std::size_t>(k)]];
+    v += x * x;
+  }
+  return v;
 }
 
 SvmFit train_binary_svm(const DenseRows& x, const std::vector<std::int64_t>& rows, const std::vector<bool>& positive,
@@ -139,6 +164,7 @@ DenseRows dense_rows(const FeatureMatrix& x) {
       d.g[static_cast<std::size_t>(r * d.p + c)] = static_cast<std::int8_t>(v == missing ? -1 : std::min(v, 127));
     }
   }
+  d.index();
   return d;
 }
 

@@ -409,6 +409,7 @@ TEST(LinearSvm, HardMarginOnALineAndMissingValuesTakeTheFill) {
   x.p = 1;
   x.g = {0, 0, 2, 2};
   x.compute_fill();
+  x.index();
   EXPECT_FLOAT_EQ(x.fill[0], 1.0f);
   ml::SvmParams p;
   p.c = 1e6;
@@ -420,6 +421,7 @@ TEST(LinearSvm, HardMarginOnALineAndMissingValuesTakeTheFill) {
   EXPECT_NEAR(fit.w[1], -1.0, 1e-6);
   // A missing value counts as the fill (1): decision 1 * 1 - 1 = 0.
   x.g[0] = -1;
+  x.index();
   EXPECT_NEAR(x.dot(0, fit.w), 0.0, 1e-6);
   EXPECT_NEAR(x.sq_norm(3), 5.0, 1e-12);  // 2^2 + bias 1
   // Probabilities: the logistic of the margin for two classes, softmax for one-vs-rest.

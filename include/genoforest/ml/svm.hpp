@@ -12,19 +12,28 @@
 
 namespace genoforest::ml {
 
-/// Rows of int8 dosages (-1 missing) and the value that replaces a missing call, per column.
+/// Rows of int8 dosages (-1 missing) and the value that replaces a missing call, per column. Dot
+/// products visit only the non-zero entries (as liblinear's sparse rows): each row's columns with
+/// dosage 1, with dosage 2 and missing, listed by index() (call it once g is set).
 struct DenseRows {
   std::int64_t n = 0, p = 0;
   std::vector<std::int8_t> g;  ///< n x p, row-major
   std::vector<float> fill;     ///< p: column means over called genotypes
   /// Computes `fill` from g.
   void compute_fill();
+  /// Builds the per-row lists of non-zero entries from g.
+  void index();
   /// x_i . w (w has p + 1 entries: the last is the bias weight).
   [[nodiscard]] double dot(std::int64_t i, const std::vector<double>& w) const;
   /// w += a * x_i (bias included).
   void axpy(std::int64_t i, double a, std::vector<double>& w) const;
   /// x_i . x_i (bias included).
   [[nodiscard]] double sq_norm(std::int64_t i) const;
+
+ private:
+  // Row i's entries: [start[3i], start[3i+1]) dosage 1, [.., start[3i+2]) dosage 2, [.., start[3i+3]) missing.
+  std::vector<std::int64_t> start_;
+  std::vector<std::uint32_t> col_;
 };
 
 struct SvmParams {
@@ -46,7 +55,7 @@ struct SvmFit {
                                       const std::vector<double>& weight, const SvmParams& p);
 
 /// The rows of a training or prediction matrix: genotype codes as dosages, binned features as
-/// their bin index; missing codes as -1. `fill` is left empty (compute_fill, or a model's).
+/// their bin index; missing codes as -1; indexed. `fill` is left empty (compute_fill, or a model's).
 [[nodiscard]] DenseRows dense_rows(const FeatureMatrix& x);
 
 /// Class probabilities (n x k, row-major) from decision values: one problem per class
