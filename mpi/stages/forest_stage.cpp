@@ -142,8 +142,35 @@ std::vector<double> train_svm_problem(const ml::DenseRows& x, const ml::Dataset&
   return std::move(fit.w);
 }
 
-void require_classes(const ml::Dataset& ds) {
-  if (ds.y.task != Task::kClassification) throw UsageError("--model svm needs class labels; this store's label is quantitative");
+/// On every rank: stops the job once unless the store's labels are classes.
+void require_classes(const Comm& comm, const ml::Dataset& ds) {
+  std::exception_ptr e;
+  if (ds.y.task != Task::kClassification) {
+    e = std::make_exception_ptr(UsageError("--model svm needs class labels; this store's label is quantitative"));
+  }
+  comm.agree(e);
+}
+
+/// The importance TSV: chrom pos id ref alt importance [impurity_importance], sorted by `imp`.
+void write_importance(const ml::Model& model, const std::vector<double>& imp, const std::vector<double>* impurity,
+                      const std::string& path) {
+  std::vector<std::int64_t> order(imp.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return imp[static_cast<std::size_t>(a)] > imp[static_cast<std::size_t>(b)]; });
+  std::string tsv = std::string("chrom\tpos\tid\tref\talt\timportance") + (impurity ? "\timpurity_importance" : "") + "\n";
+  for (const auto f : order) {
+    const auto uf = static_cast<std::size_t>(f);
+    if (uf < model.variants.size()) {
+      const auto& v = model.variants[uf];
+      tsv += v.chrom + "\t" + std::to_string(v.pos) + "\t" + v.id + "\t" + v.ref + "\t" + v.alt;
+    } else {
+      tsv += ".\t0\t" + model.extras[uf - model.variants.size()].name + "\t.\t.";
+    }
+    tsv += "\t" + fmt(imp[uf], "%.6g");
+    if (impurity) tsv += "\t" + fmt((*impurity)[uf], "%.6g");
+    tsv += "\n";
+  }
+  write_atomically(path, tsv);
 }
 
 }  // namespace
@@ -153,13 +180,7 @@ void require_classes(const ml::Dataset& ds) {
 /// train --model svm: one task per binary problem; the weights are the model, |weight| the
 /// variant importance.
 void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset& ds) {
-  std::exception_ptr e;
-  try {
-    require_classes(ds);
-  } catch (...) {
-    e = std::current_exception();
-  }
-  comm.agree(e);
+  require_classes(comm, ds);
   const auto t0 = std::chrono::steady_clock::now();
   ml::DenseRows x = ml::dense_rows(ds.x);
   x.compute_fill();
@@ -205,24 +226,7 @@ void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset&
     for (const auto& w : weights)
       for (std::int64_t f = 0; f < p; ++f) model.importance_impurity[static_cast<std::size_t>(f)] += std::fabs(w[static_cast<std::size_t>(f)]);
     ml::save_model(model, opt.output);
-    if (opt.importance != "none") {
-      std::vector<std::int64_t> order(static_cast<std::size_t>(p));
-      std::iota(order.begin(), order.end(), 0);
-      const auto& imp = model.importance_impurity;
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return imp[static_cast<std::size_t>(a)] > imp[static_cast<std::size_t>(b)]; });
-      std::string tsv = "chrom\tpos\tid\tref\talt\timportance\n";
-      for (const auto f : order) {
-        const auto uf = static_cast<std::size_t>(f);
-        if (uf < model.variants.size()) {
-          const auto& v = model.variants[uf];
-          tsv += v.chrom + "\t" + std::to_string(v.pos) + "\t" + v.id + "\t" + v.ref + "\t" + v.alt;
-        } else {
-          tsv += ".\t0\t" + model.extras[uf - model.variants.size()].name + "\t.\t.";
-        }
-        tsv += "\t" + fmt(imp[uf], "%.6g") + "\n";
-      }
-      write_atomically(opt.importance_output, tsv);
-    }
+    if (opt.importance != "none") write_importance(model, model.importance_impurity, nullptr, opt.importance_output);
     log_info("trained in " + fmt(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), "%.2f") +
              " s; training accuracy " + fmt(met.accuracy) + " (use genoforest cv for an honest estimate)");
     log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output + " (|weight| per variant)" : ""));
@@ -337,25 +341,9 @@ void run_train(const Comm& comm, TrainOptions opt) {
     }
     ml::save_model(model, opt.output);
     if (opt.importance != "none") {
-      const auto& imp = opt.importance == "permutation" ? model.importance_permutation : model.importance_impurity;
-      std::vector<std::int64_t> order(static_cast<std::size_t>(p));
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return imp[static_cast<std::size_t>(a)] > imp[static_cast<std::size_t>(b)]; });
       const bool both = opt.importance == "permutation";
-      std::string tsv = std::string("chrom\tpos\tid\tref\talt\timportance") + (both ? "\timpurity_importance" : "") + "\n";
-      for (const auto f : order) {
-        const auto uf = static_cast<std::size_t>(f);
-        if (uf < model.variants.size()) {
-          const auto& v = model.variants[uf];
-          tsv += v.chrom + "\t" + std::to_string(v.pos) + "\t" + v.id + "\t" + v.ref + "\t" + v.alt;
-        } else {
-          tsv += ".\t0\t" + model.extras[uf - model.variants.size()].name + "\t.\t.";
-        }
-        tsv += "\t" + fmt(imp[uf], "%.6g");
-        if (both) tsv += "\t" + fmt(model.importance_impurity[uf], "%.6g");
-        tsv += "\n";
-      }
-      write_atomically(opt.importance_output, tsv);
+      write_importance(model, both ? model.importance_permutation : model.importance_impurity,
+                       both ? &model.importance_impurity : nullptr, opt.importance_output);
     }
     std::int64_t depth = 0, nodes = 0;
     for (const auto& t : model.trees) {
@@ -412,15 +400,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
   };
   std::vector<std::vector<double>> sums(static_cast<std::size_t>(n_models));
   const bool svm = opt.common.model == "svm";
-  if (svm) {
-    std::exception_ptr e;
-    try {
-      require_classes(ds);
-    } catch (...) {
-      e = std::current_exception();
-    }
-    comm.agree(e);
-  }
+  if (svm) require_classes(comm, ds);
   ml::DenseRows dense;
   const int problems = svm ? svm_problems(k) : 0;
   // A forest's task is a (fold, tree); an SVM's a (fold, problem), and its "sum" the probabilities.

@@ -33,15 +33,6 @@ enum Stream : std::uint64_t { kReads = 201 };
 
 constexpr char kBases[] = "ACGT";
 
-char complement(char b) {
-  switch (b) {
-    case 'A': return 'T';
-    case 'C': return 'G';
-    case 'G': return 'C';
-    case 'T': return 'A';
-    default: return 'N';
-  }
-}
 
 /// FNV-1a: a hash of the sample name fixed by this code (std::hash is not).
 std::uint64_t name_hash(const std::string& s) {

@@ -26,7 +26,10 @@ char random_base(Rng& rng) {
   return u < 0.295 ? 'A' : u < 0.5 ? 'C' : u < 0.705 ? 'G' : 'T';
 }
 
-char complement(char b) {
+
+}  // namespace
+
+char complement(char b) noexcept {
   switch (b) {
     case 'A': return 'T';
     case 'C': return 'G';
@@ -35,8 +38,6 @@ char complement(char b) {
     default: return 'N';
   }
 }
-
-}  // namespace
 
 std::int64_t Reference::total_length() const noexcept {
   std::int64_t n = 0;

@@ -15,6 +15,9 @@ struct Reference {
   [[nodiscard]] std::int64_t total_length() const noexcept;
 };
 
+/// The complementary base (A<->T, C<->G; anything else gives N).
+[[nodiscard]] char complement(char base) noexcept;
+
 /// A random genome of the given contig lengths, named chr1..chrC, deterministic for `seed`.
 /// Mapping should not be trivial, so about 12% of it is repeats: 40 families of interspersed
 /// elements (300-3000 bp, copies 2-15% diverged, either strand) and short tandem repeats (units of
