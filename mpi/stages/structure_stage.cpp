@@ -168,24 +168,9 @@ std::string fmt(double v, const char* f = "%.6g") {
 Eigen::MatrixXd pairwise_sq_distances(const Comm& comm, const Data& d) {
   const auto n = static_cast<std::size_t>(d.n);
   ExactSum acc(n * (n - 1) / 2);
-  for (std::size_t s = 0; s < d.local(); ++s) {
-    const Eigen::MatrixXf x = d.matrix(s);
-    const Eigen::MatrixXf g = x * x.transpose();
-    std::size_t at = 0;
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = i + 1; j < n; ++j)
-        acc.add(at++, static_cast<double>(g(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i))) +
-                          g(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(j)) - 2.0 * g(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)));
-  }
+  for (std::size_t s = 0; s < d.local(); ++s) ml::add_pairwise_sq_distances(d.matrix(s), acc);
   comm.sum_exact(acc);
-  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(d.n, d.n);
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const double v = std::max(0.0, acc.value(at++));
-      out(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = out(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = v;
-    }
-  return out;
+  return ml::pairs_to_matrix(acc, d.n);
 }
 
 /// Squared distances of every sample to the centres (per local slab: k x width), reduced exactly.
@@ -279,7 +264,7 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
              std::to_string(o.iterations) + " power iterations");
   });
   ExactSum acc(static_cast<std::size_t>(d.n * l));
-  for (const auto& s : d.slabs) ml::add_x_times(s, nullptr, l, o.seed, acc);
+  for (const auto& s : d.slabs) ml::add_random_projection(s, l, o.seed, acc);
   comm.sum_exact(acc);
   Eigen::MatrixXd y = ml::to_matrix(acc, d.n, l);
   for (int it = 0; it < o.iterations; ++it) {

@@ -10,10 +10,20 @@
 
 namespace genoforest::ml {
 
-void add_matrix(ExactSum& acc, const Eigen::MatrixXd& m) {
-  if (acc.size() != static_cast<std::size_t>(m.size())) throw InternalError("add_matrix: size mismatch");
-  for (Eigen::Index c = 0; c < m.cols(); ++c)
-    for (Eigen::Index r = 0; r < m.rows(); ++r) acc.add(static_cast<std::size_t>(c * m.rows() + r), m(r, c));
+void add_pairwise_sq_distances(const Eigen::MatrixXf& x, ExactSum& acc) {
+  const Eigen::MatrixXf g = x * x.transpose();
+  const Eigen::Index n = x.rows();
+  std::size_t at = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) acc.add(at++, static_cast<double>(g(i, i)) + g(j, j) - 2.0 * g(i, j));
+}
+
+Eigen::MatrixXd pairs_to_matrix(const ExactSum& acc, Eigen::Index n) {
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(n, n);
+  std::size_t at = 0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) out(i, j) = out(j, i) = std::max(0.0, acc.value(at++));
+  return out;
 }
 
 Eigen::MatrixXd slab_sq_distances(const Eigen::MatrixXf& x, const Eigen::MatrixXd& centres) {

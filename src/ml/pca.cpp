@@ -60,38 +60,30 @@ SlabMatrix GenotypeSlab::matrix() const {
   return x;
 }
 
-void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::uint64_t seed, ExactSum& acc) {
-  Eigen::MatrixXf ws(s.width, l);
-  if (w) {
-    ws = w->cast<float>();
-  } else {
-    for (std::int64_t j = 0; j < s.width; ++j) {
-      Rng rng(task_seed(seed, kOmega, static_cast<std::uint64_t>(s.col0 + j)));
-      for (int c = 0; c < l; ++c) ws(j, c) = static_cast<float>(rng.normal());
-    }
+void add_matrix(ExactSum& acc, const Eigen::MatrixXd& m) {
+  if (acc.size() != static_cast<std::size_t>(m.size())) throw InternalError("add_matrix: size mismatch");
+  for (Eigen::Index c = 0; c < m.cols(); ++c)
+    for (Eigen::Index r = 0; r < m.rows(); ++r) acc.add(static_cast<std::size_t>(c * m.rows() + r), m(r, c));
+}
+
+void add_random_projection(const GenotypeSlab& s, int l, std::uint64_t seed, ExactSum& acc) {
+  Eigen::MatrixXf omega(s.width, l);
+  for (std::int64_t j = 0; j < s.width; ++j) {
+    Rng rng(task_seed(seed, kOmega, static_cast<std::uint64_t>(s.col0 + j)));
+    for (int c = 0; c < l; ++c) omega(j, c) = static_cast<float>(rng.normal());
   }
-  const Eigen::MatrixXf part = s.matrix() * ws;
-  for (Eigen::Index c = 0; c < part.cols(); ++c)
-    for (Eigen::Index i = 0; i < part.rows(); ++i) acc.add(static_cast<std::size_t>(c * part.rows() + i), part(i, c));
+  add_matrix(acc, (s.matrix() * omega).cast<double>());
 }
 
 void add_power_step(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc) {
   const SlabMatrix x = s.matrix();
   const Eigen::MatrixXf z = x.transpose() * q.cast<float>();
-  const Eigen::MatrixXf part = x * z;
-  for (Eigen::Index c = 0; c < part.cols(); ++c)
-    for (Eigen::Index i = 0; i < part.rows(); ++i) acc.add(static_cast<std::size_t>(c * part.rows() + i), part(i, c));
-}
-
-Eigen::MatrixXd xt_times(const GenotypeSlab& s, const Eigen::MatrixXd& q) {
-  return (s.matrix().transpose() * q.cast<float>()).cast<double>();
+  add_matrix(acc, (x * z).cast<double>());
 }
 
 void add_projected_gram(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc) {
   const Eigen::MatrixXd b = (q.cast<float>().transpose() * s.matrix()).cast<double>();  // l x width
-  const Eigen::MatrixXd t = b * b.transpose();
-  for (Eigen::Index c = 0; c < t.cols(); ++c)
-    for (Eigen::Index r = 0; r < t.rows(); ++r) acc.add(static_cast<std::size_t>(c * t.rows() + r), t(r, c));
+  add_matrix(acc, b * b.transpose());
 }
 
 Eigen::MatrixXd orthonormalize(const Eigen::MatrixXd& y) {

@@ -318,15 +318,12 @@ TEST(Pca, MatchesTheExactEigenvectorsOfTheRelationshipMatrix) {
   std::vector<ml::GenotypeSlab> slabs{structured_slab(80, 300, 0, 1), structured_slab(80, 200, 300, 2)};
   const int l = 8;
   genoforest::ExactSum acc(80 * l);
-  for (const auto& s : slabs) ml::add_x_times(s, nullptr, l, 5, acc);
+  for (const auto& s : slabs) ml::add_random_projection(s, l, 5, acc);
   Eigen::MatrixXd y = ml::to_matrix(acc, 80, l);
   for (int it = 0; it < 6; ++it) {
     const Eigen::MatrixXd q = ml::orthonormalize(y);
     acc.resize(80 * l);
-    for (const auto& s : slabs) {
-      const Eigen::MatrixXd z = ml::xt_times(s, q);
-      ml::add_x_times(s, &z, l, 5, acc);
-    }
+    for (const auto& s : slabs) ml::add_power_step(s, q, acc);
     y = ml::to_matrix(acc, 80, l);
   }
   const Eigen::MatrixXd q = ml::orthonormalize(y);

@@ -15,11 +15,16 @@
 
 #include "genoforest/core/exact_sum.hpp"
 #include "genoforest/core/rng.hpp"
+#include "genoforest/ml/pca.hpp"
 
 namespace genoforest::ml {
 
-/// Adds a matrix (column-major order) to an ExactSum of the same size.
-void add_matrix(ExactSum& acc, const Eigen::MatrixXd& m);
+/// Adds a slab's contribution to the squared distances between all n rows of `x` (n x w) to
+/// `acc`, which holds the n(n-1)/2 pairs i < j in row order.
+void add_pairwise_sq_distances(const Eigen::MatrixXf& x, ExactSum& acc);
+
+/// The symmetric n x n matrix of the pairs held in `acc` (negative rounding residue clipped to 0).
+[[nodiscard]] Eigen::MatrixXd pairs_to_matrix(const ExactSum& acc, Eigen::Index n);
 
 /// Squared distances, restricted to a slab's columns, of every row of `x` (n x w) to every row of
 /// `centres` (k x w): n x k.

@@ -41,21 +41,20 @@ struct GenotypeSlab {
   [[nodiscard]] SlabMatrix matrix() const;
 };
 
-/// Adds X_slab * W_slab (n x l) to `acc`, where W_slab holds the slab's rows of the width x l
-/// matrix `w` (Omega: pass nullptr to draw it from `seed`).
-void add_x_times(const GenotypeSlab& s, const Eigen::MatrixXd* w, int l, std::uint64_t seed, ExactSum& acc);
+/// Adds X_slab Omega_slab (n x l) to `acc`: the random start, Omega's rows drawn from (seed, column).
+void add_random_projection(const GenotypeSlab& s, int l, std::uint64_t seed, ExactSum& acc);
 
 /// Adds X_slab (X_slab^T Q) (n x l) to `acc`: one power-iteration step, the slab standardised once.
 void add_power_step(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc);
-
-/// X_slab^T Q: width x l.
-[[nodiscard]] Eigen::MatrixXd xt_times(const GenotypeSlab& s, const Eigen::MatrixXd& q);
 
 /// Adds (Q^T X_slab)(Q^T X_slab)^T (l x l) to `acc`.
 void add_projected_gram(const GenotypeSlab& s, const Eigen::MatrixXd& q, ExactSum& acc);
 
 /// An orthonormal basis of Y's columns (thin Householder QR; deterministic).
 [[nodiscard]] Eigen::MatrixXd orthonormalize(const Eigen::MatrixXd& y);
+
+/// Adds a matrix (column-major order) to an ExactSum of the same size.
+void add_matrix(ExactSum& acc, const Eigen::MatrixXd& m);
 
 /// An n x l matrix from an ExactSum of n*l entries (column-major).
 [[nodiscard]] Eigen::MatrixXd to_matrix(const ExactSum& acc, Eigen::Index rows, Eigen::Index cols);
