@@ -27,6 +27,12 @@ void apply_log_options(const Comm& comm, const std::string& stage, const std::st
   if (quiet) level = std::min(level, LogLevel::kWarning);
   configure_log(stage, level, comm.size() > 1 ? "rank " + std::to_string(comm.rank()) : "", comm.is_root());
 }
+
+bool start_stage(const StageSpec& spec, const StageCall& call, po::variables_map& vm, const Comm& comm) {
+  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
+  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  return true;
+}
 }  // namespace genoforest::mpi
 
 namespace {

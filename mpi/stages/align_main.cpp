@@ -20,8 +20,7 @@ bool index_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(g);
   spec.positional.add("reference", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   if (o.fasta.empty()) throw UsageError("a reference FASTA is required");
   run_index(comm, o);
   return true;
@@ -79,8 +78,7 @@ bool align_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(qc);
   spec.groups.push_back(aln);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.qc = !no_qc;
   o.mark_duplicates = !no_markdup;
   o.command_line = call.command_line;

@@ -48,8 +48,7 @@ bool features_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(perf);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.command_line = call.command_line;
   o.validate();
   run_features(comm, o);

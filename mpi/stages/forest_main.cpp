@@ -63,8 +63,7 @@ bool train_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(out);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.common.command_line = call.command_line;
   run_train(comm, o);
   return true;
@@ -91,8 +90,7 @@ bool cv_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(cvg);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.common.command_line = call.command_line;
   run_cv(comm, o);
   return true;
@@ -115,8 +113,7 @@ bool predict_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(g);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   run_predict(comm, o);
   return true;
 }

@@ -142,8 +142,7 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(pheno);
   spec.groups.push_back(rd);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   if (prefix.empty()) throw UsageError("-o/--output PREFIX is required");
   if (output_type != "z" && output_type != "b") throw UsageError("-O/--output-type must be z or b");
   if (threads < 1) throw UsageError("-@/--threads must be at least 1");

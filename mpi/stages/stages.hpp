@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "comm.hpp"
 
 namespace genoforest::mpi {
@@ -29,5 +30,9 @@ bool cluster_main(const Comm& comm, const StageCall& call);
 
 /// Applies --verbosity/--quiet of a parsed stage to the logger.
 void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet);
+
+/// Parses a stage's options (command line + INI) into `vm` and applies its log options. Returns
+/// false when only --help was printed. Throws UsageError.
+bool start_stage(const StageSpec& spec, const StageCall& call, po::variables_map& vm, const Comm& comm);
 
 }  // namespace genoforest::mpi

@@ -26,8 +26,7 @@ bool pca_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(g);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.command_line = call.command_line;
   run_pca(comm, o);
   return true;
@@ -58,8 +57,7 @@ bool cluster_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(g);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   o.command_line = call.command_line;
   run_cluster(comm, o);
   return true;

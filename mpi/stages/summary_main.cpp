@@ -118,8 +118,7 @@ bool summary_main(const Comm& comm, const StageCall& call) {
   spec.groups.push_back(io);
   spec.positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
-  apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (!start_stage(spec, call, vm, comm)) return false;
   if (input.empty()) throw UsageError("no input: give a feature store (.h5)");
   comm.on_root([&] { std::cout << summarise(input) << std::flush; });
   return true;
