@@ -11,7 +11,7 @@
 namespace genoforest::mpi {
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> names = {"simulate", "index", "align", "features", "summary", "train", "cv", "predict", "pca", "cluster"};
+  static const std::vector<std::string> names = {"simulate", "index", "align", "call", "features", "summary", "train", "cv", "predict", "pca", "cluster"};
   return names;
 }
 

@@ -47,6 +47,7 @@ const std::map<std::string, Stage>& stages() {
       {"simulate", {"simulate a cohort: genotypes (VCF/BCF), phenotypes, causal variants", gf::mpi::simulate_main}},
       {"index", {"build the bwa index and .fai of a reference FASTA (skipped when up to date)", gf::mpi::index_main}},
       {"align", {"reads -> QC -> BWA-MEM (in-process) -> sorted, indexed, duplicate-marked BAM per sample", gf::mpi::align_main}},
+      {"call", {"joint variant calling: BAMs of many samples -> one indexed VCF/BCF (regions over the ranks)", gf::mpi::call_main}},
       {"features", {"VCF/BCF (+ phenotypes) -> HDF5 feature store, written in parallel", gf::mpi::features_main}},
       {"summary", {"print what a feature store holds", gf::mpi::summary_main}},
       {"train", {"train a random forest (trees spread over the ranks); OOB error, importances", gf::mpi::train_main}},

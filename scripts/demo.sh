@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, and runs the embedded demo
-# (configs/demo.ini) on 2 MPI ranks: simulate a cohort and reads -> index -> align -> feature store
-# -> summary -> train -> cv -> predict.
+# (configs/demo.ini) on 2 MPI ranks: simulate a cohort and reads -> index -> align -> call -> feature
+# store -> summary -> train -> cv -> predict.
 #   scripts/demo.sh                 (OUTDIR=out/demo RANKS=2 by default)
 # With GENOFOREST set to a built binary, it skips installing and building (used by the tests).
 set -euo pipefail
@@ -20,6 +20,7 @@ run() { echo "+ mpirun -n $RANKS genoforest $*" >&2; mpirun -n "$RANKS" "$GENOFO
 run simulate --config "$root/configs/demo.ini" -@ 2
 run index --config "$root/configs/demo.ini"
 run align --config "$root/configs/demo.ini"
+run call --config "$root/configs/demo.ini"
 run features --config "$root/configs/demo.ini"
 "$GENOFOREST" summary cohort.h5 -q
 run train --config "$root/configs/demo.ini"

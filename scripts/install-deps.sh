@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package genoforest needs to build, test and benchmark. (The bwa program
-# is a test dependency: the alignment test compares with `bwa mem`.)
+# Installs every Debian 12 package genoforest needs to build, test and benchmark. (The bwa and
+# bcftools programs are test dependencies: the alignment test compares with `bwa mem`, the calling
+# test normalises the truth and the calls with `bcftools norm` before scoring them.)
 # Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
@@ -11,13 +12,13 @@ pkgs=(
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libhts-dev zlib1g-dev tabix
-  libbwa-dev bwa
+  libbwa-dev bwa bcftools
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(plink2 bcftools samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread)
+  pkgs+=(plink2 samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread)
 fi
 
 missing=()

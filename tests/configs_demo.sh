@@ -10,5 +10,6 @@ grep -qE "^mean " demo.txt && [[ -s "$WORK/demo/cohort.cv.json" ]] && ok "demo C
 ls "$WORK"/demo/bams/S00000[1-4].bam.bai >/dev/null &&
   awk '/"mapped_fraction"/ {gsub(",", "", $2); exit !($2 >= 0.99)}' "$WORK/demo/bams/S000001.qc.json" \
   && ok "demo aligns 4 samples (>= 99% mapped)" || not_ok "demo BAMs"
+[[ -s "$WORK/demo/cohort.called.vcf.gz.tbi" ]] && ok "demo calls the 4 sequenced samples" || not_ok "no demo calls"
 [[ -f "$WORK/demo/cohort.h5" ]] && ok "demo store written" || not_ok "no demo store"
 finish

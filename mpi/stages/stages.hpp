@@ -20,6 +20,7 @@ struct StageCall {
 bool simulate_main(const Comm& comm, const StageCall& call);
 bool index_main(const Comm& comm, const StageCall& call);
 bool align_main(const Comm& comm, const StageCall& call);
+bool call_main(const Comm& comm, const StageCall& call);
 bool features_main(const Comm& comm, const StageCall& call);
 bool summary_main(const Comm& comm, const StageCall& call);
 bool train_main(const Comm& comm, const StageCall& call);

@@ -100,7 +100,11 @@ SiteLayout layout_on(const CohortOptions& o, const Reference& ref) {
     }
     std::int64_t pos = 0;  // 1-based position of the previous site
     for (std::int64_t k = 0; k < count; ++k, ++j) {
-      pos += 8 + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(std::max<std::int64_t>(1, 2 * spacing - 15))));
+      // Stratified: site k near (k + 1) * spacing, jittered by up to half a spacing, 8 bp apart at
+      // least. (A random walk of gaps could run past the contig's end.)
+      const std::int64_t half = std::max<std::int64_t>(1, spacing / 2 - 4);
+      const std::int64_t jitter = static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(2 * half))) - half;
+      pos = std::max(pos + 8, (k + 1) * spacing + jitter);
       auto clean = [&](std::int64_t p) {
         if (p + 6 > len) return false;
         for (std::int64_t q = p - 1; q < p + 6; ++q) if (!acgt(s[static_cast<std::size_t>(q)])) return false;

@@ -6,6 +6,8 @@
 //                                         four causal SNPs and compare with the stored labels
 //   gf_test_tool same-model A B           two model files hold the same forest (dates aside)
 //   gf_test_tool dump-bam FILE [REF]      the records of a SAM/BAM/CRAM (REF: its FASTA) as SAM text
+//   gf_test_tool dump-vcf FILE            a VCF/BCF as VCF text, the line with the command line
+//                                         and date left out (compares runs and formats)
 //   gf_test_tool compare-primary A B MIN  primary alignments of SAM/BAM A and B agree (contig,
 //                                         position, strand, CIGAR) for at least MIN of A's reads
 #include <htslib/hts.h>
@@ -166,6 +168,33 @@ std::map<std::string, std::string> primary_alignments(const std::string& path) {
   return m;
 }
 
+int dump_vcf(const std::string& path) {
+  htsFile* fp = hts_open(path.c_str(), "r");
+  if (!fp) {
+    std::cerr << "cannot open " << path << "\n";
+    return 1;
+  }
+  bcf_hdr_t* hdr = bcf_hdr_read(fp);
+  kstring_t ks = KS_INITIALIZE;
+  bcf_hdr_format(hdr, 0, &ks);
+  const std::string text(ks.s, ks.l);
+  for (const auto& line : gf::split(text, '\n')) {
+    if (!line.empty() && line.rfind("##genoforest_callCommand=", 0) != 0) std::cout << line << "\n";
+  }
+  bcf1_t* rec = bcf_init();
+  int ret;
+  while ((ret = bcf_read(fp, hdr, rec)) == 0) {
+    ks.l = 0;
+    vcf_format(hdr, rec, &ks);
+    std::cout << std::string(ks.s, ks.l);
+  }
+  ks_free(&ks);
+  bcf_destroy(rec);
+  bcf_hdr_destroy(hdr);
+  hts_close(fp);
+  return ret == -1 ? 0 : 1;
+}
+
 int dump_bam(const std::string& path, const std::string& ref) {
   samFile* fp = sam_open(path.c_str(), "r");
   if (!fp) return fail("cannot open " + path);
@@ -218,11 +247,12 @@ int main(int argc, char** argv) {
     if (a.size() == 3 && a[0] == "compare-vcf") return compare_vcf(a[1], a[2]);
     if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
     if (a.size() == 3 && a[0] == "same-model") return same_model(a[1], a[2]);
+    if (a.size() == 2 && a[0] == "dump-vcf") return dump_vcf(a[1]);
     if ((a.size() == 2 || a.size() == 3) && a[0] == "dump-bam") return dump_bam(a[1], a.size() == 3 ? a[2] : "");
     if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-bam FILE [REF] | compare-primary A B MIN\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN\n";
   return 2;
 }

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# genoforest call refuses bad inputs with one error line naming the file, the documented exit
+# code, and no VCF left behind: a BAM without index, a reference whose contig names or lengths
+# disagree with a BAM, two BAMs of one sample name, a truncated BAM, a file that is not a BAM, a
+# missing BAM, bad options.
+source "$(dirname "$0")/../lib.sh"
+gf 1 simulate -o c -n 4 -m 60 --spacing 500 --reads --read-samples 2 --coverage 4 --seed 3 -q
+gf 1 index c.ref.fa -q
+gf 1 align -s c.samples.tsv -r c.ref.fa -o bams -q
+A=bams/S000001.bam B=bams/S000002.bam
+
+# expect_error NAME CODE PATTERN ARGS...: genoforest call on 2 ranks (env REF, OUT: -f and -o)
+expect_error() {
+  local name=$1 code=$2 pattern=$3; shift 3
+  rm -f out.vcf.gz out.vcf.gz.tbi
+  set +e
+  gf 2 call -f "${REF:-c.ref.fa}" -o "${OUT:-out.vcf.gz}" "$@" >stdout.txt 2>stderr.txt
+  local rc=$?
+  set -e
+  local lines; lines=$(grep -c "error" stderr.txt || true)
+  if [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest call: error: $pattern" stderr.txt &&
+     [[ ! -e out.vcf.gz ]] && [[ -z "$(ls -A | grep '\.tmp\.' || true)" ]]; then
+    ok "$name: exit $rc, $(grep error stderr.txt)"
+  else
+    not_ok "$name: exit $rc (want $code), stderr:"; cat stderr.txt
+  fi
+}
+
+gf 1 call -f c.ref.fa -o good.vcf.gz $A $B -q && ok "the good inputs are called" || not_ok "the good inputs fail"
+
+cp $A noindex.bam
+expect_error "BAM without index" 3 "noindex.bam: has no index \(.bai, .csi or .crai\); build one with 'samtools index noindex.bam'" noindex.bam $B
+
+sed 's/^>chr1$/>chrX/' c.ref.fa > renamed.fa
+REF=renamed.fa expect_error "contig name not in the BAM" 4 "$A: contig 'chrX' of the reference renamed.fa is not in the BAM header" $A
+
+# chr1 without its last line of sequence
+awk '/^>/ {if (n++ == 1) held = ""} {if (held != "") print held; held = $0} END {if (n > 1) print held}' c.ref.fa > shorter.fa
+REF=shorter.fa expect_error "contig length differs" 4 "$A: contig 'chr1' has length [0-9]+ in the BAM header but [0-9]+ in the reference shorter.fa" $A
+
+cp $A same.bam; cp $A.bai same.bam.bai
+expect_error "two BAMs of one sample" 4 "same.bam: its sample name 'S000001' \(read group SM\) is also that of $A" $A same.bam
+
+size=$(stat -c %s $A); head -c $((size / 2)) $A > trunc.bam; cp $A.bai trunc.bam.bai
+expect_error "truncated BAM" 3 "trunc.bam: truncated: the BGZF end-of-file marker is missing" trunc.bam $B
+
+echo "not a BAM" > text.bam
+expect_error "not a BAM" 3 "text.bam: " text.bam $B
+expect_error "missing BAM" 3 "nowhere.bam: alignment file not found" nowhere.bam $B
+REF=nowhere.fa expect_error "missing reference" 3 "nowhere.fa: reference FASTA not found" $A
+expect_error "bad option value" 2 "--min-alt-fraction must be between 0 and 1" --min-alt-fraction 2 $A
+expect_error "no BAM given" 2 "give the BAM/CRAM files" 
+OUT=out.vcf expect_error "bad output name" 2 "-o/--output must end in .vcf.gz" $A
+echo "earlier result" > out2.vcf.gz
+set +e; gf 2 call -f c.ref.fa -o out2.vcf.gz noindex.bam 2>/dev/null; set -e
+[[ "$(cat out2.vcf.gz)" == "earlier result" ]] && ok "a failed run leaves an earlier result alone" || not_ok "earlier result destroyed"
+finish
