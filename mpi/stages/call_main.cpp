@@ -31,7 +31,9 @@ bool call_main(const Comm& comm, const StageCall& call) {
       ("min-MQ", po::value(&c.filter.min_mapq)->default_value(d.filter.min_mapq)->value_name("Q"),
        "skip reads with a lower mapping quality (unmapped, secondary, QC-failed and duplicate reads are always skipped)")  //
       ("min-BQ", po::value(&c.min_baseq)->default_value(d.min_baseq)->value_name("Q"), "SNP evidence: skip bases with a lower base quality")  //
-      ("skip-improper-pairs", po::bool_switch(&c.filter.skip_improper_pairs), "skip paired reads not flagged as properly paired");
+      ("skip-improper-pairs", po::bool_switch(&c.filter.skip_improper_pairs), "skip paired reads not flagged as properly paired")  //
+      ("adjust-MQ", po::value(&c.filter.cap_mapq)->default_value(d.filter.cap_mapq)->value_name("C"),
+       "cap the mapping quality of reads with many mismatches, as samtools/bcftools -C (50 for bwa; 0: off)");
   po::options_description cand("Candidate alleles (judged per sample, then pooled)");
   cand.add_options()  //
       ("min-alt-reads", po::value(&c.min_alt_reads)->default_value(d.min_alt_reads)->value_name("N"),

@@ -100,8 +100,15 @@ JointCall genotype_jointly(const std::vector<SampleEvidence>& samples, double th
   call.af = f;
   hwe_prior(f, prior);
 
-  // QUAL: posterior probability that every sample is homozygous reference.
-  double log_ref = std::log1p(-theta), log_var = std::log(theta);
+  // QUAL: posterior probability that every sample is homozygous reference. The prior that some of
+  // the 2N chromosomes differ grows with N as segregating sites do under the neutral coalescent
+  // (Watterson: theta * sum 1/k for k < 2N), as bcftools' prior on the allele count does.
+  int with_data = 0;
+  for (const auto& s : samples) with_data += s.dp > 0;
+  double harmonic = 0;
+  for (int k = 1; k < 2 * std::max(1, with_data); ++k) harmonic += 1.0 / k;
+  const double site_prior = std::min(0.5, theta * harmonic);
+  double log_ref = std::log1p(-site_prior), log_var = std::log(site_prior);
   for (std::size_t s = 0; s < samples.size(); ++s) {
     if (samples[s].dp == 0) continue;
     double z = 0;

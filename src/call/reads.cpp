@@ -204,6 +204,14 @@ class BamStream final : public ReadStream {
     if (ref_ && at_risk(r)) apply_baq(r);
     r.name_hash = hash_name(bam_get_qname(b_));
     r.mapq = c.qual;
+    if (ref_ && filter_.cap_mapq > 0) {
+      const hts_pos_t saved = b_->core.pos;
+      b_->core.pos -= ref_->beg;
+      const int q = sam_cap_mapq(b_, ref_->seq.data(), static_cast<hts_pos_t>(ref_->seq.size()), filter_.cap_mapq);
+      b_->core.pos = saved;
+      if (q < 0) return false;
+      r.mapq = static_cast<std::uint8_t>(std::min<int>(r.mapq, q));
+    }
     r.read1 = !(c.flag & BAM_FPAIRED) || (c.flag & BAM_FREAD1);
     return true;
   }

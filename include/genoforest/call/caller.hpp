@@ -37,7 +37,7 @@ struct CallOptions {
   int min_baseq = 13;              ///< bases below are not counted for SNPs (bcftools -Q)
   int min_alt_reads = 2;           ///< per-sample candidate threshold: reads with the allele
   double min_alt_fraction = 0.05;  ///< ... and their share of that sample's depth
-  int min_pooled_alt_reads = 2;    ///< pooled candidate threshold over all samples
+  int min_pooled_alt_reads = 3;    ///< pooled candidate threshold over all samples
   double min_pooled_alt_fraction = 0.01;
   double snp_theta = 1e-3;         ///< prior probability of a SNP site (QUAL)
   double indel_theta = 1e-4;       ///< prior probability of an indel site

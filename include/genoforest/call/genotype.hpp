@@ -45,8 +45,9 @@ struct JointCall {
   std::vector<int> allele_count;  ///< per allele: copies among the called genotypes
 };
 
-/// Genotypes all samples jointly. `theta` is the prior probability that the site is variant at all
-/// (for QUAL), e.g. 1e-3 for SNPs. Samples with dp == 0 are left uncalled.
+/// Genotypes all samples jointly. `theta` is the population mutation rate per site (e.g. 1e-3 for
+/// SNPs): the prior that a site varies among N samples with reads is theta * sum_{k<2N} 1/k
+/// (Watterson), for QUAL. Samples with dp == 0 are left uncalled.
 [[nodiscard]] JointCall genotype_jointly(const std::vector<SampleEvidence>& samples, double theta);
 
 }  // namespace genoforest::call

@@ -39,6 +39,7 @@ struct RefSpan {
 struct ReadFilter {
   int min_mapq = 0;               ///< reads below are skipped (MAPQ 0 reads carry no weight anyway)
   bool skip_improper_pairs = false;  ///< skip paired reads not flagged as properly paired
+  int cap_mapq = 0;                  ///< > 0: cap MAPQ of reads with many mismatches (samtools -C; needs the reference)
   // Always skipped: unmapped, secondary, QC-failed and duplicate reads.
 };
 
