@@ -11,7 +11,7 @@
 namespace genoforest::mpi {
 
 const std::vector<std::string>& stage_names() {
-  static const std::vector<std::string> names = {"simulate", "index", "align", "call", "features", "summary", "train", "cv", "predict", "pca", "cluster"};
+  static const std::vector<std::string> names = {"run", "simulate", "index", "align", "call", "features", "summary", "train", "cv", "predict", "pca", "cluster"};
   return names;
 }
 
@@ -83,6 +83,23 @@ std::vector<std::string> ini_section_as_args(const std::string& path, const std:
     args.push_back("--" + key + "=" + value);
   }
   return args;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> ini_sections(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("cannot read config file " + path + ": " + errno_text());
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::string_view l = trim(line);
+    if (l.empty() || l.front() == '#' || l.front() == ';') continue;
+    if (l.front() == '[' && l.back() == ']') {
+      out.emplace_back(std::string(trim(l.substr(1, l.size() - 2))), std::vector<std::string>{});
+    } else if (!out.empty()) {
+      out.back().second.emplace_back(l);
+    }
+  }
+  return out;
 }
 
 bool parse_stage_options(const StageSpec& spec, const std::vector<std::string>& args, po::variables_map& vm,

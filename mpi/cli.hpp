@@ -38,6 +38,10 @@ bool parse_stage_options(const StageSpec& spec, const std::vector<std::string>& 
 [[nodiscard]] std::vector<std::string> ini_section_as_args(const std::string& path, const std::string& section,
                                                            const po::options_description& known);
 
+/// The sections of an INI file in file order, each with its "key=value" lines (trimmed, comments
+/// dropped). Throws UsageError naming the file for an unreadable file.
+[[nodiscard]] std::vector<std::pair<std::string, std::vector<std::string>>> ini_sections(const std::string& path);
+
 /// Stage names accepted as INI sections.
 [[nodiscard]] const std::vector<std::string>& stage_names();
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "comm.hpp"
+#include "journal.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/version.hpp"
 #include "genoforest/io/h5.hpp"
@@ -44,6 +45,7 @@ struct Stage {
 
 const std::map<std::string, Stage>& stages() {
   static const std::map<std::string, Stage> s = {
+      {"run", {"run the stages of a config file in order, in one run folder; resumes after an interruption", gf::mpi::run_main}},
       {"simulate", {"simulate a cohort: genotypes (VCF/BCF), phenotypes, causal variants", gf::mpi::simulate_main}},
       {"index", {"build the bwa index and .fai of a reference FASTA (skipped when up to date)", gf::mpi::index_main}},
       {"align", {"reads -> QC -> BWA-MEM (in-process) -> sorted, indexed, duplicate-marked BAM per sample", gf::mpi::align_main}},
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
   const Comm world;
   gf::configure_log("", gf::LogLevel::kInfo, world.size() > 1 ? "rank " + std::to_string(world.rank()) : "",
                     world.is_root());
+  gf::mpi::install_stop_handlers();
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
 

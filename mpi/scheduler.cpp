@@ -6,12 +6,15 @@
 #include <list>
 #include <map>
 #include <optional>
+#include <set>
+#include <csignal>
 #include <vector>
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
 
 #include "genoforest/core/log.hpp"
+#include "journal.hpp"
 
 namespace genoforest::mpi {
 
@@ -57,6 +60,8 @@ Failure make_failure(int rank, std::int64_t task, std::exception_ptr e) {
   return f;
 }
 
+TaskCounts g_counts;
+
 void run_master(const Comm& comm, const TaskSet& ts) {
   const MPI_Comm c = comm.get();
   const int n_workers = comm.size() - 1;
@@ -65,6 +70,30 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   std::vector<int> inflight(static_cast<std::size_t>(comm.size()), 0);
   std::map<std::int64_t, std::string> ready;
   std::optional<Failure> failure;
+  std::optional<TaskJournal> journal;
+  std::set<std::int64_t> resumed;
+  if (!ts.journal.empty() && !journal_dir().empty()) {
+    try {
+      journal.emplace(journal_dir() / (ts.journal + ".journal"),
+                      journal_key() + " " + ts.journal + " " + std::to_string(ts.begin) + "-" + std::to_string(ts.end));
+      for (auto& [t, bytes] : journal->done()) {
+        if (t < ts.begin || t >= ts.end) continue;
+        resumed.insert(t);
+        ready.emplace(t, std::move(bytes));
+      }
+      journal->done().clear();
+      if (!resumed.empty()) {
+        log_info("resuming: " + std::to_string(resumed.size()) + " of " + std::to_string(ts.end - ts.begin) +
+                 " tasks were finished by an earlier run (" + ts.journal + ")");
+      }
+    } catch (...) {
+      failure = make_failure(0, ts.begin, std::current_exception());
+    }
+  }
+  auto skip_resumed = [&] {
+    while (next < ts.end && resumed.count(next)) ++next;
+  };
+  skip_resumed();
   // Task messages are 8 bytes (eager), but keep them alive until sent.
   std::list<std::pair<MPI_Request, std::int64_t>> sends;
 
@@ -75,6 +104,7 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   auto feed = [&](int w) {
     while (!failure && next < ts.end && inflight[static_cast<std::size_t>(w)] < kTasksInFlight) {
       send_task(w, next++);
+      skip_resumed();
       ++inflight[static_cast<std::size_t>(w)];
     }
   };
@@ -82,8 +112,13 @@ void run_master(const Comm& comm, const TaskSet& ts) {
     while (!failure) {
       auto it = ready.find(next_commit);
       if (it == ready.end()) break;
+      const bool replay = resumed.count(next_commit) != 0;
       try {
+        std::string copy;
+        if (journal && !replay) copy = it->second;
         ts.commit(next_commit, std::move(it->second));
+        if (journal && !replay) journal->append(next_commit, copy);
+        ++(replay ? g_counts.resumed : g_counts.run);
       } catch (...) {
         failure = make_failure(0, next_commit, std::current_exception());
       }
@@ -125,9 +160,20 @@ void run_master(const Comm& comm, const TaskSet& ts) {
     bool outstanding = false;
     for (int w = 1; w <= n_workers; ++w) outstanding |= inflight[static_cast<std::size_t>(w)] > 0;
     if ((failure || next_commit == ts.end) && !outstanding) break;
+    if (!failure && stop_signal() != 0 && next_commit < ts.end) {
+      Failure f;
+      f.task = -1;
+      f.code = static_cast<int>(ExitCode::kInterrupted);
+      f.message = std::string("interrupted by ") + (stop_signal() == SIGINT ? "SIGINT" : "SIGTERM") + " after " +
+                  std::to_string(next_commit - ts.begin) + " of " + std::to_string(ts.end - ts.begin) + " tasks" +
+                  (journal ? "; finished tasks are kept: rerun the same command to resume" : "");
+      failure = f;
+      continue;
+    }
     if (!failure && next < ts.end) {
       // Rank 0's own share: the next task in order, while the workers hold theirs.
       const std::int64_t t = next++;
+      skip_resumed();
       try {
         ready.emplace(t, ts.run(t));
       } catch (...) {
@@ -143,7 +189,9 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   for (auto& s : sends) MPI_Wait(&s.first, MPI_STATUS_IGNORE);
 
   std::exception_ptr e;
-  if (failure) {
+  if (failure && failure->task < 0) {
+    e = std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), failure->message));
+  } else if (failure) {
     std::string where = "task " + std::to_string(failure->task);
     if (ts.describe) where += " (" + ts.describe(failure->task) + ")";
     if (comm.size() > 1) where = "rank " + std::to_string(failure->rank) + ", " + where;
@@ -233,11 +281,14 @@ void Progress::tick() {
   log_info(buf);
 }
 
+TaskCounts task_counts() noexcept { return g_counts; }
+
 void run_tasks(const Comm& comm, const TaskSet& tasks) {
   if (tasks.end <= tasks.begin) {
     comm.agree(nullptr);
     return;
   }
+  const GracefulStop graceful;
   if (comm.is_root()) {
     run_master(comm, tasks);
   } else {

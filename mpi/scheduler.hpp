@@ -8,6 +8,12 @@
 /// rank 0 and are committed there strictly in task order (buffered when they arrive early).
 /// With one rank the same loop runs every task inline.
 ///
+/// Resume: with a journal (TaskSet::journal, under `genoforest run`), results of tasks finished by
+/// an earlier run are replayed through commit() in order instead of being run again.
+///
+/// Interruption: after SIGTERM/SIGINT no new task is handed out; the running ones finish and are
+/// committed (and journaled), then every rank throws JobError(kInterrupted).
+///
 /// Failure: the first task that throws (on any rank) stops the distribution; tasks already handed
 /// out finish or are skipped, every rank leaves, and all of them throw the same JobError:
 /// "task T (LABEL): reason" with the rank that ran it.
@@ -49,7 +55,18 @@ struct TaskSet {
   std::function<std::string(std::int64_t)> describe;
   /// Optional progress reporter, ticked on rank 0 at each commit.
   Progress* progress = nullptr;
+  /// Name of the task set's journal ("call.regions"), for resuming under `genoforest run`
+  /// (journal.hpp). Only for task sets whose results are pure bytes: run() has no side effect
+  /// that commit() relies on. Empty: never journaled.
+  std::string journal;
 };
+
+/// Tasks committed and tasks replayed from journals on this rank since the program started.
+struct TaskCounts {
+  std::int64_t run = 0;
+  std::int64_t resumed = 0;
+};
+[[nodiscard]] TaskCounts task_counts() noexcept;
 
 /// Runs every task of `tasks` across the ranks of `comm`. Collective: every rank calls it.
 /// Returns when all are committed; throws JobError on every rank if any failed.

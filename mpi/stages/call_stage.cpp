@@ -182,6 +182,7 @@ void run_call(const Comm& comm, CallStageOptions o) {
     }
     writer->write(plan.region_contig[static_cast<std::size_t>(k)], calls);
   };
+  t.journal = "call.regions";
   Progress progress(t.end, "regions");
   t.progress = &progress;
   run_tasks(comm, t);

@@ -280,6 +280,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
   ts.end = params.n_trees;
   ts.progress = &progress;
   ts.describe = [](std::int64_t t) { return "tree " + std::to_string(t + 1); };
+  ts.journal = "train.trees";
   ts.run = [&](std::int64_t t) {
     return to_bytes(ml::grow_tree(ds.x, ds.y, rows, params, task_seed(params.seed, kTreeStream, static_cast<std::uint64_t>(t)), to));
   };
@@ -421,6 +422,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
   ts.begin = 0;
   ts.end = n_models * per_model;
   ts.progress = &progress;
+  ts.journal = "cv.models";
   ts.describe = [&](std::int64_t t) {
     const std::int64_t m = t / per_model;
     return "fold " + std::to_string(m % folds + 1) + (repeats > 1 ? " of repeat " + std::to_string(m / folds + 1) : "") +

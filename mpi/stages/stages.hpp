@@ -17,6 +17,7 @@ struct StageCall {
 };
 
 /// Each returns false when it only printed its --help.
+bool run_main(const Comm& comm, const StageCall& call);
 bool simulate_main(const Comm& comm, const StageCall& call);
 bool index_main(const Comm& comm, const StageCall& call);
 bool align_main(const Comm& comm, const StageCall& call);

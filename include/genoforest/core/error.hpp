@@ -19,6 +19,7 @@ enum class ExitCode : int {
   kInconsistent = 4,  ///< inputs that disagree with each other
   kData = 5,          ///< well-formed input that yields no answer
   kIo = 6,            ///< the operating system refused (open, write, rename, disk full)
+  kInterrupted = 7,   ///< stopped by SIGTERM/SIGINT at a task boundary: rerun to resume
 };
 
 /// Base of every genoforest error. Never thrown directly.
