@@ -8,6 +8,7 @@
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/log.hpp"
+#include "genoforest/core/text.hpp"
 
 namespace genoforest::mpi {
 
@@ -17,11 +18,7 @@ namespace {
 
 constexpr char kMagic[] = "genoforest-journal 1\n";
 
-std::uint64_t checksum(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
+std::uint64_t checksum(const std::string& s) { return fnv1a64(s); }
 
 bool read_exact(std::FILE* f, void* p, std::size_t n) { return n == 0 || std::fread(p, 1, n, f) == n; }
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 #include <csignal>
+#include <cstdio>
+#include <unistd.h>
 #include <vector>
 
 #include <boost/serialization/string.hpp>
@@ -270,14 +272,28 @@ Progress::Progress(std::int64_t total, std::string unit)
 void Progress::tick() {
   ++done_;
   const auto now = std::chrono::steady_clock::now();
-  if (done_ != total_ && now - last_ < std::chrono::seconds(5)) return;
+  // A live bar on a terminal; one line every 5 s otherwise (SLURM logs, files).
+  static const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const auto every = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
+  if (done_ != total_ && now - last_ < every) return;
   last_ = now;
   const double el = std::chrono::duration<double>(now - start_).count();
   const double rate = el > 0 ? static_cast<double>(done_) / el : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0.0;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%lld/%lld %s done, %.1f s elapsed, ETA %.0f s", static_cast<long long>(done_),
-                static_cast<long long>(total_), unit_.c_str(), el, eta);
+  char buf[200];
+  if (tty) {
+    if (!info_enabled()) return;
+    const int width = 30;
+    const int filled = total_ > 0 ? static_cast<int>(width * done_ / total_) : width;
+    std::snprintf(buf, sizeof buf, "\r  %s [%.*s%*s] %3d%% %lld/%lld, %.1f/s, ETA %.0f s ", unit_.c_str(), filled,
+                  "##############################", width - filled, "", total_ > 0 ? static_cast<int>(100 * done_ / total_) : 100,
+                  static_cast<long long>(done_), static_cast<long long>(total_), rate, eta);
+    std::fputs(buf, stderr);
+    if (done_ == total_) std::fputs("\n", stderr);
+    return;
+  }
+  std::snprintf(buf, sizeof buf, "%lld/%lld %s done, %.1f s elapsed, %.1f/s, ETA %.0f s", static_cast<long long>(done_),
+                static_cast<long long>(total_), unit_.c_str(), el, rate, eta);
   log_info(buf);
 }
 

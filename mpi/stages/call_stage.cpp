@@ -27,10 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::vector<std::string> read_bam_list(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path, "cannot read the BAM list: " + errno_text());
@@ -96,7 +92,7 @@ void CallStageOptions::validate() const {
   if (bams.empty() && bam_list.empty()) throw UsageError("give the BAM/CRAM files (positional) or --bam-list FILE");
   if (reference.empty()) throw UsageError("-f/--reference FASTA is required");
   if (output.empty()) throw UsageError("-o/--output is required (OUT.vcf.gz or OUT.bcf)");
-  if (!ends_with(output, ".vcf.gz") && !ends_with(output, ".bcf")) {
+  if (!output.ends_with(".vcf.gz") && !output.ends_with(".bcf")) {
     throw UsageError("-o/--output must end in .vcf.gz (bgzipped VCF + .tbi) or .bcf (BCF + .csi): " + output);
   }
   if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
@@ -106,7 +102,7 @@ void CallStageOptions::validate() const {
 
 void run_call(const Comm& comm, CallStageOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
-  const bool bcf = ends_with(o.output, ".bcf");
+  const bool bcf = o.output.ends_with(".bcf");
   const fs::path index_path = o.output + (bcf ? ".csi" : ".tbi");
   Plan plan;
   comm.on_root([&] {

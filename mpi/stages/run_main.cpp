@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -53,10 +54,8 @@ constexpr const char* kManifest = "genoforest-run.manifest";
 constexpr const char* kStateDir = ".genoforest-run";
 
 std::string hex_digest(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(s)));
   return buf;
 }
 
@@ -266,7 +265,16 @@ bool run_main(const Comm& comm, const StageCall& call) {
     int skip = 0;
     comm.on_root([&] {
       const auto it = manifest.stages.find(name);
-      skip = !rerun_rest && it != manifest.stages.end() && it->second.digest == digest && outputs_intact(it->second);
+      // Up to date: same section, outputs intact, and no earlier stage of the pipeline finished
+      // after it (a job chain may have rerun one with --stages).
+      bool fresh = !rerun_rest && it != manifest.stages.end() && it->second.digest == digest;
+      const auto mine = std::find(manifest.order.begin(), manifest.order.end(), name);
+      for (const auto& [earlier, f] : pipeline()) {
+        if (earlier == name || !fresh) break;
+        const auto e = std::find(manifest.order.begin(), manifest.order.end(), earlier);
+        fresh = e == manifest.order.end() || e < mine;
+      }
+      skip = fresh && outputs_intact(it->second);
     });
     comm.bcast(skip);
     StageReport rep;

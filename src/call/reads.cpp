@@ -9,16 +9,13 @@
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/log.hpp"
+#include "genoforest/core/text.hpp"
 
 namespace genoforest::call {
 
 namespace fs = std::filesystem;
 
-std::uint64_t hash_name(const char* name) noexcept {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (const char* p = name; *p; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ULL;
-  return h;
-}
+std::uint64_t hash_name(const char* name) noexcept { return fnv1a64(name); }
 
 namespace {
 

@@ -51,6 +51,8 @@ const std::string& log_stage() { return state().stage; }
 void log_debug(const std::string& msg) {
   if (state().level >= LogLevel::kDebug && state().prints_info) emit("debug", msg, false);
 }
+bool info_enabled() { return state().level >= LogLevel::kInfo && state().prints_info; }
+
 void log_info(const std::string& msg) {
   if (state().level >= LogLevel::kInfo && state().prints_info) emit(nullptr, msg, false);
 }

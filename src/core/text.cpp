@@ -69,4 +69,10 @@ std::string json_string(std::string_view s) {
   return o + "\"";
 }
 
+std::uint64_t fnv1a64(std::string_view bytes) noexcept {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
 }  // namespace genoforest

@@ -19,6 +19,9 @@ void configure_log(const std::string& stage, LogLevel level, const std::string& 
 /// The stage name set by configure_log ("genoforest" before that).
 [[nodiscard]] const std::string& log_stage();
 
+/// Whether log_info() prints on this process (level and reporting rank).
+[[nodiscard]] bool info_enabled();
+
 void log_debug(const std::string& msg);
 void log_info(const std::string& msg);
 void log_warning(const std::string& msg);

@@ -19,6 +19,10 @@ namespace genoforest {
 /// A whole-string finite or non-finite double ("nan", "inf" accepted), or nullopt.
 [[nodiscard]] std::optional<double> parse_double(std::string_view s);
 
+/// 64-bit FNV-1a hash of bytes: stable across runs and machines (identities, checksums of
+/// records), not cryptographic.
+[[nodiscard]] std::uint64_t fnv1a64(std::string_view bytes) noexcept;
+
 /// `s` as a JSON string literal, quoted and escaped.
 [[nodiscard]] std::string json_string(std::string_view s);
 }  // namespace genoforest
