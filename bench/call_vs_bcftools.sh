@@ -72,7 +72,7 @@ if [[ ! -s sim.fa.fai ]]; then
 fi
 for cov in $COVERAGES; do
   p=sim${cov}x
-  if [[ ! -s $p.done ]]; then
+  if [[ ! -e $p.done ]]; then
     mpirun -n 2 "$G" simulate -q -o "$p" --samples "$SAMPLES" --variants $((SIM_MB * 1200)) --reads --reference sim.fa \
       --read-samples "$SAMPLES" --coverage "$cov" --seed 11
     mpirun -n 2 "$G" align -q -s "$p.samples.tsv" -r sim.fa -o "$p.bams"

@@ -116,10 +116,10 @@ void run_master(const Comm& comm, const TaskSet& ts) {
       if (it == ready.end()) break;
       const bool replay = resumed.count(next_commit) != 0;
       try {
-        std::string copy;
-        if (journal && !replay) copy = it->second;
+        // Journaled before the commit: a commit is always replayed, so its side effects (an
+        // output written, a temporary file removed) happen whether or not the run was cut here.
+        if (journal && !replay) journal->append(next_commit, it->second);
         ts.commit(next_commit, std::move(it->second));
-        if (journal && !replay) journal->append(next_commit, copy);
         ++(replay ? g_counts.resumed : g_counts.run);
       } catch (...) {
         failure = make_failure(0, next_commit, std::current_exception());

@@ -18,6 +18,7 @@
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/core/version.hpp"
+#include "journal.hpp"
 #include "scheduler.hpp"
 
 #include <unistd.h>
@@ -187,8 +188,7 @@ void align_chunk(const SampleEntry& e, std::size_t s, std::size_t c, const Chunk
   }
   builder.write(paths.chunk_bam(s, c));
   write_atomically(paths.chunk_dups(s, c), to_bytes(builder.signatures()));
-  std::error_code ec;
-  fs::remove(paths.chunk_fastq(s, c), ec);
+  // The chunk's FASTQ is removed by the commit on rank 0 (after the task is journaled).
 }
 
 std::string read_file(const fs::path& p) {
@@ -241,6 +241,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path prefix = o.index_prefix.empty() ? o.reference : o.index_prefix;
   std::string token;
+  const bool resumable = !journal_dir().empty();
   // Rank 0 checks every input before any work starts.
   comm.on_root([&] {
     if (!fs::exists(o.reference)) throw InputError(o.reference, "no such reference FASTA");
@@ -263,7 +264,9 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     std::error_code ec;
     fs::create_directories(o.output_dir, ec);
     if (ec) throw IoError("cannot create the output folder " + o.output_dir + ": " + ec.message());
-    token = make_token();
+    // Under `genoforest run` (task journals on) the temporary folder has a stable name, kept when
+    // the stage is interrupted, so that a rerun finds the chunks of the tasks it does not redo.
+    token = resumable ? "run-" + std::to_string(fnv1a64(journal_key() + "\n" + o.output_dir) % 1000000007) : make_token();
     const fs::path tmp = fs::path(o.output_dir) / (".genoforest-align." + token);
     fs::create_directory(tmp, ec);
     if (ec) throw IoError("cannot create " + tmp.string() + ": " + ec.message());
@@ -273,11 +276,13 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   struct TmpCleanup {
     const Comm& comm;
     fs::path dir;
+    bool keep;
+    bool done = false;
     ~TmpCleanup() {
       std::error_code ec;
-      if (comm.is_root()) fs::remove_all(dir, ec);
+      if (comm.is_root() && (done || !keep)) fs::remove_all(dir, ec);
     }
-  } cleanup{comm, paths.tmp_dir};
+  } cleanup{comm, paths.tmp_dir, resumable};
   const auto sheet = align::read_sample_sheet(o.samples);
   const std::size_t n_samples = sheet.size();
 
@@ -316,6 +321,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     t.describe = [&](std::int64_t s) { return "QC of sample " + sheet[static_cast<std::size_t>(s)].id; };
     t.run = [&](std::int64_t s) { return to_bytes(split_sample(sheet[static_cast<std::size_t>(s)], static_cast<std::size_t>(s), o, paths)); };
     t.commit = [&](std::int64_t s, std::string&& bytes) { split[static_cast<std::size_t>(s)] = from_bytes<SplitResult>(bytes); };
+    t.journal = "align.qc";
     Progress progress(static_cast<std::int64_t>(n_samples), "QC tasks");
     t.progress = &progress;
     run_tasks(comm, t);
@@ -341,7 +347,12 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       align_chunk(sheet[s], s, c, split[s].chunks[c], *index, headers[s].get(), o, paths);
       return std::string();
     };
-    t.commit = [&](std::int64_t, std::string&&) {};
+    t.commit = [&](std::int64_t k, std::string&&) {
+      const auto [s, c] = chunks[static_cast<std::size_t>(k)];
+      std::error_code ec;
+      fs::remove(paths.chunk_fastq(s, c), ec);
+    };
+    t.journal = "align.chunks";
     Progress chunk_progress(static_cast<std::int64_t>(chunks.size()), "alignment chunks");
     t.progress = &chunk_progress;
     run_tasks(comm, t);
@@ -383,14 +394,15 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       write_atomically(fs::path(o.output_dir) / (e.id + ".qc.json"), json);
       bam.commit();
       idx.commit();
-      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) {
-        std::error_code ec;
-        fs::remove(paths.chunk_bam(s, c), ec);
-        fs::remove(paths.chunk_dups(s, c), ec);
-      }
       return to_bytes(counts);
     };
+    t.journal = "align.merge";
     t.commit = [&](std::int64_t s, std::string&& bytes) {
+      for (std::size_t c = 0; c < split[static_cast<std::size_t>(s)].chunks.size(); ++c) {
+        std::error_code ec;
+        fs::remove(paths.chunk_bam(static_cast<std::size_t>(s), c), ec);
+        fs::remove(paths.chunk_dups(static_cast<std::size_t>(s), c), ec);
+      }
       total.add(from_bytes<align::AlignCounts>(bytes));
       qc_total.add(split[static_cast<std::size_t>(s)].qc);
     };
@@ -398,6 +410,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     t.progress = &progress;
     run_tasks(comm, t);
   }
+  cleanup.done = true;
   comm.on_root([&] {
     const double wall = seconds_since(t0);
     char buf[512];
