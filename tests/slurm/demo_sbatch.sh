@@ -28,4 +28,22 @@ cat "$WORK"/job-*.out | grep -E "genoforest run\]|error" || true
 grep -q '"status": "finished"' demo/genoforest-run.json && grep -q '"ranks": 2' demo/genoforest-run.json &&
   ok "the pipeline ran on 2 ranks under Slurm" || not_ok "no finished run report"
 [[ -s demo/cohort.cv.json && -s demo/cohort.gfm && -s demo/cohort.called.vcf.gz.tbi ]] && ok "demo outputs written" || not_ok "demo outputs missing"
+
+# The time-limit path: SIGTERM to the batch shell (what --signal=B:TERM@300 sends before the
+# limit) is passed to the ranks, the job stops cleanly and resubmits itself; the new job resumes.
+jid=$(GENOFOREST="$GENOFOREST" sbatch --parsable --export=ALL --ntasks=2 --time=00:10:00 --output="$WORK/tl-%j.out" \
+  --chdir="$WORK" "$SOURCE_DIR/slurm/run.sbatch" "$SOURCE_DIR/configs/demo.ini" "$WORK/tl")
+for _ in $(seq 600); do grep -q "stage train$" "$WORK/tl-$jid.out" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+scancel --batch --signal=TERM "$jid"
+for _ in $(seq 900); do [[ -z "$(squeue -h -o %i 2>/dev/null)" ]] && break; sleep 0.2; done
+outs=("$WORK/tl-$jid.out" "$WORK"/gf-run-*.out)   # the resubmitted job writes the script's own gf-run-%j.out
+if grep -q "resubmitting" "$WORK/tl-$jid.out" && [[ -s "${outs[1]}" ]]; then
+  ok "SIGTERM before the time limit: the job stopped and resubmitted itself"
+else
+  not_ok "time-limit path: no resubmission"; cat "${outs[@]}"
+fi
+other=${outs[1]}
+grep -q '"status": "finished"' tl/genoforest-run.json && [[ -n "$other" ]] && grep -q "up to date" "$other" &&
+  ok "the resubmitted job resumed and finished ($(grep -c 'up to date' "$other") stages skipped)" || { not_ok "resubmitted job"; cat "${outs[@]}"; }
 finish
