@@ -160,7 +160,7 @@ void run_call(const Comm& comm, CallStageOptions o) {
   t.run = [&](std::int64_t k) {
     if (!ref) {
       ref.emplace(o.reference);
-      for (const auto& b : plan.bams) bams.emplace_back(b, o.reference, plan.contigs);
+      for (const auto& b : plan.bams) bams.emplace_back(b, o.reference, plan.contigs, false);  // checked (and warned) at planning
     }
     const Region& r = plan.regions[static_cast<std::size_t>(k)];
     call::RefSpan span;

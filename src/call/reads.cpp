@@ -90,7 +90,7 @@ struct BamSample::Impl {
   }
 };
 
-BamSample::BamSample(const fs::path& path, const fs::path& reference, const std::vector<RefContig>& contigs)
+BamSample::BamSample(const fs::path& path, const fs::path& reference, const std::vector<RefContig>& contigs, bool warn)
     : path_(path), impl_(std::make_unique<Impl>()) {
   const std::string where = path.string();
   if (!fs::exists(path)) throw InputError(where, "alignment file not found");
@@ -139,7 +139,7 @@ BamSample::BamSample(const fs::path& path, const fs::path& reference, const std:
   }
   if (names.empty()) {
     sample_ = path.stem().string();
-    log_warning(where + " has no @RG line with SM: its sample is named '" + sample_ + "' after the file");
+    if (warn) log_warning(where + " has no @RG line with SM: its sample is named '" + sample_ + "' after the file");
   } else {
     sample_ = *names.begin();
   }

@@ -84,7 +84,9 @@ class ReferenceReader {
 /// each InputError names the file and what to do.
 class BamSample {
  public:
-  BamSample(const std::filesystem::path& path, const std::filesystem::path& reference, const std::vector<RefContig>& contigs);
+  /// `warn`: log the warnings of the checks (a file without @RG SM); off for a reopening.
+  BamSample(const std::filesystem::path& path, const std::filesystem::path& reference, const std::vector<RefContig>& contigs,
+            bool warn = true);
   ~BamSample();
   BamSample(BamSample&&) noexcept;
   BamSample& operator=(BamSample&&) noexcept;
