@@ -2,7 +2,8 @@
 # Installs every Debian 12 package genoforest needs to build, test and benchmark. (The bwa and
 # bcftools programs are test dependencies: the alignment test compares with `bwa mem`, the calling
 # test normalises the truth and the calls with `bcftools norm` before scoring them; Slurm's
-# daemons let a test submit the demo to a local single-node cluster.)
+# daemons let a test submit the demo to a local single-node cluster; procps's pkill lets a test
+# interrupt a run.)
 # Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
@@ -14,7 +15,7 @@ pkgs=(
   libhdf5-openmpi-dev hdf5-tools
   libhts-dev zlib1g-dev tabix
   libbwa-dev bwa bcftools
-  munge slurmctld slurmd slurm-client
+  munge slurmctld slurmd slurm-client procps
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
