@@ -21,14 +21,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 W=${BENCH_DIR:-$(mktemp -d /tmp/gf-align-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 
-# measure NAME CMD...: appends "wall cpu rss_kb" of one run to NAME.times
-measure() {
-  local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o t.txt "$@" > /dev/null 2> err.txt || { cat err.txt >&2; exit 1; }
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' t.txt >> "$name.times"
-}
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-col() { awk -v c="$2" '{print $c}' "$1.times" | median; }
+source "$root/bench/lib.sh"  # measure, median, col
 
 # bench_set LABEL REF READS SAMPLE R1 R2 [SAMPLE R1 R2 ...]: bwa mem runs the samples one after the other
 bench_set() {

@@ -28,13 +28,7 @@ W=${BENCH_DIR:-$(mktemp -d /tmp/gf-call-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 echo "working in $W"
 
-measure() {  # NAME CMD...: appends "wall cpu rss_kb" to NAME.times
-  local name=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o t.txt "$@" > /dev/null 2> err.txt || { cat err.txt >&2; exit 1; }
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' t.txt >> "$name.times"
-}
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-col() { awk -v c="$2" '{print $c}' "$1.times" | median; }
+source "$root/bench/lib.sh"  # measure, median, col
 
 # run_set LABEL REF SAMPLE_MB REGION TRUTH BED BAM...: both callers, timings, accuracy
 run_set() {

@@ -57,23 +57,24 @@ outputs_same() {  # A B: the final outputs agree (dates, command lines, folders 
   cmp -s <(grep -vE '_s"|date|command|"input"|"output"' "$1/c.cv.json") <(grep -vE '_s"|date|command|"input"|"output"' "$2/c.cv.json") || bad+=" c.cv.json"
   [[ -z "$bad" ]] || { echo "differ:$bad"; return 1; }
 }
-# wait_then_signal LOG PATTERN SIGNAL: once PATTERN shows in LOG, signal the run
-wait_then_signal() {
-  for _ in $(seq 1 600); do grep -q "$2" "$1" 2>/dev/null && break; sleep 0.1; done
+# interrupted_run DIR LOG PATTERN SIGNAL: runs in DIR; once PATTERN shows in LOG, signals the run
+# (TERM to mpiexec, which passes it on; KILL to every process); sets rc to its exit status.
+interrupted_run() {
+  set +e
+  run "$1" > "$2" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 600); do grep -q "$3" "$2" 2>/dev/null && break; sleep 0.1; done
   sleep 0.3
-  if [[ $3 == KILL ]]; then pkill -KILL -f "genoforest run --config p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run" || true; fi
+  if [[ $4 == KILL ]]; then pkill -KILL -f "genoforest run --config p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run" || true; fi
+  wait $pid; rc=$?
+  set -e
 }
 
 run A -q && ok "uninterrupted run" || not_ok "uninterrupted run failed"
 grep -q '"status": "finished"' A/genoforest-run.json && ok "run report written" || not_ok "no run report"
 
 # SIGTERM during cv: a clean stop, then a resume.
-set +e
-run B > b1.log 2>&1 &
-pid=$!
-wait_then_signal b1.log "5-fold cross-validation" TERM   # logged as the cv tasks start
-wait $pid; rc=$?
-set -e
+interrupted_run B b1.log "5-fold cross-validation" TERM   # logged as the cv tasks start
 [[ $rc -ne 0 ]] && grep -q "error: stage cv: interrupted by SIGTERM after [0-9]* of 2500 tasks; finished tasks are kept" b1.log &&
   ok "SIGTERM stops cleanly: $(grep -o 'interrupted by SIGTERM after [0-9]* of 2500 tasks' b1.log)" || { not_ok "SIGTERM stop (exit $rc)"; cat b1.log; }
 run B > b2.log 2>&1
@@ -82,23 +83,13 @@ grep -q "stage train: up to date" b2.log && grep -q "resuming: [0-9]* of 2500 ta
 outputs_same A B && ok "resumed outputs identical to the uninterrupted run's" || not_ok "resumed outputs differ"
 
 # SIGKILL of every process during train (a node failure): the journal still resumes.
-set +e
-run C > c1.log 2>&1 &
-pid=$!
-wait_then_signal c1.log "stage train$" KILL
-wait $pid
-set -e
+interrupted_run C c1.log "stage train$" KILL
 run C > c2.log 2>&1
 grep -q "stage call: up to date" c2.log && ok "after SIGKILL: finished stages skipped" || { not_ok "after SIGKILL"; cat c2.log; }
 outputs_same A C && ok "after SIGKILL: outputs identical to the uninterrupted run's" || not_ok "after SIGKILL: outputs differ"
 
 # SIGTERM during align: QC, chunk and merge tasks resume from the kept temporary folder.
-set +e
-run D > d1.log 2>&1 &
-pid=$!
-wait_then_signal d1.log "loaded the bwa index" TERM   # logged as the align tasks start
-wait $pid; rc=$?
-set -e
+interrupted_run D d1.log "loaded the bwa index" TERM   # logged as the align tasks start
 run D > d2.log 2>&1
 if grep -q "stage align: interrupted" d1.log; then
   grep -q "resuming: [0-9]* of [0-9]* tasks were finished by an earlier run (align" d2.log && ok "align resumed: $(grep -o 'resuming: [0-9]* of [0-9]* tasks were finished by an earlier run (align[^)]*)' d2.log | head -1)" ||
