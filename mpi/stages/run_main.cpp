@@ -233,7 +233,11 @@ bool run_main(const Comm& comm, const StageCall& call) {
     fs::create_directories(fs::path(run_dir) / kStateDir, ec);
     if (ec) throw IoError("cannot create " + (fs::path(run_dir) / kStateDir).string() + ": " + ec.message());
   });
-  if (::chdir(run_dir.c_str()) != 0) throw IoError("cannot enter the run folder " + run_dir + ": " + errno_text());
+  {
+    std::exception_ptr failed;
+    if (::chdir(run_dir.c_str()) != 0) failed = std::make_exception_ptr(IoError("cannot enter the run folder " + run_dir + ": " + errno_text()));
+    comm.agree(failed);  // every rank works in the run folder, or the job stops once
+  }
   log_info("run of " + config.string() + " in " + fs::current_path().string() + ", " + std::to_string(comm.size()) + " rank(s)");
 
   const auto t_run = std::chrono::steady_clock::now();
