@@ -169,12 +169,15 @@ struct SampleReads {
     while (!reads.empty() && reads.front().clip_end <= p) reads.pop_front();
   }
   /// Index of the first read that may overlap [p, ...): reads before it end before p.
+  /// (Reads are sorted by pos, not clip_beg: a read with pos < p - max_span ends before p.)
   [[nodiscard]] std::size_t first_overlapping(std::int64_t p) const {
     const std::int64_t from = p - max_span;
     return static_cast<std::size_t>(std::lower_bound(reads.begin(), reads.end(), from,
-                                                     [](const AlnRead& r, std::int64_t v) { return r.clip_beg < v; }) -
+                                                     [](const AlnRead& r, std::int64_t v) { return r.pos < v; }) -
                                     reads.begin());
   }
+  /// Whether no read from index i on can reach back (with its soft clip) to before `end`.
+  [[nodiscard]] bool all_start_after(std::size_t i, std::int64_t end) const { return reads[i].pos >= end + max_span; }
 };
 
 /// Query index of the read base aligned to reference position p, or -1 (deleted, clipped, absent).
@@ -221,7 +224,7 @@ class CandidateFinder {
     std::map<IndelKey, int> indels;
     for (std::size_t i = sr.first_overlapping(cs_); i < sr.reads.size(); ++i) {
       const AlnRead& r = sr.reads[i];
-      if (r.clip_beg >= ce_ + kMaxShift) break;
+      if (r.pos >= ce_ + kMaxShift) break;  // sorted by pos; only aligned bases and indels count here
       if (r.clip_end <= cs_) continue;
       walk(r, indels);
     }
@@ -466,8 +469,8 @@ class SiteEvaluator {
       reads_.clear();
       for (std::size_t i = sr.first_overlapping(c.pos); i < sr.reads.size(); ++i) {
         const AlnRead& r = sr.reads[i];
-        if (r.clip_beg >= site_end) break;
-        if (r.clip_end <= c.pos) continue;
+        if (sr.all_start_after(i, site_end)) break;
+        if (r.clip_beg >= site_end || r.clip_end <= c.pos) continue;
         const std::int64_t o0 = r.clip_beg - zs;
         for (std::size_t h = 0; h < haps_.size(); ++h) {
           double best = -INFINITY;

@@ -284,6 +284,32 @@ TEST(CallRegion, SameCallsForAnyRegionCut) {
   }
 }
 
+TEST(CallRegion, ReadsReachingTheSiteOnlyThroughASoftClipCount) {
+  // Reads are sorted by position, not by where their soft clips begin: alt reads aligned at 4004
+  // with the deletion's left flank soft-clipped (6S94M) come after a plain read at 4004 and must
+  // still be scored for the deletion at 4000.
+  auto s = scenario();
+  const auto before = call(s, 0, 6000);
+  std::string alt_hap = s.ref.substr(3995, 6) + s.ref.substr(4004, 94);  // ref 3995-4000, then 4004-4097
+  auto& reads = s.samples[0];
+  std::vector<AlnRead> extra;
+  for (int k = 0; k < 5; ++k) {
+    AlnRead r = make_read(s.ref, 4004, 94, 0, 0, -1, 'N', 900000 + static_cast<std::uint64_t>(k), true);
+    r.seq = alt_hap;
+    r.qual.assign(r.seq.size(), 35);
+    r.baq = r.qual;
+    r.cigar = {bam_cigar_gen(6, BAM_CSOFT_CLIP), bam_cigar_gen(94, BAM_CMATCH)};
+    r.clip_beg = r.pos - 6;
+    extra.push_back(r);
+  }
+  const auto at = std::find_if(reads.begin(), reads.end(), [](const AlnRead& r) { return r.pos > 4004; });
+  reads.insert(at, extra.begin(), extra.end());
+  const auto after = call(s, 0, 6000);
+  ASSERT_EQ(before.size(), 2u);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[1].ad[1], before[1].ad[1] + 5);
+}
+
 TEST(CallRegion, OptionsAreChecked) {
   CallOptions o;
   EXPECT_NO_THROW(o.validate());
