@@ -78,6 +78,9 @@ struct Split {
   std::int64_t n_left = 0;
 };
 
+/// Nodes with at most this many distinct samples prefetch their features' lines.
+constexpr std::int64_t kSmallNode = 256;
+
 /// Grows one tree; holds the node's sample range buffers.
 class Grower {
  public:
@@ -92,8 +95,21 @@ class Grower {
   }
 
   Tree grow(std::vector<std::int64_t> samples) {
-    samples_ = std::move(samples);
-    std::sort(samples_.begin(), samples_.end());
+    // A bootstrap draws rows more than once: each row is kept once with its count, which weighs it
+    // in every count below. The same tree as one entry per draw, with about a third fewer entries.
+    std::sort(samples.begin(), samples.end());
+    samples_.clear();
+    wt_.clear();
+    for (const auto r : samples) {
+      if (!samples_.empty() && samples_.back() == r) {
+        ++wt_.back();
+      } else {
+        samples_.push_back(r);
+        wt_.push_back(1);
+      }
+    }
+    max_wt_ = *std::max_element(wt_.begin(), wt_.end());
+    fast_binary_ = cls_ && k_ == 2 && max_wt_ <= 255;
     if (cls_) {
       ycode_.resize(samples_.size());
       for (std::size_t i = 0; i < samples_.size(); ++i) ycode_[i] = y_.code[static_cast<std::size_t>(samples_[i])];
@@ -145,12 +161,16 @@ class Grower {
  private:
   /// Computes the node's totals (and leaf values); false when the node must be a leaf.
   bool node_stats(std::int64_t b, std::int64_t e, std::int64_t depth, double& parent_score) {
-    const std::int64_t n = e - b;
+    std::int64_t n = 0;  // drawn samples, repeats counted
+    for (std::int64_t i = b; i < e; ++i) n += wt_[static_cast<std::size_t>(i)];
+    node_n_ = n;
     leaf_.assign(static_cast<std::size_t>(k_), 0.0);
     bool pure = true;
     if (cls_) {
       std::vector<std::int64_t> c(static_cast<std::size_t>(k_), 0);
-      for (std::int64_t i = b; i < e; ++i) ++c[static_cast<std::size_t>(ycode_[static_cast<std::size_t>(i)])];
+      for (std::int64_t i = b; i < e; ++i) {
+        c[static_cast<std::size_t>(ycode_[static_cast<std::size_t>(i)])] += wt_[static_cast<std::size_t>(i)];
+      }
       double w = 0, sq = 0, ent = 0;
       int present = 0;
       for (int k = 0; k < k_; ++k) {
@@ -167,7 +187,7 @@ class Grower {
       parent_score = p_.criterion == Criterion::kEntropy ? ent - xlogx(w) : (w > 0 ? sq / w : 0);
     } else {
       double s = 0;
-      for (std::int64_t i = b; i < e; ++i) s += yval_[static_cast<std::size_t>(i)];
+      for (std::int64_t i = b; i < e; ++i) s += yval_[static_cast<std::size_t>(i)] * wt_[static_cast<std::size_t>(i)];
       const double mean = n ? s / static_cast<double>(n) : 0;
       leaf_[0] = mean;
       for (std::int64_t i = b; i < e && pure; ++i) pure = yval_[static_cast<std::size_t>(i)] == yval_[static_cast<std::size_t>(b)];
@@ -189,10 +209,34 @@ class Grower {
   Split find_split(std::int64_t b, std::int64_t e) {
     Split best;
     const std::size_t p = features_.size();
-    for (std::int64_t i = 0; i < p_.mtry; ++i) {
-      const std::size_t j = static_cast<std::size_t>(i) + rng_.below(p - static_cast<std::size_t>(i));
-      std::swap(features_[static_cast<std::size_t>(i)], features_[j]);
-      const std::int32_t f = features_[static_cast<std::size_t>(i)];
+    const auto mtry = static_cast<std::size_t>(p_.mtry);
+    for (std::size_t i = 0; i < mtry; ++i) {
+      std::swap(features_[i], features_[i + rng_.below(p - i)]);
+    }
+    if (fast_binary_) node_lanes(b, e);
+    // A small node reads one cache line per sample of each feature, lines the hardware cannot
+    // guess: they are asked for kAhead features in advance, so that the misses overlap.
+    constexpr std::size_t kAhead = 2;
+    const bool small = e - b <= kSmallNode;
+    auto prefetch = [&](std::size_t i) {
+      const std::int32_t f = features_[i];
+      const std::uint8_t* d = x_.data(f);
+      const std::int64_t* s = samples_.data();
+      if (fast_binary_ && x_.packed(f)) {
+        const std::uint32_t* off = off_.data();
+        for (std::int64_t q = 0, m = e - b; q < m; ++q) __builtin_prefetch(d + off[q]);
+      } else if (x_.packed(f)) {
+        for (std::int64_t q = b; q < e; ++q) __builtin_prefetch(d + (s[q] >> 2));
+      } else {
+        for (std::int64_t q = b; q < e; ++q) __builtin_prefetch(d + s[q]);
+      }
+    };
+    if (small) {
+      for (std::size_t i = 0; i < std::min(kAhead, mtry); ++i) prefetch(i);
+    }
+    for (std::size_t i = 0; i < mtry; ++i) {
+      if (small && i + kAhead < mtry) prefetch(i + kAhead);
+      const std::int32_t f = features_[i];
       if (cls_) {
         evaluate_class(f, b, e, best);
       } else {
@@ -208,50 +252,64 @@ class Grower {
     const std::uint8_t* d = x_.data(f);
     const std::int64_t* s = samples_.data();
     const std::int32_t* y = ycode_.data();
+    const std::uint32_t* w = wt_.data();
     std::int32_t* c = counts_.data();
     const int k = k_;
     if (x_.packed(f)) {
-      if (k == 2) {
-        for (std::int64_t i = b; i < e; ++i) {
-          const std::int64_t r = s[i];
-          ++c[(((d[r >> 2] >> ((r & 3) << 1)) & 3) << 1) + y[i]];
-        }
-      } else {
-        for (std::int64_t i = b; i < e; ++i) {
-          const std::int64_t r = s[i];
-          ++c[((d[r >> 2] >> ((r & 3) << 1)) & 3) * k + y[i]];
-        }
+      for (std::int64_t i = b; i < e; ++i) {
+        const std::int64_t r = s[i];
+        c[((d[r >> 2] >> ((r & 3) << 1)) & 3) * k + y[i]] += static_cast<std::int32_t>(w[i]);
       }
     } else {
-      for (std::int64_t i = b; i < e; ++i) ++c[d[s[i]] * k + y[i]];
+      for (std::int64_t i = b; i < e; ++i) c[d[s[i]] * k + y[i]] += static_cast<std::int32_t>(w[i]);
     }
   }
 
-  /// Two classes and a genotype column: counts in 16-bit lanes of two registers (no histogram in
-  /// memory, whose repeated increments of the same few counters stall on store forwarding), then
-  /// the four candidate splits in closed form.
-  void evaluate_binary_genotypes(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
+  /// Two classes, genotype columns only, and counts of at most 255 per row: a node's samples
+  /// are counted in 8-bit lanes of one register, lane 8·code + 32·class (no histogram in memory,
+  /// whose repeated increments of the same few counters stall on store forwarding), from
+  /// per-node arrays that hold all each visit needs: the byte, the shift and the increment.
+  void node_lanes(std::int64_t b, std::int64_t e) {
+    const auto m = static_cast<std::size_t>(e - b);
+    off_.resize(m + kLookahead, 0);  // the padding is prefetched, never read
+    shift_.resize(m);
+    inc_.resize(m);
+    for (std::size_t j = 0; j < m; ++j) {
+      const auto i = static_cast<std::size_t>(b) + j;
+      const std::int64_t r = samples_[i];
+      off_[j] = static_cast<std::uint32_t>(r >> 2);
+      shift_[j] = static_cast<std::uint8_t>((r & 3) << 1);
+      inc_[j] = std::uint64_t{wt_[i]} << (ycode_[i] ? 32 : 0);
+    }
+    std::fill(off_.begin() + static_cast<std::ptrdiff_t>(m), off_.end(), 0);
+  }
+
+  /// Counts (code, class) of the node's samples (node_lanes) in genotype column f into n.
+  void count_binary(std::int32_t f, std::int64_t m, std::int64_t (&n)[4][2]) const {
     const std::uint8_t* d = x_.data(f);
-    const std::int64_t* s = samples_.data();
-    const std::int32_t* y = ycode_.data();
-    std::int64_t n[4][2] = {};
-    for (std::int64_t i0 = b; i0 < e; i0 += 65535) {
-      const std::int64_t i1 = std::min(e, i0 + 65535);
-      std::uint64_t a0 = 0, a1 = 0;
-      for (std::int64_t i = i0; i < i1; ++i) {
+    const std::uint32_t* off = off_.data();
+    const std::uint8_t* sh = shift_.data();
+    const std::uint64_t* inc = inc_.data();
+    const std::int64_t chunk = 255 / max_wt_;  // a lane holds at most 255
+    for (std::int64_t j0 = 0; j0 < m; j0 += chunk) {
+      const std::int64_t j1 = std::min(m, j0 + chunk);
+      std::uint64_t a = 0;
+      for (std::int64_t j = j0; j < j1; ++j) {
         // Deep nodes touch a new cache line per sample: ask for it well ahead.
-        if (i + 16 < e) __builtin_prefetch(d + (s[i + 16] >> 2));
-        const std::int64_t r = s[i];
-        const std::uint64_t inc = std::uint64_t{1} << ((((d[r >> 2] >> ((r & 3) << 1)) & 3)) << 4);
-        const std::uint64_t m = std::uint64_t{0} - static_cast<std::uint64_t>(y[i]);
-        a1 += inc & m;
-        a0 += inc & ~m;
+        __builtin_prefetch(d + off[j + kLookahead]);
+        a += inc[j] << (((d[off[j]] >> sh[j]) & 3) << 3);
       }
       for (int c = 0; c < 4; ++c) {
-        n[c][0] += static_cast<std::int64_t>((a0 >> (16 * c)) & 0xFFFF);
-        n[c][1] += static_cast<std::int64_t>((a1 >> (16 * c)) & 0xFFFF);
+        n[c][0] += static_cast<std::int64_t>((a >> (8 * c)) & 0xFF);
+        n[c][1] += static_cast<std::int64_t>((a >> (32 + 8 * c)) & 0xFF);
       }
     }
+  }
+
+  /// Two classes and a genotype column: the four candidate splits in closed form.
+  void evaluate_binary_genotypes(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
+    std::int64_t n[4][2] = {};
+    count_binary(f, e - b, n);
     const double w0 = w_[0], w1 = w_[1];
     const bool entropy = p_.criterion == Criterion::kEntropy;
     auto side = [&](double c0, double c1) {
@@ -282,7 +340,7 @@ class Grower {
   }
 
   void evaluate_class(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
-    if (k_ == 2 && x_.packed(f)) {
+    if (fast_binary_ && x_.packed(f)) {
       evaluate_binary_genotypes(f, b, e, best);
       return;
     }
@@ -305,7 +363,7 @@ class Grower {
       }
       n_code[c] = n;
     }
-    const std::int64_t n_all = e - b, n_miss = n_code[bins];
+    const std::int64_t n_all = node_n_, n_miss = n_code[bins];
     const bool entropy = p_.criterion == Criterion::kEntropy;
     auto side_score = [&](const double* v, double extra_sign, const double* m) {
       // Score of a side holding v (+ m when extra_sign > 0).
@@ -339,13 +397,14 @@ class Grower {
     std::fill(counts_.begin(), counts_.begin() + codes, 0);
     std::fill(sums_.begin(), sums_.begin() + codes, 0.0);
     for (std::int64_t i = b; i < e; ++i) {
-      const int c = x_.code(f, samples_[static_cast<std::size_t>(i)]);
-      ++counts_[static_cast<std::size_t>(c)];
-      sums_[static_cast<std::size_t>(c)] += yval_[static_cast<std::size_t>(i)];
+      const auto ui = static_cast<std::size_t>(i);
+      const int c = x_.code(f, samples_[ui]);
+      counts_[static_cast<std::size_t>(c)] += static_cast<std::int32_t>(wt_[ui]);
+      sums_[static_cast<std::size_t>(c)] += yval_[ui] * wt_[ui];
     }
     double total = 0;
     for (int c = 0; c < codes; ++c) total += sums_[static_cast<std::size_t>(c)];
-    const std::int64_t n_all = e - b, n_miss = counts_[static_cast<std::size_t>(bins)];
+    const std::int64_t n_all = node_n_, n_miss = counts_[static_cast<std::size_t>(bins)];
     const double s_miss = sums_[static_cast<std::size_t>(bins)];
     double s_left = 0;
     std::int64_t n_left = 0;
@@ -366,8 +425,9 @@ class Grower {
   /// root's list is sorted), so a node's reads of a column move forward through memory.
   std::int64_t partition(std::int64_t b, std::int64_t e, const Split& s) {
     const int bins = x_.bins(s.feature);
-    std::int64_t out = b;
+    std::int64_t out = b, n_left = 0;
     right_samples_.clear();
+    right_wt_.clear();
     right_codes_.clear();
     right_values_.clear();
     for (std::int64_t i = b; i < e; ++i) {
@@ -376,16 +436,20 @@ class Grower {
       if (c == bins ? s.missing_left : c <= s.threshold) {
         const auto uo = static_cast<std::size_t>(out++);
         samples_[uo] = samples_[ui];
+        wt_[uo] = wt_[ui];
+        n_left += wt_[ui];
         if (cls_) ycode_[uo] = ycode_[ui];
         else yval_[uo] = yval_[ui];
       } else {
         right_samples_.push_back(samples_[ui]);
+        right_wt_.push_back(wt_[ui]);
         if (cls_) right_codes_.push_back(ycode_[ui]);
         else right_values_.push_back(yval_[ui]);
       }
     }
-    if (out - b != s.n_left) throw InternalError("tree growth: split counts disagree with the partition");
+    if (n_left != s.n_left) throw InternalError("tree growth: split counts disagree with the partition");
     std::copy(right_samples_.begin(), right_samples_.end(), samples_.begin() + out);
+    std::copy(right_wt_.begin(), right_wt_.end(), wt_.begin() + out);
     if (cls_) std::copy(right_codes_.begin(), right_codes_.end(), ycode_.begin() + out);
     else std::copy(right_values_.begin(), right_values_.end(), yval_.begin() + out);
     return out;
@@ -399,7 +463,15 @@ class Grower {
   bool cls_;
   int k_;
   std::vector<std::int32_t> features_;
-  std::vector<std::int64_t> samples_;
+  std::vector<std::int64_t> samples_;  // the tree's rows, each once, in node order
+  std::vector<std::uint32_t> wt_;       // times each was drawn
+  std::uint32_t max_wt_ = 1;
+  std::int64_t node_n_ = 0;             // drawn samples of the node being split
+  bool fast_binary_ = false;            // count_binary applies to genotype columns
+  static constexpr std::size_t kLookahead = 16;
+  std::vector<std::uint32_t> off_;      // node_lanes: byte of each sample in a column
+  std::vector<std::uint8_t> shift_;     // its shift in the byte
+  std::vector<std::uint64_t> inc_;      // its increment: count << 32·class
   std::vector<std::int32_t> ycode_;
   std::vector<double> yval_;
   std::vector<std::int32_t> counts_;
@@ -407,6 +479,7 @@ class Grower {
   std::vector<double> impurity_;
   std::vector<double> leaf_;
   std::vector<std::int64_t> right_samples_;
+  std::vector<std::uint32_t> right_wt_;
   std::vector<std::int32_t> right_codes_;
   std::vector<double> right_values_;
   double node_weight_ = 0;
