@@ -52,6 +52,8 @@ bool call_main(const Comm& comm, const StageCall& call) {
   model.add_options()  //
       ("snp-prior", po::value(&c.snp_theta)->default_value(d.snp_theta, "0.001")->value_name("P"), "prior probability of a SNP site (QUAL)")  //
       ("indel-prior", po::value(&c.indel_theta)->default_value(d.indel_theta, "0.0001")->value_name("P"), "prior probability of an indel site")  //
+      ("tandem-qual", po::value(&c.tandem_qual)->default_value(d.tandem_qual, "200")->value_name("Q"),
+       "repeat slippage: a read shows another length of an L-bp repeat with error quality min(40, Q * |indel length| / L)")  //
       ("min-qual", po::value(&c.min_qual)->default_value(d.min_qual, "3")->value_name("Q"), "do not write sites with a lower QUAL")  //
       ("low-qual", po::value(&c.low_qual)->default_value(d.low_qual, "10")->value_name("Q"), "FILTER LowQual below this QUAL (PASS above)");
   po::options_description perf("Work division");

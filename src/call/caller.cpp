@@ -28,6 +28,7 @@ void CallOptions::validate() const {
   if (max_alt_snp < 1 || max_alt_snp > 3) throw UsageError("--max-alt-snp must be between 1 and 3");
   if (max_alt_indel < 1 || max_alt_indel > 8) throw UsageError("--max-alt-indel must be between 1 and 8");
   if (indel_context < 0 || indel_context > 100) throw UsageError("--indel-context must be between 0 and 100");
+  if (!(tandem_qual > 0)) throw UsageError("--tandem-qual must be positive");
 }
 
 namespace {
@@ -391,11 +392,26 @@ void add_sample_reads(std::vector<ReadEvidence>& reads, SampleEvidence& ev, doub
   }
 }
 
-/// Turns a read's allele log-likelihoods into probabilities with a mapping-error floor.
-void to_probabilities(std::vector<double>& ll, std::uint8_t mapq) {
-  const double m = std::pow(10.0, -mapq / 10.0);
+/// Turns a read's allele log-likelihoods into probabilities with an error floor: mapping error, or
+/// for an indel in a repeat the repeat's slippage when that is likelier.
+void to_probabilities(std::vector<double>& ll, std::uint8_t mapq, double slip = 0) {
+  const double m = std::max(std::pow(10.0, -mapq / 10.0), slip);
   const double top = *std::max_element(ll.begin(), ll.end());
   for (double& v : ll) v = (1 - m) * std::exp(v - top) + m;
+}
+
+/// Probability that a read shows another allele of indel site `c` by slippage in its repeat: the
+/// largest over its alleles of 10^(-Q/10), Q = min(40, tandem_qual * |length| / repeat length).
+double slippage(const RefSpan& ref, const Candidate& c, double tandem_qual) {
+  double slip = 0;
+  for (const auto& e : c.alts) {
+    const std::int64_t len = std::abs(e.delta());
+    if (len == 0) continue;
+    const std::int64_t run = std::max(len, repeat_end(ref, e) - e.start);
+    const double q = std::min(40.0, tandem_qual * static_cast<double>(len) / static_cast<double>(run));
+    slip = std::max(slip, std::pow(10.0, -q / 10));
+  }
+  return slip;
 }
 
 class SiteEvaluator {
@@ -462,6 +478,7 @@ class SiteEvaluator {
 
     const int n_alleles = static_cast<int>(c.alts.size()) + 1;
     const std::int64_t site_end = std::max(c.pos + 1, c.span_end);
+    const double slip = c.indel ? slippage(ref_, c, opt_.tandem_qual) : 0.0;
     std::vector<SampleEvidence> out;
     std::vector<double> hap_ll(haps_.size());
     for (auto& sr : samples_) {
@@ -484,7 +501,7 @@ class SiteEvaluator {
         }
         const auto [lo, hi] = std::minmax_element(re.p.begin(), re.p.end());
         re.informativeness = *hi - *lo;
-        to_probabilities(re.p, r.mapq);
+        to_probabilities(re.p, r.mapq, slip);
         reads_.push_back(std::move(re));
       }
       add_sample_reads(reads_, ev, mq_sum);

@@ -310,6 +310,44 @@ TEST(CallRegion, ReadsReachingTheSiteOnlyThroughASoftClipCount) {
   EXPECT_EQ(after[1].ad[1], before[1].ad[1] + 5);
 }
 
+namespace {
+
+/// One sample at 50x (100-bp reads every 2 bp) over 6 kb whose reference has a run of `run` A's
+/// at 3000; `alt_per_20` reads in every 20 lack one base of the run (deletion at 3000).
+Scenario homopolymer(int run, int alt_per_20) {
+  Scenario s;
+  s.ref = random_dna(6000, 11);
+  for (int i = 0; i < run; ++i) s.ref[static_cast<std::size_t>(3000 + i)] = 'A';
+  s.ref[2999] = 'C';
+  s.ref[static_cast<std::size_t>(3000 + run)] = 'G';
+  std::vector<AlnRead> reads;
+  int k = 0;
+  for (std::int64_t pos = 0; pos + 100 <= 6000; pos += 2, ++k) {
+    const bool alt = k % 20 < alt_per_20;
+    reads.push_back(make_read(s.ref, pos, 100, alt ? 3000 : 0, alt ? 1 : 0, -1, 'N', static_cast<std::uint64_t>(k + 1), true));
+  }
+  s.samples.push_back(std::move(reads));
+  return s;
+}
+
+bool calls_deletion_at_run(const std::vector<SiteCall>& calls) {
+  return std::any_of(calls.begin(), calls.end(), [](const SiteCall& c) { return c.indel && c.pos == 2999; });
+}
+
+}  // namespace
+
+TEST(CallRegion, SlippageInALongRepeatIsNotAHeterozygote) {
+  // 3 reads in 20 (15%) one base short in an (A)20 run: what PCR and sequencing slippage leave,
+  // not a heterozygote (50%). The same share in an (A)3 run is a variant.
+  EXPECT_FALSE(calls_deletion_at_run(call(homopolymer(20, 3), 0, 6000)));
+  EXPECT_TRUE(calls_deletion_at_run(call(homopolymer(3, 3), 0, 6000)));
+  // A real heterozygote in the long run is still called, as a heterozygote.
+  const auto het = call(homopolymer(20, 10), 0, 6000);
+  const auto d = std::find_if(het.begin(), het.end(), [](const SiteCall& c) { return c.indel && c.pos == 2999; });
+  ASSERT_NE(d, het.end());
+  EXPECT_EQ(d->gt, (std::vector<int>{0, 1}));
+}
+
 TEST(CallRegion, OptionsAreChecked) {
   CallOptions o;
   EXPECT_NO_THROW(o.validate());

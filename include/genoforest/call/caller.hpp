@@ -46,6 +46,9 @@ struct CallOptions {
   int max_alt_snp = 3;             ///< alternative alleles kept per SNP site (by support)
   int max_alt_indel = 4;           ///< ... per indel site
   int indel_context = 20;          ///< bp around an indel whose candidates are scored with it
+  /// Repeat slippage: a read shows another length of a repeat of L bases with probability
+  /// 10^(-Q/10), Q = min(40, tandem_qual * |indel length| / L) (bcftools --tandem-qual).
+  double tandem_qual = 200;
   /// Throws UsageError naming the option.
   void validate() const;
 };
