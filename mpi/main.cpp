@@ -11,6 +11,7 @@
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/version.hpp"
 #include "genoforest/io/h5.hpp"
+#include "genoforest/io/scaleoffset.hpp"
 #include "genoforest/io/vcf.hpp"
 #include "stages/stages.hpp"
 
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   gf::mpi::install_stop_handlers();
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
+  gf::io::h5::install_scaleoffset_codec();
 
   std::string command_line = "genoforest";
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];

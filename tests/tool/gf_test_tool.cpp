@@ -10,6 +10,12 @@
 //                                         and date left out (compares runs and formats)
 //   gf_test_tool compare-primary A B MIN  primary alignments of SAM/BAM A and B agree (contig,
 //                                         position, strand, CIGAR) for at least MIN of A's reads
+//   gf_test_tool so-write FILE            write 1-byte integer datasets through the scale-offset
+//                                         filter (edge cases: fill values, full range, edge chunks)
+//   gf_test_tool so-dump FILE             per dataset of so-write's file: every stored chunk's
+//                                         size and checksum, then a checksum of the decoded values
+//   gf_test_tool chunks FILE DATASET      every stored chunk of DATASET: offset, size, checksum
+//   (these use genoforest's scale-offset codec unless GENOFOREST_H5_BUILTIN_SCALEOFFSET=1)
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 #include <htslib/sam.h>
@@ -24,6 +30,7 @@
 #include "genoforest/ml/model.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/features/store.hpp"
+#include "genoforest/io/scaleoffset.hpp"
 #include "genoforest/io/vcf.hpp"
 
 namespace gf = genoforest;
@@ -234,9 +241,113 @@ int compare_primary(const std::string& a_path, const std::string& b_path, double
   return 0;
 }
 
+namespace {
+// ---- scale-offset codec: the same chunks and values as libhdf5's own -------------------------
+struct SoCase {
+  const char* name;
+  hid_t type;
+  bool fill;                 // fill value defined (-1 or 255)
+  hsize_t rows, cols;        // dataset shape; chunks are 64 x 100, so edges are partial
+  int kind;                  // value pattern
+};
+const SoCase kSoCases[] = {
+    {"dosage", H5T_STD_I8LE, true, 300, 1030, 0},     // -1..2, mostly 0
+    {"all_fill", H5T_STD_I8LE, true, 64, 100, 1},     // every value the fill value
+    {"wide", H5T_STD_I8LE, true, 130, 250, 2},        // the full -128..127 range
+    {"span_7", H5T_STD_I8LE, false, 100, 100, 3},     // -60..60 without a fill value
+    {"constant", H5T_STD_I8LE, false, 64, 100, 4},    // one value: minbits 0 without fill
+    {"unsigned", H5T_STD_U8LE, true, 100, 333, 5},    // 10..25 and 255 (the fill value)
+    {"one_bit", H5T_STD_I8LE, false, 64, 300, 6},     // 0/1 without a fill value: minbits 1
+};
+
+std::int8_t so_value(int kind, std::uint64_t i) {
+  std::uint64_t h = i * 0x9E3779B97F4A7C15ULL;
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ULL;
+  h ^= h >> 32;
+  switch (kind) {
+    case 0: return static_cast<std::int8_t>(h % 10 == 0 ? -1 : static_cast<int>(h % 7 < 4 ? 0 : h % 7 < 6 ? 1 : 2));
+    case 1: return -1;
+    case 2: return static_cast<std::int8_t>(h & 0xff);
+    case 3: return static_cast<std::int8_t>(static_cast<int>(h % 121) - 60);
+    case 4: return 7;
+    case 5: return static_cast<std::int8_t>(h % 9 == 0 ? 255 : 10 + h % 16);
+    default: return static_cast<std::int8_t>(h & 1);
+  }
+}
+
+int so_write(const std::string& path) {
+  h5::Hid f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "cannot create " + path);
+  for (const auto& c : kSoCases) {
+    const hsize_t dims[2] = {c.rows, c.cols}, chunk[2] = {64, 100};
+    h5::Hid space(H5Screate_simple(2, dims, nullptr), "dataspace");
+    h5::Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), "dcpl");
+    h5::check(H5Pset_chunk(dcpl, 2, chunk), "chunk");
+    h5::check(H5Pset_scaleoffset(dcpl, H5Z_SO_INT, H5Z_SO_INT_MINBITS_DEFAULT), "scaleoffset");
+    // Values travel as bytes of the dataset's own type (no conversion): -1 is 255 unsigned.
+    const hid_t mem = H5Tequal(c.type, H5T_STD_U8LE) > 0 ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8;
+    const std::int8_t fill = -1;
+    h5::check(H5Pset_fill_value(dcpl, mem, c.fill ? &fill : nullptr), "fill");
+    h5::Hid d(H5Dcreate2(f, c.name, c.type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), std::string("create ") + c.name);
+    std::vector<std::int8_t> v(c.rows * c.cols);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = so_value(c.kind, i);
+    h5::check(H5Dwrite(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), std::string("write ") + c.name);
+  }
+  return 0;
+}
+
+std::uint64_t fnv(const void* p, std::size_t n) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<const std::uint8_t*>(p)[i]) * 1099511628211ULL;
+  return h;
+}
+
+/// Prints every stored chunk of dataset `name`: its offset, size and checksum.
+void print_chunks(hid_t f, const char* name) {
+  h5::Hid d(H5Dopen2(f, name, H5P_DEFAULT), std::string("open ") + name);
+  h5::Hid space(H5Dget_space(d), "space");
+  hsize_t nchunks = 0;
+  h5::check(H5Dget_num_chunks(d, space, &nchunks), "chunks");
+  for (hsize_t k = 0; k < nchunks; ++k) {
+    hsize_t off[2];
+    unsigned mask = 0;
+    haddr_t addr = 0;
+    hsize_t size = 0;
+    h5::check(H5Dget_chunk_info(d, space, k, off, &mask, &addr, &size), "chunk info");
+    std::vector<std::uint8_t> raw(size);
+    std::uint32_t filters = 0;
+    h5::check(H5Dread_chunk(d, H5P_DEFAULT, off, &filters, raw.data()), "read chunk");
+    // With minbits 0 (one value, no fill value) libhdf5 stores one byte it never sets: skip it.
+    if (raw.size() == 22 && raw[0] == 0 && raw[1] == 0 && raw[2] == 0 && raw[3] == 0) raw.resize(21);
+    std::printf("%s chunk %llu,%llu: %llu bytes, fnv %016llx\n", name, static_cast<unsigned long long>(off[0]),
+                static_cast<unsigned long long>(off[1]), static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(fnv(raw.data(), raw.size())));
+  }
+}
+
+int so_dump(const std::string& path) {
+  h5::Hid f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path);
+  for (const auto& c : kSoCases) {
+    print_chunks(f, c.name);
+    h5::Hid d(H5Dopen2(f, c.name, H5P_DEFAULT), std::string("open ") + c.name);
+    std::vector<std::int8_t> v(c.rows * c.cols);
+    const hid_t mem = H5Tequal(c.type, H5T_STD_U8LE) > 0 ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT8;
+    h5::check(H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), std::string("read ") + c.name);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) wrong += v[i] != so_value(c.kind, i);
+    std::printf("%s values: fnv %016llx, %zu differ from what was written\n", c.name,
+                static_cast<unsigned long long>(fnv(v.data(), v.size())), wrong);
+    if (wrong) return fail(std::string(c.name) + ": decoded values differ from those written");
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
+  gf::io::h5::install_scaleoffset_codec();
   const std::vector<std::string> a(argv + 1, argv + argc);
   try {
     if (a.size() >= 2 && a[0] == "index") {
@@ -250,9 +361,16 @@ int main(int argc, char** argv) {
     if (a.size() == 2 && a[0] == "dump-vcf") return dump_vcf(a[1]);
     if ((a.size() == 2 || a.size() == 3) && a[0] == "dump-bam") return dump_bam(a[1], a.size() == 3 ? a[2] : "");
     if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
+    if (a.size() == 2 && a[0] == "so-write") return so_write(a[1]);
+    if (a.size() == 2 && a[0] == "so-dump") return so_dump(a[1]);
+    if (a.size() == 3 && a[0] == "chunks") {
+      h5::Hid f(H5Fopen(a[1].c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + a[1]);
+      print_chunks(f, a[2].c_str());
+      return 0;
+    }
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
   return 2;
 }

@@ -10,6 +10,7 @@
 #include "genoforest/core/rng.hpp"
 #include "genoforest/features/extract.hpp"
 #include "genoforest/features/sample_stats.hpp"
+#include "genoforest/io/scaleoffset.hpp"
 #include "genoforest/features/site.hpp"
 #include "genoforest/io/phenotype.hpp"
 #include "genoforest/io/vcf.hpp"
@@ -346,4 +347,53 @@ TEST_F(Simulator, PlanCoversTheIndexedContigsInRegionsOfTheGivenSize) {
   ASSERT_EQ(one.size(), 3u);
   EXPECT_EQ(one[2], (gf::Region{"chr2", 40000, 50000}));
   EXPECT_THROW((void)ft::plan_regions(r, {gf::parse_region("chrZ")}, 1000), gf::InconsistentInputError);
+}
+
+// ---- the scale-offset codec (byte-compatibility with libhdf5 is tested in cli/scaleoffset_codec.sh)
+TEST(ScaleOffset, HandWorkedChunk) {
+  // Dosages 0, 1, 2 and the fill value -1: min 0, span 3, one code kept for the fill value ->
+  // minbits = ceil(log2(4)) = 2; codes 0,1,2,3 -> 0b00011011. 21-byte header + 4*2/8 + 1 bytes.
+  const std::uint8_t v[4] = {0, 1, 2, 0xff};
+  const gf::io::h5::ScaleOffsetParams p{true, true, 0xff};
+  const auto c = gf::io::h5::scaleoffset_encode(v, 4, p);
+  ASSERT_EQ(c.size(), 23u);
+  EXPECT_EQ(c[0], 2);  // minbits, little-endian
+  EXPECT_EQ(c[1] | c[2] | c[3], 0);
+  EXPECT_EQ(c[4], 8);  // sizeof minval
+  for (int k = 5; k < 21; ++k) EXPECT_EQ(c[static_cast<std::size_t>(k)], 0) << k;  // minval 0, then padding
+  EXPECT_EQ(c[21], 0x1b);
+  EXPECT_EQ(c[22], 0);
+  // Negative minimum without a fill value: minval is -3 sign-extended, codes value + 3.
+  const std::uint8_t w[3] = {0xfd, 0x00, 0x01};  // -3, 0, 1: span 5 -> minbits 3
+  const auto d = gf::io::h5::scaleoffset_encode(w, 3, {true, false, 0});
+  ASSERT_EQ(d.size(), 21u + 3 * 3 / 8 + 1);
+  EXPECT_EQ(d[0], 3);
+  EXPECT_EQ(d[5], 0xfd);  // -3, little-endian two's complement over 8 bytes
+  for (int k = 6; k < 13; ++k) EXPECT_EQ(d[static_cast<std::size_t>(k)], 0xff) << k;
+  EXPECT_EQ(d[21], 0b00001110);  // codes 000 011 10|0
+  EXPECT_EQ(d[22], 0b00000000);
+}
+
+TEST(ScaleOffset, RoundTripsEveryWidthAndLength) {
+  gf::Rng rng(7);
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t n = 1 + rng.below(701);
+    const bool is_signed = trial % 2 == 0, fill_defined = trial % 3 != 0;
+    const int width = static_cast<int>(rng.below(9));  // values span 2^width - 1 above a base
+    const int base = static_cast<int>(rng.below(256));
+    const std::uint8_t fill = fill_defined ? static_cast<std::uint8_t>(rng.below(256)) : 0;
+    std::vector<std::uint8_t> v(n), back(n, 0x55);
+    for (auto& x : v) {
+      x = static_cast<std::uint8_t>(base + static_cast<int>(rng.below(1u << width)));
+      if (fill_defined && rng.below(10) == 0) x = fill;
+    }
+    const gf::io::h5::ScaleOffsetParams p{is_signed, fill_defined, fill};
+    const auto c = gf::io::h5::scaleoffset_encode(v.data(), n, p);
+    ASSERT_TRUE(gf::io::h5::scaleoffset_decode(c.data(), c.size(), n, p, back.data()));
+    ASSERT_EQ(back, v) << "trial " << trial << " n " << n << " width " << width;
+    // A chunk cut short is refused, not read past its end.
+    if (c.size() > 23) {
+      EXPECT_FALSE(gf::io::h5::scaleoffset_decode(c.data(), 21 + (c.size() - 22) / 2, n, p, back.data()));
+    }
+  }
 }

@@ -1,0 +1,227 @@
+#include "genoforest/io/scaleoffset.hpp"
+
+#include <dlfcn.h>
+#include <hdf5.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace genoforest::io::h5 {
+
+namespace {
+
+constexpr std::size_t kHeader = 21;  // libhdf5's header: minbits (4), sizeof minval (1), minval (8), 8 zeros
+
+/// ⌈log2(x)⌉, 0 for x <= 1 (libhdf5's H5Z__scaleoffset_log2).
+unsigned ceil_log2(unsigned x) {
+  unsigned v = 0;
+  while ((1u << v) < x) ++v;
+  return v;
+}
+
+/// Encodes into `out` (room for kHeader + n + 1 bytes); returns the number of bytes HDF5 stores.
+std::size_t encode_into(const std::uint8_t* in, std::size_t n, const ScaleOffsetParams& p, std::uint8_t* out) {
+  const auto val = [&](std::uint8_t b) { return p.is_signed ? static_cast<int>(static_cast<std::int8_t>(b)) : static_cast<int>(b); };
+  int mn = 0, mx = 0;
+  std::size_t i = 0;
+  if (p.fill_defined) {
+    while (i < n && in[i] == p.fill) ++i;
+  }
+  if (i < n) mn = mx = val(in[i]);
+  if (p.is_signed) {
+    for (; i < n; ++i) {
+      if (p.fill_defined && in[i] == p.fill) continue;
+      const int v = static_cast<std::int8_t>(in[i]);
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+  } else {
+    for (; i < n; ++i) {
+      if (p.fill_defined && in[i] == p.fill) continue;
+      const int v = in[i];
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+  }
+  // minbits and minval exactly as libhdf5 derives them, its early exits included.
+  unsigned minbits;
+  std::uint64_t minval;
+  const auto as_minval = [&](int m) {
+    return p.is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(m)) : static_cast<std::uint64_t>(m);
+  };
+  if (static_cast<std::uint8_t>(mx - mn) > 253) {
+    minbits = 8;
+    minval = p.is_signed && !p.fill_defined ? as_minval(mn) : 0;
+  } else {
+    const unsigned span = static_cast<std::uint8_t>(mx - mn + 1);
+    minbits = ceil_log2(p.fill_defined ? span + 1 : span);
+    minval = as_minval(mn);
+  }
+  for (unsigned k = 0; k < 4; ++k) out[k] = static_cast<std::uint8_t>(minbits >> (8 * k));
+  out[4] = 8;
+  for (unsigned k = 0; k < 8; ++k) out[5 + k] = static_cast<std::uint8_t>(minval >> (8 * k));
+  std::memset(out + 13, 0, 8);
+  std::uint8_t* body = out + kHeader;
+  if (minbits == 8) {
+    std::memcpy(body, in, n);
+    return kHeader + n;
+  }
+  const std::size_t stored = kHeader + n * minbits / 8 + 1;
+  std::memset(body, 0, stored - kHeader);
+  if (minbits == 0) return stored;
+
+  // Codes: value - min, the fill value all ones.
+  const auto mask = static_cast<std::uint8_t>((1u << minbits) - 1);
+  std::array<std::uint8_t, 256> code{};
+  for (unsigned b = 0; b < 256; ++b) {
+    code[b] = p.fill_defined && b == p.fill ? mask : static_cast<std::uint8_t>(val(static_cast<std::uint8_t>(b)) - mn);
+  }
+  std::size_t j = 0;
+  i = 0;
+  if (minbits == 2) {
+    for (; i + 4 <= n; i += 4, ++j) {
+      body[j] = static_cast<std::uint8_t>(code[in[i]] << 6 | code[in[i + 1]] << 4 | code[in[i + 2]] << 2 | code[in[i + 3]]);
+    }
+  } else if (minbits == 1) {
+    for (; i + 8 <= n; i += 8, ++j) {
+      unsigned b = 0;
+      for (unsigned k = 0; k < 8; ++k) b = b << 1 | code[in[i + k]];
+      body[j] = static_cast<std::uint8_t>(b);
+    }
+  }
+  // The rest (or every value for other widths): a bit accumulator, most significant bit first.
+  std::uint64_t acc = 0;
+  unsigned bits = 0;
+  for (; i < n; ++i) {
+    acc = acc << minbits | code[in[i]];
+    bits += minbits;
+    if (bits >= 8) {
+      bits -= 8;
+      body[j++] = static_cast<std::uint8_t>(acc >> bits);
+    }
+  }
+  if (bits) body[j] = static_cast<std::uint8_t>(acc << (8 - bits));
+  return stored;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> scaleoffset_encode(const std::uint8_t* values, std::size_t n, const ScaleOffsetParams& p) {
+  std::vector<std::uint8_t> out(kHeader + n + 1);
+  out.resize(encode_into(values, n, p, out.data()));
+  return out;
+}
+
+bool scaleoffset_decode(const std::uint8_t* chunk, std::size_t len, std::size_t n, const ScaleOffsetParams& p,
+                        std::uint8_t* out) {
+  if (len < kHeader) return false;
+  std::uint32_t minbits = 0;
+  for (unsigned k = 0; k < 4; ++k) minbits |= static_cast<std::uint32_t>(chunk[k]) << (8 * k);
+  const unsigned minval_size = chunk[4] < 8 ? chunk[4] : 8;
+  std::uint64_t minval = 0;
+  for (unsigned k = 0; k < minval_size; ++k) minval |= static_cast<std::uint64_t>(chunk[5 + k]) << (8 * k);
+  if (minbits > 8) return false;
+  const std::uint8_t* body = chunk + kHeader;
+  if (minbits == 8) {
+    if (len < kHeader + n) return false;
+    std::memcpy(out, body, n);
+    return true;
+  }
+  if (len < kHeader + (n * minbits + 7) / 8) return false;
+  // Value of each code: the fill value for all ones (when defined), else code + minval.
+  const auto mask = static_cast<unsigned>((1u << minbits) - 1);
+  std::array<std::uint8_t, 256> value{};
+  for (unsigned c = 0; c <= mask; ++c) {
+    value[c] = p.fill_defined && c == mask ? p.fill : static_cast<std::uint8_t>(c + minval);
+  }
+  if (minbits == 0) {
+    std::memset(out, value[0], n);
+    return true;
+  }
+  std::size_t i = 0, j = 0;
+  if (minbits == 2) {
+    std::array<std::uint32_t, 256> quad{};  // one packed byte -> its four values, in memory order
+    for (unsigned b = 0; b < 256; ++b) {
+      quad[b] = static_cast<std::uint32_t>(value[b >> 6]) | static_cast<std::uint32_t>(value[(b >> 4) & 3]) << 8 |
+                static_cast<std::uint32_t>(value[(b >> 2) & 3]) << 16 | static_cast<std::uint32_t>(value[b & 3]) << 24;
+    }
+    for (; i + 4 <= n; i += 4, ++j) std::memcpy(out + i, &quad[body[j]], 4);
+  }
+  std::uint64_t acc = 0;
+  unsigned bits = 0;
+  for (; i < n; ++i) {
+    while (bits < minbits) {
+      acc = acc << 8 | body[j++];
+      bits += 8;
+    }
+    bits -= minbits;
+    out[i] = value[(acc >> bits) & mask];
+  }
+  return true;
+}
+
+namespace {
+
+// cd_values of the scale-offset filter (libhdf5's H5Z_SCALEOFFSET_PARM_*).
+enum : unsigned { kScaleType, kScaleFactor, kNelmts, kClass, kSize, kSign, kOrder, kFillAvail, kFillValue, kNParms = 20 };
+
+H5Z_func_t g_builtin = nullptr;
+
+size_t fast_filter(unsigned flags, size_t cd_nelmts, const unsigned cd[], size_t nbytes, size_t* buf_size, void** buf) {
+  const bool ours = cd_nelmts == kNParms && cd[kScaleType] == H5Z_SO_INT && static_cast<int>(cd[kScaleFactor]) <= 0 &&
+                    cd[kClass] == 0 /* integer */ && cd[kSize] == 1;
+  if (!ours) return g_builtin(flags, cd_nelmts, cd, nbytes, buf_size, buf);
+  const std::size_t n = cd[kNelmts];
+  const ScaleOffsetParams p{cd[kSign] == 1, cd[kFillAvail] == 1, static_cast<std::uint8_t>(cd[kFillValue] & 0xff)};
+  auto* in = static_cast<const std::uint8_t*>(*buf);
+  if (flags & H5Z_FLAG_REVERSE) {
+    auto* out = static_cast<std::uint8_t*>(H5allocate_memory(n ? n : 1, false));
+    if (!out) return 0;
+    if (!scaleoffset_decode(in, nbytes, n, p, out)) {
+      H5free_memory(out);
+      return 0;
+    }
+    H5free_memory(*buf);
+    *buf = out;
+    *buf_size = n;
+    return n;
+  }
+  if (nbytes != n) return g_builtin(flags, cd_nelmts, cd, nbytes, buf_size, buf);
+  const std::size_t room = kHeader + n + 1;
+  auto* out = static_cast<std::uint8_t*>(H5allocate_memory(room, false));
+  if (!out) return 0;
+  const std::size_t stored = encode_into(in, n, p, out);
+  H5free_memory(*buf);
+  *buf = out;
+  *buf_size = room;
+  return stored;
+}
+
+bool install() {
+  if (const char* e = std::getenv("GENOFOREST_H5_BUILTIN_SCALEOFFSET"); e && std::string_view(e) == "1") return false;
+  if (H5open() < 0) return false;
+  unsigned major = 0, minor = 0, release = 0;
+  if (H5get_libversion(&major, &minor, &release) < 0 || major != 1 || minor < 10 || minor > 14) return false;
+  using FindFn = H5Z_class2_t* (*)(H5Z_filter_t);
+  auto find = reinterpret_cast<FindFn>(dlsym(RTLD_DEFAULT, "H5Z_find"));
+  if (!find) return false;
+  H5Z_class2_t* cls = find(H5Z_FILTER_SCALEOFFSET);
+  if (!cls || cls->version != H5Z_CLASS_T_VERS || cls->id != H5Z_FILTER_SCALEOFFSET || !cls->filter || !cls->name ||
+      std::string_view(cls->name) != "scaleoffset") {
+    return false;
+  }
+  g_builtin = cls->filter;
+  cls->filter = fast_filter;
+  return true;
+}
+
+}  // namespace
+
+bool install_scaleoffset_codec() {
+  static const bool installed = install();
+  return installed;
+}
+
+}  // namespace genoforest::io::h5
