@@ -43,39 +43,105 @@ SampleStats compute_sample_stats(const std::int8_t* block, std::size_t n_rows, s
   st.window_mean.assign(n_rows * st.n_windows, nan);
   st.window_var.assign(n_rows * st.n_windows, nan);
 
-  // Column masks, so that the inner loop is branch-light.
-  std::vector<std::uint8_t> is_snv(n_cols), is_indel(n_cols), is_ts(n_cols);
+  // Each column's class: 0 other, 1 SNV transition, 2 SNV transversion, 3 indel; shifted left by
+  // 2 so that class | (dosage & 3) indexes a 16-bin histogram (dosage -1 lands in bin 3).
+  std::vector<std::uint8_t> cls4(n_cols);
   for (std::size_t c = 0; c < n_cols; ++c) {
-    is_snv[c] = columns[c].type == VariantType::kSnv;
-    is_indel[c] = columns[c].type == VariantType::kIndel;
-    is_ts[c] = columns[c].transition;
+    const auto t = columns[c].type;
+    const unsigned k = t == VariantType::kSnv ? (columns[c].transition ? 1u : 2u) : t == VariantType::kIndel ? 3u : 0u;
+    cls4[c] = static_cast<std::uint8_t>(k << 2);
   }
+  // Windows are runs of consecutive columns, in order (as assign_windows makes them).
+  std::vector<std::size_t> wbeg(st.n_windows + 1, n_cols);
+  std::size_t next = 0;
+  for (std::size_t c = 0; c < n_cols; ++c) {
+    const auto w = static_cast<std::size_t>(windows.column_window[c]);
+    if (w == next && next < st.n_windows) {
+      wbeg[next++] = c;
+    } else if (next == 0 || w != next - 1) {
+      throw InternalError("compute_sample_stats: windows are not runs of consecutive columns");
+    }
+  }
+
   std::vector<std::int64_t> wn(st.n_windows), ws(st.n_windows), wss(st.n_windows);
   for (std::size_t r = 0; r < n_rows; ++r) {
     const std::int8_t* row = block + r * n_cols;
-    std::int64_t called = 0, missing = 0, hom_ref = 0, het = 0, hom_alt = 0, snv = 0, indel = 0, ts = 0, tv = 0;
-    std::fill(wn.begin(), wn.end(), 0);
-    std::fill(ws.begin(), ws.end(), 0);
-    std::fill(wss.begin(), wss.end(), 0);
-    for (std::size_t c = 0; c < n_cols; ++c) {
-      const int d = row[c];
-      if (d < 0) {
-        ++missing;
-        continue;
+    std::int64_t total[16] = {};
+    bool other_values = false;  // a dosage above 2 (polyploid calls): counted the slow way below
+    for (std::size_t w = 0; w < st.n_windows; ++w) {
+      // Four histograms, so that runs of equal values do not wait on one counter.
+      std::uint32_t h[4][16] = {};
+      std::uint8_t big = 0;
+      std::size_t c = wbeg[w];
+      const std::size_t e = wbeg[w + 1];
+      for (; c + 4 <= e; c += 4) {
+        const auto d0 = static_cast<std::uint8_t>(row[c]), d1 = static_cast<std::uint8_t>(row[c + 1]),
+                   d2 = static_cast<std::uint8_t>(row[c + 2]), d3 = static_cast<std::uint8_t>(row[c + 3]);
+        ++h[0][cls4[c] | (d0 & 3)];
+        ++h[1][cls4[c + 1] | (d1 & 3)];
+        ++h[2][cls4[c + 2] | (d2 & 3)];
+        ++h[3][cls4[c + 3] | (d3 & 3)];
+        big |= static_cast<std::uint8_t>((d0 + 1) | (d1 + 1) | (d2 + 1) | (d3 + 1)) & 0xfc;
       }
-      ++called;
-      hom_ref += d == 0;
-      het += d == 1;
-      hom_alt += d >= 2;
-      const int carried = d >= 1;
-      snv += carried & is_snv[c];
-      indel += carried & is_indel[c];
-      ts += carried & is_snv[c] & is_ts[c];
-      tv += carried & is_snv[c] & !is_ts[c];
-      const auto w = static_cast<std::size_t>(windows.column_window[c]);
-      ++wn[w];
-      ws[w] += d;
-      wss[w] += d * d;
+      for (; c < e; ++c) {
+        const auto d = static_cast<std::uint8_t>(row[c]);
+        ++h[0][cls4[c] | (d & 3)];
+        big |= static_cast<std::uint8_t>(d + 1) & 0xfc;
+      }
+      if (big) {
+        other_values = true;
+        break;
+      }
+      std::int64_t b[4] = {};  // per dosage bin, over the classes
+      for (unsigned k = 0; k < 16; ++k) {
+        const std::int64_t x = std::int64_t{h[0][k]} + h[1][k] + h[2][k] + h[3][k];
+        total[k] += x;
+        b[k & 3] += x;
+      }
+      wn[w] = b[0] + b[1] + b[2];
+      ws[w] = b[1] + 2 * b[2];
+      wss[w] = b[1] + 4 * b[2];
+    }
+    std::int64_t called = 0, missing = 0, hom_ref = 0, het = 0, hom_alt = 0, snv = 0, indel = 0, ts = 0, tv = 0;
+    if (!other_values) {
+      auto carried = [&](unsigned k) { return total[k << 2 | 1] + total[k << 2 | 2]; };
+      for (unsigned k = 0; k < 4; ++k) {
+        hom_ref += total[k << 2];
+        het += total[k << 2 | 1];
+        hom_alt += total[k << 2 | 2];
+        missing += total[k << 2 | 3];
+      }
+      called = hom_ref + het + hom_alt;
+      ts = carried(1);
+      tv = carried(2);
+      snv = ts + tv;
+      indel = carried(3);
+    } else {
+      std::fill(wn.begin(), wn.end(), 0);
+      std::fill(ws.begin(), ws.end(), 0);
+      std::fill(wss.begin(), wss.end(), 0);
+      for (std::size_t c = 0; c < n_cols; ++c) {
+        const int d = row[c];
+        if (d < 0) {
+          ++missing;
+          continue;
+        }
+        ++called;
+        hom_ref += d == 0;
+        het += d == 1;
+        hom_alt += d >= 2;
+        const unsigned k = cls4[c] >> 2;
+        if (d >= 1) {
+          snv += k == 1 || k == 2;
+          ts += k == 1;
+          tv += k == 2;
+          indel += k == 3;
+        }
+        const auto w = static_cast<std::size_t>(windows.column_window[c]);
+        ++wn[w];
+        ws[w] += d;
+        wss[w] += d * d;
+      }
     }
     // A haploid ALT call (dosage 1 in a haploid record) cannot be told from a het here; the
     // dosage alone is the contract, so it counts as het.

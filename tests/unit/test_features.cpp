@@ -201,6 +201,8 @@ TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
   gf::Rng rng(3);
   std::vector<std::int8_t> m(n * v);
   for (auto& x : m) x = static_cast<std::int8_t>(static_cast<int>(rng.below(4)) - 1);
+  m[3] = 3;            // a triploid ALT/ALT/ALT call in sample 0, window 0
+  m[7 * v + 150] = 4;  // and a tetraploid one in sample 7, on chr2
   std::vector<ft::ColumnClass> cls(v);
   std::vector<std::string> chrom(v);
   std::vector<std::int64_t> pos(v);
@@ -217,7 +219,7 @@ TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
       const int d = m[s * v + c];
       miss += d < 0;
       het += d == 1;
-      hom += d == 2;
+      hom += d >= 2;
       if (d >= 1 && cls[c].type == ft::VariantType::kSnv) (cls[c].transition ? ts : tv)++;
       if (d >= 1 && cls[c].type == ft::VariantType::kIndel) ++indel;
     }
@@ -230,16 +232,26 @@ TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
     EXPECT_EQ(all.n_indel[s], indel);
     EXPECT_DOUBLE_EQ(all.titv[s], static_cast<double>(ts) / static_cast<double>(tv));
   }
-  // Window 0 of sample 0 by hand.
-  double sum = 0, ss = 0, k = 0;
-  for (std::size_t c = 0; c < v; ++c) {
-    if (w.column_window[c] != 0 || m[c] < 0) continue;
-    sum += m[c];
-    ss += m[c] * m[c];
-    ++k;
+  // Every window of every sample by hand.
+  for (std::size_t s = 0; s < n; ++s) {
+    for (std::size_t win = 0; win < w.chrom.size(); ++win) {
+      double sum = 0, ss = 0, k = 0;
+      for (std::size_t c = 0; c < v; ++c) {
+        const int d = m[s * v + c];
+        if (static_cast<std::size_t>(w.column_window[c]) != win || d < 0) continue;
+        sum += d;
+        ss += d * d;
+        ++k;
+      }
+      const std::size_t at = s * w.chrom.size() + win;
+      if (k == 0) {
+        EXPECT_TRUE(std::isnan(all.window_mean[at]));
+        continue;
+      }
+      EXPECT_FLOAT_EQ(all.window_mean[at], static_cast<float>(sum / k)) << s << " " << win;
+      EXPECT_NEAR(all.window_var[at], ss / k - (sum / k) * (sum / k), 1e-5) << s << " " << win;
+    }
   }
-  EXPECT_FLOAT_EQ(all.window_mean[0], static_cast<float>(sum / k));
-  EXPECT_NEAR(all.window_var[0], ss / k - (sum / k) * (sum / k), 1e-6);
   // Two blocks of rows give the same numbers as one.
   const auto top = ft::compute_sample_stats(m.data(), 20, v, cls, w);
   const auto bottom = ft::compute_sample_stats(m.data() + 20 * v, n - 20, v, cls, w);
