@@ -1,10 +1,12 @@
 #include "genoforest/io/vcf.hpp"
 
+#include <htslib/bgzf.h>
 #include <htslib/hts_log.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "genoforest/core/error.hpp"
 
@@ -119,6 +121,15 @@ void VcfReader::seek(const Region& region) {
     itr_.reset(hts_itr_query(idx_.get(), HTS_IDX_NONE, 0, 0, bcf_readrec));
   }
   if (!itr_) throw IoError("cannot query region " + region.to_string() + " in " + path_.string());
+  scan_ = Scan{};
+  if (tbx_) {
+    scan_.active = true;
+    scan_.contig = region.contig;
+    scan_.beg = region.beg;
+    scan_.end = end;
+    scan_.done = itr_->finished || itr_->n_off == 0;
+    if (!scan_.done) scan_.start_offset = itr_->off[0].u;
+  }
 }
 
 std::string VcfReader::where(const bcf1_t* rec) const {
@@ -179,13 +190,51 @@ bool VcfReader::next(bcf1_t* rec) {
 }
 
 bool VcfReader::next_line() {
-  const int ret = tbx_itr_next(fp_.get(), tbx_.get(), itr_.get(), &line_);
-  if (ret == -1) return false;
-  if (ret < -1) {
-    throw InputError(path_.string() + " after record " + std::to_string(nread_),
-                     "cannot read the next line (truncated or corrupt file)");
+  if (!scan_.active) throw InternalError("VcfReader::next_line without a region");
+  if (scan_.done) return false;
+  BGZF* bgzf = fp_->fp.bgzf;
+  if (!scan_.started) {
+    if (bgzf_seek(bgzf, static_cast<std::int64_t>(scan_.start_offset), SEEK_SET) < 0) {
+      throw IoError("cannot seek in " + path_.string() + " (truncated or corrupt file)");
+    }
+    scan_.started = true;
   }
-  return true;
+  for (;;) {
+    const int ret = bgzf_getline(bgzf, '\n', &line_);
+    if (ret == -1) {
+      scan_.done = true;
+      return false;
+    }
+    if (ret < -1) {
+      throw InputError(path_.string() + " after record " + std::to_string(nread_),
+                       "cannot read the next line (truncated or corrupt file)");
+    }
+    if (line_.l && line_.s[line_.l - 1] == '\r') line_.s[--line_.l] = '\0';
+    if (line_.l == 0 || line_.s[0] == '#') continue;
+    // CHROM and POS decide whether the line belongs to the region; htslib checks them fully later.
+    const char* s = line_.s;
+    const char* e = s + line_.l;
+    const char* tab = static_cast<const char*>(std::memchr(s, '\t', line_.l));
+    if (!tab) return true;  // malformed: let the parser name it
+    if (std::string_view(s, static_cast<std::size_t>(tab - s)) != scan_.contig) {
+      if (scan_.seen_contig) {  // the contig's records are contiguous (the index requires it)
+        scan_.done = true;
+        return false;
+      }
+      continue;
+    }
+    scan_.seen_contig = true;
+    std::int64_t pos = 0;
+    const char* q = tab + 1;
+    for (; q < e && *q >= '0' && *q <= '9'; ++q) pos = pos * 10 + (*q - '0');
+    if (q == tab + 1 || q == e || *q != '\t') return true;  // malformed POS: let the parser name it
+    if (pos - 1 >= scan_.end) {
+      scan_.done = true;
+      return false;
+    }
+    if (pos - 1 < scan_.beg) continue;  // starts before the region
+    return true;
+  }
 }
 
 void VcfReader::parse_line(bcf1_t* rec, std::size_t len) {

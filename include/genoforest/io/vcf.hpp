@@ -41,11 +41,23 @@ using HtsItrPtr = std::unique_ptr<hts_itr_t, HtsDeleter>;
 struct Genotypes {
   std::vector<std::int32_t> values;
   int ploidy = 0;  ///< 0 when the record has no GT
+  /// Instead of `values` (VcfReader::next(rec, gt), bgzipped VCF): for a biallelic record whose
+  /// calls are all diploid with one-character alleles ("0/1", "1|1", "./.", ...), per sample the
+  /// ALT allele count 0/1/2, or -1 when either allele is missing. `values` is then empty.
+  std::vector<std::int8_t> biallelic_dosage;
+  bool has_biallelic_dosage = false;
 };
 
 /// Fills `gt` from an unpacked record through htslib. Throws InputError (naming `where`) when the
 /// GT values do not divide evenly among the samples.
 void get_genotypes(const bcf_hdr_t* hdr, bcf1_t* rec, Genotypes& gt, const std::string& where);
+
+/// The fast form of parse_gt_columns for a biallelic record: fills `dosage` (n_samples) when every
+/// sample column's GT is two one-character alleles among '0', '1', '.' ("0/1", "1|0", "./."),
+/// optionally followed by ':' and other sub-fields. Returns false, leaving `dosage` unspecified,
+/// for anything else (haploid calls, other alleles, a malformed column): the caller then takes
+/// parse_gt_columns, which decodes or reports it.
+[[nodiscard]] bool parse_biallelic_dosages(const char* begin, const char* end, int n_samples, std::int8_t* dosage);
 
 /// Decodes the GT sub-fields of the sample columns of a VCF text line, [begin, end): tab-separated
 /// columns, each starting with GT ("0/1", "1|0", "./.", ".", "2", ...) optionally followed by ':'
@@ -83,8 +95,11 @@ class VcfReader {
   [[nodiscard]] bool has_gt() const;
   [[nodiscard]] bool is_bcf() const noexcept;
 
-  /// Positions the reader on the records that overlap `region` (needs the index). A contig that
-  /// the header declares but the index does not hold simply yields no record. Throws
+  /// Positions the reader on the records of `region` (needs the index): every record that starts
+  /// in it, and possibly records starting before it that overlap it (callers that want records by
+  /// start filter on POS). A bgzipped VCF is then read as one stream from the region's first
+  /// indexed block, lines told apart by their own CHROM and POS (no per-line index test). A
+  /// contig that the header declares but the index does not hold simply yields no record. Throws
   /// InconsistentInputError for a contig the header does not declare.
   void seek(const Region& region);
   /// Reads the next record of the current region (after seek) or of the file (without seek)
@@ -115,6 +130,13 @@ class VcfReader {
   HtsIdxPtr idx_;  // BCF index
   TbxPtr tbx_;     // VCF.gz index
   HtsItrPtr itr_;
+  // The current region of a bgzipped VCF, read as a stream (see seek()).
+  struct Scan {
+    bool active = false, started = false, done = false, seen_contig = false;
+    std::string contig;
+    std::int64_t beg = 0, end = 0;
+    std::uint64_t start_offset = 0;
+  } scan_;
   kstring_t line_{0, 0, nullptr};
   std::uint64_t nread_ = 0;
 
