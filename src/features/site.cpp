@@ -82,6 +82,8 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
   if (n_alt < 1) return 0;  // monomorphic reference site: no ALT, no column
   counts_.columns_seen += static_cast<std::uint64_t>(n_alt);
 
+  if (genotypes.has_biallelic_dosage) return extract_biallelic(rec, genotypes.biallelic_dosage, rows, dosages);
+
   bool pass = true;
   if (filters_.pass_only && rec->d.n_flt > 0) {
     pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), const_cast<bcf1_t*>(rec), const_cast<char*>("PASS")) == 1;
@@ -176,44 +178,79 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
         }
       }
     }
-    const double call_rate = nsamples_ ? 1.0 - static_cast<double>(missing) / nsamples_ : 0.0;
-    const double af = called_alleles ? static_cast<double>(alt_copies) / static_cast<double>(called_alleles)
-                                     : std::numeric_limits<double>::quiet_NaN();
-    if (1.0 - call_rate > filters_.max_missing) {
-      ++counts_.too_missing;
-      continue;
-    }
-    if (filters_.min_maf > 0.0 && !(std::min(af, 1.0 - af) >= filters_.min_maf)) {
-      ++counts_.low_maf;
-      continue;
-    }
-    VariantRow row;
-    row.chrom = bcf_hdr_id2name(hdr_, rec->rid);
-    row.pos = rec->pos + 1;
-    row.id = rec->d.id ? rec->d.id : ".";
-    row.ref = ref;
-    row.alt = alt;
-    row.qual = bcf_float_is_missing(rec->qual) ? std::numeric_limits<float>::quiet_NaN() : rec->qual;
-    if (rec->d.n_flt == 0) {
-      row.filter = ".";
-    } else {
-      for (int f = 0; f < rec->d.n_flt; ++f) {
-        if (f) row.filter += ';';
-        row.filter += bcf_hdr_int2id(hdr_, BCF_DT_ID, rec->d.flt[f]);
-      }
-    }
-    row.allele_index = a;
-    row.n_alleles = rec->n_allele;
-    row.type = type;
-    row.af = af;
-    row.call_rate = call_rate;
-    row.transition = type == VariantType::kSnv && is_transition(ref[0], alt[0]);
-    rows.push_back(std::move(row));
-    dosages.insert(dosages.end(), column_.begin(), column_.end());
-    ++counts_.kept;
-    ++appended;
+    appended += keep_column(rec, a, type, alt_copies, called_alleles, missing, col, rows, dosages);
   }
   return appended;
+}
+
+bool SiteExtractor::keep_column(const bcf1_t* rec, int a, VariantType type, std::int64_t alt_copies,
+                                std::int64_t called_alleles, std::int64_t missing, const std::int8_t* col,
+                                std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages) {
+  const double call_rate = nsamples_ ? 1.0 - static_cast<double>(missing) / nsamples_ : 0.0;
+  const double af = called_alleles ? static_cast<double>(alt_copies) / static_cast<double>(called_alleles)
+                                   : std::numeric_limits<double>::quiet_NaN();
+  if (1.0 - call_rate > filters_.max_missing) {
+    ++counts_.too_missing;
+    return false;
+  }
+  if (filters_.min_maf > 0.0 && !(std::min(af, 1.0 - af) >= filters_.min_maf)) {
+    ++counts_.low_maf;
+    return false;
+  }
+  const char* ref = rec->d.allele[0];
+  const char* alt = rec->d.allele[a];
+  VariantRow row;
+  row.chrom = bcf_hdr_id2name(hdr_, rec->rid);
+  row.pos = rec->pos + 1;
+  row.id = rec->d.id ? rec->d.id : ".";
+  row.ref = ref;
+  row.alt = alt;
+  row.qual = bcf_float_is_missing(rec->qual) ? std::numeric_limits<float>::quiet_NaN() : rec->qual;
+  if (rec->d.n_flt == 0) {
+    row.filter = ".";
+  } else {
+    for (int f = 0; f < rec->d.n_flt; ++f) {
+      if (f) row.filter += ';';
+      row.filter += bcf_hdr_int2id(hdr_, BCF_DT_ID, rec->d.flt[f]);
+    }
+  }
+  row.allele_index = a;
+  row.n_alleles = rec->n_allele;
+  row.type = type;
+  row.af = af;
+  row.call_rate = call_rate;
+  row.transition = type == VariantType::kSnv && is_transition(ref[0], alt[0]);
+  rows.push_back(std::move(row));
+  dosages.insert(dosages.end(), col, col + nsamples_);
+  ++counts_.kept;
+  return true;
+}
+
+std::size_t SiteExtractor::extract_biallelic(const bcf1_t* rec, const std::vector<std::int8_t>& dosage,
+                                             std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages) {
+  if (rec->n_allele != 2 || dosage.size() != static_cast<std::size_t>(nsamples_)) {
+    throw InternalError("SiteExtractor: biallelic dosages for a record that is not biallelic");
+  }
+  bool pass = true;
+  if (filters_.pass_only && rec->d.n_flt > 0) {
+    pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), const_cast<bcf1_t*>(rec), const_cast<char*>("PASS")) == 1;
+  }
+  if (!pass) {
+    ++counts_.not_pass;
+    return 0;
+  }
+  const VariantType type = classify(rec->d.allele[0], rec->d.allele[1]);
+  if (filters_.snps_only && type != VariantType::kSnv) {
+    ++counts_.not_snv;
+    return 0;
+  }
+  std::int64_t alt_copies = 0, missing = 0;
+  for (const std::int8_t d : dosage) {
+    missing += d < 0;
+    alt_copies += d > 0 ? d : 0;
+  }
+  const std::int64_t called_alleles = 2 * (nsamples_ - missing);
+  return keep_column(rec, 1, type, alt_copies, called_alleles, missing, dosage.data(), rows, dosages) ? 1 : 0;
 }
 
 }  // namespace genoforest::features

@@ -4,6 +4,7 @@
 #include <htslib/hts_log.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -277,9 +278,21 @@ bool VcfReader::next(bcf1_t* rec, Genotypes& gt) {
       parse_line(rec, static_cast<std::size_t>(p - 1 - s));
       check_record(rec, 0);
       ++nread_;
-      parse_gt_columns(samples ? samples + 1 : end, end, sample_count(), gt, where(rec));
+      const char* first = samples ? samples + 1 : end;
+      if (rec->n_allele == 2) {
+        gt.biallelic_dosage.resize(static_cast<std::size_t>(sample_count()));
+        if (parse_biallelic_dosages(first, end, sample_count(), gt.biallelic_dosage.data())) {
+          gt.has_biallelic_dosage = true;
+          gt.values.clear();
+          gt.ploidy = 2;
+          return true;
+        }
+      }
+      gt.has_biallelic_dosage = false;
+      parse_gt_columns(first, end, sample_count(), gt, where(rec));
       return true;
     }
+    gt.has_biallelic_dosage = false;
     parse_line(rec, line_.l);
     check_record(rec, 0);
     ++nread_;
@@ -287,8 +300,40 @@ bool VcfReader::next(bcf1_t* rec, Genotypes& gt) {
     return true;
   }
   if (!next(rec)) return false;
+  gt.has_biallelic_dosage = false;
   get_genotypes(hdr_.get(), rec, gt, where(rec));
   return true;
+}
+
+bool parse_biallelic_dosages(const char* begin, const char* end, int n_samples, std::int8_t* dosage) {
+  // Per character: '0' -> 0, '1' -> 1, '.' -> 4 (missing), anything else 8 (not this form).
+  static constexpr auto kCode = [] {
+    std::array<std::uint8_t, 256> t{};
+    t.fill(8);
+    t['0'] = 0;
+    t['1'] = 1;
+    t['.'] = 4;
+    return t;
+  }();
+  const char* p = begin;
+  for (int s = 0; s < n_samples; ++s) {
+    if (end - p < 3 || (p[1] != '/' && p[1] != '|')) return false;
+    const unsigned a = kCode[static_cast<unsigned char>(p[0])], b = kCode[static_cast<unsigned char>(p[2])];
+    if ((a | b) & 8) return false;
+    dosage[s] = (a | b) & 4 ? std::int8_t{-1} : static_cast<std::int8_t>(a + b);
+    p += 3;
+    if (p < end && *p == ':') {
+      p = static_cast<const char*>(std::memchr(p, '\t', static_cast<std::size_t>(end - p)));
+      if (!p) p = end;
+    }
+    if (s + 1 < n_samples) {
+      if (p >= end || *p != '\t') return false;
+      ++p;
+    } else if (p != end) {
+      return false;
+    }
+  }
+  return n_samples > 0;
 }
 
 void get_genotypes(const bcf_hdr_t* hdr, bcf1_t* rec, Genotypes& gt, const std::string& where) {

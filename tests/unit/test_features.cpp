@@ -196,6 +196,47 @@ TEST(ParseGtColumns, RejectsMalformedCallsAndWrongColumnCounts) {
   EXPECT_EQ(message("0/1\t0/1\t0/0\t"), "f.vcf.gz record chr1:5: wrong number of columns (more sample columns than the header's 3)");
 }
 
+TEST(ParseGtColumns, BiallelicFastFormMatchesTheGeneralPath) {
+  // Where the fast form accepts a record, its dosages are those the general path gives (through
+  // htslib's own parse); everything else it declines, leaving it to the general path.
+  Records r;
+  const std::vector<std::pair<std::string, bool>> cases = {
+      {"0/1\t1|1\t./.", true},      {"0|0\t.|.\t1/0", true},   {"0/.\t.|1\t1/1", true},
+      {"0/1:35\t1|1:7\t./.:.", true}, {"1/1:9:1,2\t0/0\t0/1:3", true},
+      {"1\t0\t.", false},           {"0/1\t1\t./.", false},    {"0/1/1\t1/1\t0|1", false},
+      {"0/2\t0/0\t0/0", false},     {"0/1\t0/1", false},        {"0/1\t0/1\t0/0\t1/1", false},
+      {"0/1\tA/1\t0/0", false},     {"0/1\t\t0/0", false},     {"0/1\t0/1\t0/0\t", false},
+      {"00/1\t0/0\t0/0", false},
+  };
+  for (const auto& [part, accepted] : cases) {
+    SCOPED_TRACE(part);
+    std::int8_t d[3] = {9, 9, 9};
+    ASSERT_EQ(gf::io::parse_biallelic_dosages(part.data(), part.data() + part.size(), 3, d), accepted);
+    if (!accepted) continue;
+    bcf1_t* rec = r.parse("chr1\t5\t.\tA\tC\t.\t.\t.\t" +
+                          std::string(part.find(':') == std::string::npos ? "GT" : "GT:DP:AD") + "\t" + part);
+    gf::io::Genotypes gt;
+    gf::io::get_genotypes(r.hdr(), rec, gt, "w");
+    ft::SiteExtractor ex(r.hdr(), ft::FeatureFilters{});
+    std::vector<ft::VariantRow> rows;
+    std::vector<std::int8_t> want;
+    ASSERT_EQ(ex.extract(rec, gt, "w", rows, want), 1u);
+    EXPECT_EQ(std::vector<std::int8_t>(d, d + 3), want);
+    // And the extractor's fast path gives the same row as its general one.
+    gf::io::Genotypes fast;
+    fast.biallelic_dosage.assign(d, d + 3);
+    fast.has_biallelic_dosage = true;
+    fast.ploidy = 2;
+    std::vector<ft::VariantRow> rows2;
+    std::vector<std::int8_t> got;
+    ASSERT_EQ(ex.extract(rec, fast, "w", rows2, got), 1u);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(rows2[0].af, rows[0].af);
+    EXPECT_EQ(rows2[0].call_rate, rows[0].call_rate);
+    EXPECT_EQ(rows2[0].type, rows[0].type);
+  }
+}
+
 TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
   const std::size_t n = 37, v = 211;
   gf::Rng rng(3);

@@ -108,6 +108,14 @@ class SiteExtractor {
   [[nodiscard]] int sample_count() const noexcept { return nsamples_; }
 
  private:
+  /// Applies the missingness and MAF filters to ALT allele `a`'s column `col` and keeps it (row
+  /// and dosages) when it passes. Returns whether it was kept.
+  std::size_t extract_biallelic(const bcf1_t* rec, const std::vector<std::int8_t>& dosage,
+                                std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages);
+  bool keep_column(const bcf1_t* rec, int a, VariantType type, std::int64_t alt_copies, std::int64_t called_alleles,
+                   std::int64_t missing, const std::int8_t* col, std::vector<VariantRow>& rows,
+                   std::vector<std::int8_t>& dosages);
+
   const bcf_hdr_t* hdr_;
   FeatureFilters filters_;
   int nsamples_;
