@@ -319,6 +319,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
              std::to_string(opt.region_size) + " bp, " + std::to_string(comm.size()) + " rank(s)");
   });
   comm.bcast(plan);
+  log_debug("plan done at " + std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
 
   // Rank 0 owns the temporary file's cleanup; the others only write into it.
   AtomicOutput output(out_path, plan.token);
@@ -412,6 +413,12 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     comm.agree(e);
   }
 
+  const auto phase = [&](const char* what) {
+    log_debug(std::string(what) + " done at " +
+              std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
+  };
+  phase("extraction and dosage writes");
+
   // ---- 4. the variant table decides the windows; every rank learns the column facts -----------
   ColumnFacts facts;
   features::WindowTable windows;
@@ -494,6 +501,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     }
     comm.agree(e);
   }
+
+  phase("sample statistics");
 
   // ---- 6. rank 0 adds the small tables and provenance, then publishes the file ---------------
   comm.on_root([&] {

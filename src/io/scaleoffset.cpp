@@ -3,7 +3,10 @@
 #include <dlfcn.h>
 #include <hdf5.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -23,27 +26,31 @@ unsigned ceil_log2(unsigned x) {
 
 /// Encodes into `out` (room for kHeader + n + 1 bytes); returns the number of bytes HDF5 stores.
 std::size_t encode_into(const std::uint8_t* in, std::size_t n, const ScaleOffsetParams& p, std::uint8_t* out) {
-  const auto val = [&](std::uint8_t b) { return p.is_signed ? static_cast<int>(static_cast<std::int8_t>(b)) : static_cast<int>(b); };
+  // Minimum and maximum over the values other than the fill value, in loops the compiler
+  // vectorises: the fill value is replaced by a value that cannot win. With nothing but fill
+  // values, libhdf5 takes min = max = 0.
   int mn = 0, mx = 0;
-  std::size_t i = 0;
-  if (p.fill_defined) {
-    while (i < n && in[i] == p.fill) ++i;
-  }
-  if (i < n) mn = mx = val(in[i]);
+  const bool skip = p.fill_defined;
+  const std::uint8_t fill = p.fill;
   if (p.is_signed) {
-    for (; i < n; ++i) {
-      if (p.fill_defined && in[i] == p.fill) continue;
-      const int v = static_cast<std::int8_t>(in[i]);
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
+    std::int8_t lo = INT8_MAX, hi = INT8_MIN;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto v = static_cast<std::int8_t>(in[i]);
+      const bool f = skip && in[i] == fill;
+      lo = std::min(lo, f ? std::int8_t{INT8_MAX} : v);
+      hi = std::max(hi, f ? std::int8_t{INT8_MIN} : v);
     }
+    if (hi >= lo) mn = lo, mx = hi;
   } else {
-    for (; i < n; ++i) {
-      if (p.fill_defined && in[i] == p.fill) continue;
-      const int v = in[i];
-      mn = v < mn ? v : mn;
-      mx = v > mx ? v : mx;
+    std::uint8_t lo = UINT8_MAX, hi = 0;
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool f = skip && in[i] == fill;
+      lo = std::min(lo, f ? std::uint8_t{UINT8_MAX} : in[i]);
+      hi = std::max(hi, f ? std::uint8_t{0} : in[i]);
+      any |= !f;
     }
+    if (any) mn = lo, mx = hi;
   }
   // minbits and minval exactly as libhdf5 derives them, its early exits included.
   unsigned minbits;
@@ -72,37 +79,49 @@ std::size_t encode_into(const std::uint8_t* in, std::size_t n, const ScaleOffset
   std::memset(body, 0, stored - kHeader);
   if (minbits == 0) return stored;
 
-  // Codes: value - min, the fill value all ones.
+  // Codes: value - min (the same byte arithmetic signed or not), the fill value all ones;
+  // computed in blocks that stay in L1, then packed most significant bit first.
   const auto mask = static_cast<std::uint8_t>((1u << minbits) - 1);
-  std::array<std::uint8_t, 256> code{};
-  for (unsigned b = 0; b < 256; ++b) {
-    code[b] = p.fill_defined && b == p.fill ? mask : static_cast<std::uint8_t>(val(static_cast<std::uint8_t>(b)) - mn);
-  }
-  std::size_t j = 0;
-  i = 0;
-  if (minbits == 2) {
-    for (; i + 4 <= n; i += 4, ++j) {
-      body[j] = static_cast<std::uint8_t>(code[in[i]] << 6 | code[in[i + 1]] << 4 | code[in[i + 2]] << 2 | code[in[i + 3]]);
+  const auto base = static_cast<std::uint8_t>(mn);
+  constexpr std::size_t kBlock = 4096;  // a multiple of 8: blocks start on a byte of output
+  std::uint8_t code[kBlock];
+  std::uint8_t* o = body;
+  for (std::size_t b0 = 0; b0 < n; b0 += kBlock) {
+    const std::size_t m = std::min(kBlock, n - b0);
+    const std::uint8_t* x = in + b0;
+    for (std::size_t i = 0; i < m; ++i) {
+      code[i] = skip && x[i] == fill ? mask : static_cast<std::uint8_t>(x[i] - base);
     }
-  } else if (minbits == 1) {
-    for (; i + 8 <= n; i += 8, ++j) {
-      unsigned b = 0;
-      for (unsigned k = 0; k < 8; ++k) b = b << 1 | code[in[i + k]];
-      body[j] = static_cast<std::uint8_t>(b);
+    std::size_t i = 0;
+    if (minbits == 2) {
+      for (; i + 4 <= m; i += 4) {
+        std::uint32_t w;
+        std::memcpy(&w, code + i, 4);  // c0 | c1 << 8 | c2 << 16 | c3 << 24, each below 4
+        *o++ = static_cast<std::uint8_t>(w << 6 | w >> 4 | w >> 14 | w >> 24);
+      }
+    } else if (minbits == 1) {
+      for (; i + 8 <= m; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, code + i, 8);  // eight 0/1 bytes -> one byte, the first bit highest
+        *o++ = static_cast<std::uint8_t>((w * 0x8040201008040201ULL) >> 56);
+      }
+    }
+    // The rest (the end of the chunk, or other widths): a bit accumulator.
+    std::uint64_t acc = 0;
+    unsigned bits = 0;
+    for (; i < m; ++i) {
+      acc = acc << minbits | code[i];
+      bits += minbits;
+      if (bits >= 8) {
+        bits -= 8;
+        *o++ = static_cast<std::uint8_t>(acc >> bits);
+      }
+    }
+    if (bits) {
+      // Only the chunk's last block can end inside a byte (kBlock * minbits is a multiple of 8).
+      *o = static_cast<std::uint8_t>(acc << (8 - bits));
     }
   }
-  // The rest (or every value for other widths): a bit accumulator, most significant bit first.
-  std::uint64_t acc = 0;
-  unsigned bits = 0;
-  for (; i < n; ++i) {
-    acc = acc << minbits | code[in[i]];
-    bits += minbits;
-    if (bits >= 8) {
-      bits -= 8;
-      body[j++] = static_cast<std::uint8_t>(acc >> bits);
-    }
-  }
-  if (bits) body[j] = static_cast<std::uint8_t>(acc << (8 - bits));
   return stored;
 }
 
