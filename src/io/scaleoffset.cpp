@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace genoforest::io::h5 {
 
@@ -24,6 +25,23 @@ unsigned ceil_log2(unsigned x) {
   return v;
 }
 
+/// Smallest and largest of the bytes x ^ flip (flip 0x80 orders signed bytes as unsigned ones),
+/// the fill value left out when Skip; hi < lo when nothing is left. Unsigned byte min/max, so that
+/// the compiler vectorises it with the baseline instruction set.
+template <bool Skip>
+std::pair<unsigned, unsigned> byte_range(const std::uint8_t* in, std::size_t n, std::uint8_t fill, std::uint8_t flip) {
+  std::uint8_t lo = UINT8_MAX, hi = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<std::uint8_t>(in[i] ^ flip);
+    const auto m = static_cast<std::uint8_t>(Skip ? -static_cast<int>(in[i] == fill) : 0);  // 0xff at the fill value
+    const auto a = static_cast<std::uint8_t>(v | m);
+    const auto b = static_cast<std::uint8_t>(v & ~m);
+    lo = a < lo ? a : lo;
+    hi = b > hi ? b : hi;
+  }
+  return {lo, hi};
+}
+
 /// Encodes into `out` (room for kHeader + n + 1 bytes); returns the number of bytes HDF5 stores.
 std::size_t encode_into(const std::uint8_t* in, std::size_t n, const ScaleOffsetParams& p, std::uint8_t* out) {
   // Minimum and maximum over the values other than the fill value, in loops the compiler
@@ -32,25 +50,14 @@ std::size_t encode_into(const std::uint8_t* in, std::size_t n, const ScaleOffset
   int mn = 0, mx = 0;
   const bool skip = p.fill_defined;
   const std::uint8_t fill = p.fill;
-  if (p.is_signed) {
-    std::int8_t lo = INT8_MAX, hi = INT8_MIN;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto v = static_cast<std::int8_t>(in[i]);
-      const bool f = skip && in[i] == fill;
-      lo = std::min(lo, f ? std::int8_t{INT8_MAX} : v);
-      hi = std::max(hi, f ? std::int8_t{INT8_MIN} : v);
-    }
-    if (hi >= lo) mn = lo, mx = hi;
-  } else {
-    std::uint8_t lo = UINT8_MAX, hi = 0;
-    bool any = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      const bool f = skip && in[i] == fill;
-      lo = std::min(lo, f ? std::uint8_t{UINT8_MAX} : in[i]);
-      hi = std::max(hi, f ? std::uint8_t{0} : in[i]);
-      any |= !f;
-    }
-    if (any) mn = lo, mx = hi;
+  const std::uint8_t flip = p.is_signed ? 0x80 : 0;
+  const auto [lo, hi] = skip ? byte_range<true>(in, n, fill, flip) : byte_range<false>(in, n, fill, flip);
+  // hi < lo: nothing but fill values. (hi == lo == 0xff unsigned with fill 0xff also fits "nothing
+  // left", so look for a value other than the fill value before taking it as a range.)
+  const bool any = hi > lo || (hi == lo && (!skip || std::any_of(in, in + n, [&](std::uint8_t x) { return x != fill; })));
+  if (any) {
+    mn = p.is_signed ? static_cast<std::int8_t>(lo ^ 0x80) : static_cast<int>(lo);
+    mx = p.is_signed ? static_cast<std::int8_t>(hi ^ 0x80) : static_cast<int>(hi);
   }
   // minbits and minval exactly as libhdf5 derives them, its early exits included.
   unsigned minbits;
