@@ -58,7 +58,7 @@ VcfReader::VcfReader(const fs::path& path, bool require_index) : path_(path) {
   }
 }
 
-VcfReader::~VcfReader() { free(line_.s); }
+VcfReader::~VcfReader() = default;
 
 bool VcfReader::is_bcf() const noexcept { return hts_get_format(fp_.get())->format == bcf; }
 
@@ -190,32 +190,60 @@ bool VcfReader::next(bcf1_t* rec) {
   return true;
 }
 
+bool VcfReader::refill() {
+  constexpr std::size_t kPiece = 256 * 1024;  // a few BGZF blocks: little read past a region's end
+  if (scan_eof_) return false;
+  if (scan_beg_ > 0) {
+    std::memmove(scan_buf_.data(), scan_buf_.data() + scan_beg_, scan_end_ - scan_beg_);
+    scan_end_ -= scan_beg_;
+    scan_beg_ = 0;
+  }
+  if (scan_buf_.size() < scan_end_ + kPiece + 1) scan_buf_.resize(std::max(2 * scan_buf_.size(), scan_end_ + kPiece + 1));
+  const auto n = bgzf_read(fp_->fp.bgzf, scan_buf_.data() + scan_end_, kPiece);
+  if (n < 0) {
+    throw InputError(path_.string() + " after record " + std::to_string(nread_),
+                     "cannot read the next line (truncated or corrupt file)");
+  }
+  if (n == 0) scan_eof_ = true;
+  scan_end_ += static_cast<std::size_t>(n);
+  return n > 0;
+}
+
 bool VcfReader::next_line() {
   if (!scan_.active) throw InternalError("VcfReader::next_line without a region");
   if (scan_.done) return false;
-  BGZF* bgzf = fp_->fp.bgzf;
   if (!scan_.started) {
-    if (bgzf_seek(bgzf, static_cast<std::int64_t>(scan_.start_offset), SEEK_SET) < 0) {
+    if (bgzf_seek(fp_->fp.bgzf, static_cast<std::int64_t>(scan_.start_offset), SEEK_SET) < 0) {
       throw IoError("cannot seek in " + path_.string() + " (truncated or corrupt file)");
     }
+    scan_beg_ = scan_end_ = 0;
+    scan_eof_ = false;
     scan_.started = true;
   }
   for (;;) {
-    const int ret = bgzf_getline(bgzf, '\n', &line_);
-    if (ret == -1) {
+    // The next line: up to a newline, or the end of the file.
+    char* s = scan_buf_.data() + scan_beg_;
+    auto* nl = static_cast<char*>(std::memchr(s, '\n', scan_end_ - scan_beg_));
+    std::size_t len;
+    if (nl) {
+      len = static_cast<std::size_t>(nl - s);
+      scan_beg_ += len + 1;
+    } else if (refill()) {
+      continue;
+    } else if (scan_end_ > scan_beg_) {  // a last line without a newline (room for a NUL: refill)
+      s = scan_buf_.data() + scan_beg_;
+      len = scan_end_ - scan_beg_;
+      scan_beg_ = scan_end_;
+    } else {
       scan_.done = true;
       return false;
     }
-    if (ret < -1) {
-      throw InputError(path_.string() + " after record " + std::to_string(nread_),
-                       "cannot read the next line (truncated or corrupt file)");
-    }
-    if (line_.l && line_.s[line_.l - 1] == '\r') line_.s[--line_.l] = '\0';
-    if (line_.l == 0 || line_.s[0] == '#') continue;
+    if (len && s[len - 1] == '\r') --len;
+    if (len == 0 || s[0] == '#') continue;
+    line_ = {s, len};
     // CHROM and POS decide whether the line belongs to the region; htslib checks them fully later.
-    const char* s = line_.s;
-    const char* e = s + line_.l;
-    const char* tab = static_cast<const char*>(std::memchr(s, '\t', line_.l));
+    const char* e = s + len;
+    const char* tab = static_cast<const char*>(std::memchr(s, '\t', len));
     if (!tab) return true;  // malformed: let the parser name it
     if (std::string_view(s, static_cast<std::size_t>(tab - s)) != scan_.contig) {
       if (scan_.seen_contig) {  // the contig's records are contiguous (the index requires it)
@@ -240,12 +268,11 @@ bool VcfReader::next_line() {
 
 void VcfReader::parse_line(bcf1_t* rec, std::size_t len) {
   rec->errcode = 0;
-  const std::size_t full = line_.l;
+  // line_ lies inside scan_buf_ with at least one byte after it (its newline, or spare room).
   const char saved = line_.s[len];
   line_.s[len] = '\0';
-  line_.l = len;
-  const int pr = vcf_parse1(&line_, hdr_.get(), rec);
-  line_.l = full;
+  kstring_t view{len, len + 1, line_.s};  // htslib splits it in place, never reallocates it
+  const int pr = vcf_parse1(&view, hdr_.get(), rec);
   if (pr < 0 || rec->errcode) {
     // Name the record from the text: the parsed fields may be incomplete.
     // vcf_parse splits the line in place (tabs become NULs): undo that for the message.

@@ -119,7 +119,7 @@ class VcfReader {
 
  private:
   void check_record(bcf1_t* rec, int ret);
-  /// Reads the next line of the current tabix region into line_; false at the end.
+  /// Points line_ at the next line of the current region (in scan_buf_); false at the end.
   bool next_line();
   /// Parses line_[0, len) into rec with htslib, naming the record in errors.
   void parse_line(bcf1_t* rec, std::size_t len);
@@ -137,7 +137,16 @@ class VcfReader {
     std::int64_t beg = 0, end = 0;
     std::uint64_t start_offset = 0;
   } scan_;
-  kstring_t line_{0, 0, nullptr};
+  // The region's decompressed text, read in pieces; line_ views one line of it.
+  std::vector<char> scan_buf_;
+  std::size_t scan_beg_ = 0, scan_end_ = 0;
+  bool scan_eof_ = false;
+  struct Line {
+    char* s = nullptr;
+    std::size_t l = 0;
+  } line_;
+  /// Reads more of the file into scan_buf_, keeping [scan_beg_, scan_end_); false at the end.
+  bool refill();
   std::uint64_t nread_ = 0;
 
  public:
