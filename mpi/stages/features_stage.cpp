@@ -190,6 +190,8 @@ void create_stats_dataset(hid_t file, const std::string& name, hid_t type, std::
     space = Hid(H5Screate_simple(2, dims, nullptr), "cannot create a dataspace");
     h5::check(H5Pset_chunk(dcpl, 2, chunk), "cannot set chunking");
     h5::check(H5Pset_deflate(dcpl, 4), "cannot set compression");
+    // Every value is written: no fill-value chunks to compress when the file space is allocated.
+    h5::check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set the fill time");
   }
   Hid d(H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create " + name);
 }

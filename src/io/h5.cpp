@@ -172,7 +172,10 @@ Hid vector_dcpl(hsize_t n) {
   Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), "cannot create dataset properties");
   if (n > kVectorChunk) {
     check(H5Pset_chunk(dcpl, 1, &kVectorChunk), "cannot set chunking");
-    check(H5Pset_deflate(dcpl, 4), "cannot set compression");
+    // Byte shuffle, then the fastest deflate: numbers in tables (positions, frequencies) shrink
+    // about as much as at level 4 for a third of the time.
+    check(H5Pset_shuffle(dcpl), "cannot set the shuffle filter");
+    check(H5Pset_deflate(dcpl, 1), "cannot set compression");
   }
   return dcpl;
 }
