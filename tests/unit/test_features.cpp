@@ -237,6 +237,44 @@ TEST(ParseGtColumns, BiallelicFastFormMatchesTheGeneralPath) {
   }
 }
 
+TEST(ParseGtColumns, BiallelicFastFormOnLongLines) {
+  // Lines long enough for the four-at-a-time path, plain columns mixed with sub-fields and, now
+  // and then, a column of another form anywhere in the line (then the whole line is declined).
+  struct Col {
+    const char* text;
+    int dosage;  // -1 missing; 9: not the fast form
+  };
+  const Col good[] = {{"0/0", 0}, {"0/1", 1}, {"1/0", 1}, {"1|1", 2}, {"./.", -1}, {"0/.", -1},
+                      {".|1", -1}, {"0|0", 0}, {"0/1:12", 1}, {"1/1:3:4,5", 2}};
+  const Col bad[] = {{"1", 9}, {"0/2", 9}, {"01/1", 9}, {"0/1/1", 9}, {"A/1", 9}, {"", 9}};
+  gf::Rng rng(11);
+  for (int line = 0; line < 2000; ++line) {
+    const int n = 1 + static_cast<int>(rng.below(41));
+    const bool subfields = line % 3 == 0, spoil = line % 5 == 0;
+    std::string text;
+    std::vector<std::int8_t> want;
+    bool accepted = true;
+    for (int s = 0; s < n; ++s) {
+      const Col& c = spoil && rng.below(static_cast<std::uint64_t>(n)) == 0 ? bad[rng.below(6)]
+                     : good[rng.below(subfields ? 10 : 8)];
+      if (s) text += '\t';
+      text += c.text;
+      if (c.dosage == 9) accepted = false;
+      want.push_back(static_cast<std::int8_t>(c.dosage));
+    }
+    std::vector<std::int8_t> got(static_cast<std::size_t>(n), 9);
+    ASSERT_EQ(gf::io::parse_biallelic_dosages(text.data(), text.data() + text.size(), n, got.data()), accepted) << text;
+    if (accepted) {
+      ASSERT_EQ(got, want) << text;
+    }
+    // A line with one column too many or too few is declined.
+    EXPECT_FALSE(gf::io::parse_biallelic_dosages(text.data(), text.data() + text.size(), n + 1, got.data()));
+    if (n > 1) {
+      EXPECT_FALSE(gf::io::parse_biallelic_dosages(text.data(), text.data() + text.size(), n - 1, got.data()));
+    }
+  }
+}
+
 TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
   const std::size_t n = 37, v = 211;
   gf::Rng rng(3);
