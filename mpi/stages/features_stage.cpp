@@ -12,6 +12,10 @@
 
 #include <boost/serialization/map.hpp>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/region.hpp"
@@ -203,6 +207,34 @@ struct Pending {
   int owner = 0;
 };
 
+/// Copies `cols` columns of `n` bytes each (column after column at `src`) into rows of `dst` (row
+/// r of them at dst + r * stride): 16 x 16 tiles through byte interleaves where they fit.
+void transpose_into(const std::int8_t* src, std::int64_t n, std::int64_t cols, std::int8_t* dst, std::int64_t stride) {
+  std::int64_t c0 = 0;
+#ifdef __SSE2__
+  for (; c0 + 16 <= cols; c0 += 16) {
+    std::int64_t r0 = 0;
+    for (; r0 + 16 <= n; r0 += 16) {
+      __m128i x[16];
+      for (int k = 0; k < 16; ++k) x[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + k) * n + r0));
+      for (int round = 0; round < 4; ++round) {  // four byte interleaves: x[r] ends as row r
+        __m128i y[16];
+        for (int i = 0; i < 8; ++i) {
+          y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
+          y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
+        }
+        for (int k = 0; k < 16; ++k) x[k] = y[k];
+      }
+      for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + k) * stride + c0), x[k]);
+    }
+    for (std::int64_t r = r0; r < n; ++r)
+      for (std::int64_t c = c0; c < c0 + 16; ++c) dst[r * stride + c] = src[c * n + r];
+  }
+#endif
+  for (; c0 < cols; ++c0)
+    for (std::int64_t r = 0; r < n; ++r) dst[r * stride + c0] = src[c0 * n + r];
+}
+
 /// Writes columns [from, upto) of the dosage matrix: rank r writes the r-th share of the chunk
 /// columns in that range, after an all-to-all brings it the columns other ranks hold. `from` is a
 /// multiple of `chunk_cols`; so is `upto` unless it is the matrix's end. Collective.
@@ -215,12 +247,13 @@ void write_aligned(const Comm& comm, const std::vector<Pending>& pending,
     const std::int64_t hi = from + blocks * (r + 1) / comm.size() * chunk_cols;
     return std::pair{std::min(lo, upto), std::min(hi, upto)};
   };
-  // Send each rank the parts of my regions that fall in its range, in column order.
+  // Send each other rank the parts of my regions that fall in its range, in column order.
   std::vector<std::string> send(static_cast<std::size_t>(comm.size()));
   for (const auto& p : pending) {
     if (p.owner != comm.rank()) continue;
     const auto& d = held.at(p.task);
     for (int q = 0; q < comm.size(); ++q) {
+      if (q == comm.rank()) continue;  // my own columns are read where they are
       const auto [lo, hi] = range_of(q);
       const std::int64_t a = std::max(lo, p.first), b = std::min(hi, p.first + p.cols);
       if (a >= b) continue;
@@ -236,23 +269,17 @@ void write_aligned(const Comm& comm, const std::vector<Pending>& pending,
   for (const auto& p : pending) {
     const std::int64_t a = std::max(lo, p.first), b = std::min(hi, p.first + p.cols);
     if (a >= b) continue;
-    const auto& src = recv[static_cast<std::size_t>(p.owner)];
-    std::size_t& at = cursor[static_cast<std::size_t>(p.owner)];
-    if (at + static_cast<std::size_t>((b - a) * n) > src.size()) throw InternalError("write_aligned: short exchange");
-    // Column-major piece -> row-major block, in tiles that stay in cache.
-    const auto* piece = reinterpret_cast<const std::int8_t*>(src.data() + at);
-    constexpr std::int64_t kTile = 64;
-    for (std::int64_t c0 = a; c0 < b; c0 += kTile) {
-      const std::int64_t c1 = std::min(b, c0 + kTile);
-      for (std::int64_t r0 = 0; r0 < n; r0 += kTile) {
-        const std::int64_t r1 = std::min(n, r0 + kTile);
-        for (std::int64_t r = r0; r < r1; ++r) {
-          std::int8_t* dst = block.data() + r * width - lo;
-          for (std::int64_t c = c0; c < c1; ++c) dst[c] = piece[(c - a) * n + r];
-        }
-      }
+    const std::int8_t* piece;
+    if (p.owner == comm.rank()) {
+      piece = held.at(p.task).data() + (a - p.first) * n;
+    } else {
+      const auto& src = recv[static_cast<std::size_t>(p.owner)];
+      std::size_t& at = cursor[static_cast<std::size_t>(p.owner)];
+      if (at + static_cast<std::size_t>((b - a) * n) > src.size()) throw InternalError("write_aligned: short exchange");
+      piece = reinterpret_cast<const std::int8_t*>(src.data() + at);
+      at += static_cast<std::size_t>((b - a) * n);
     }
-    at += static_cast<std::size_t>((b - a) * n);
+    transpose_into(piece, n, b - a, block.data() + (a - lo), width);
   }
   Hid fspace(H5Dget_space(dosage), "cannot read the dosage shape");
   Hid mspace;
