@@ -7,11 +7,28 @@
 #include <time.h>
 
 #include <cstdlib>
+#include <string_view>
 #include <new>
 
 namespace genoforest::mpi {
 
+namespace {
+/// True when every rank of the job runs on this node: a run without a launcher, an mpirun whose
+/// ranks are all local, or a one-node Slurm step.
+bool single_node_job() {
+  const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  if (size && local) return std::string_view(size) == local;
+  if (const char* nodes = std::getenv("SLURM_STEP_NUM_NODES")) return std::string_view(nodes) == "1";
+  return !std::getenv("PMIX_RANK") && !std::getenv("PMI_RANK") && !std::getenv("PMI_SIZE");
+}
+}  // namespace
+
 Environment::Environment(int& argc, char**& argv) {
+  // Open MPI's default messaging layer (UCX) probes the network devices when it starts, 0.2 s
+  // here, even when every rank is on one node and talks through shared memory, which its ob1
+  // layer does as well. So a one-node job takes ob1, unless the user chose a layer.
+  if (!std::getenv("OMPI_MCA_pml") && single_node_job()) setenv("OMPI_MCA_pml", "ob1", 0);
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     throw InternalError("MPI_Init_thread failed");
