@@ -25,9 +25,9 @@ bool single_node_job() {
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
-  // Open MPI's default messaging layer (UCX) probes the network devices when it starts, 0.2 s
-  // here, even when every rank is on one node and talks through shared memory, which its ob1
-  // layer does as well. So a one-node job takes ob1, unless the user chose a layer.
+  // Open MPI weighs its messaging layers (PMLs) and their network transports when it starts:
+  // 0.2 s here, even when every rank is on one node and talks through shared memory, which its
+  // ob1 layer does. So a one-node job takes ob1 at once, unless the user chose a layer.
   if (!std::getenv("OMPI_MCA_pml") && single_node_job()) setenv("OMPI_MCA_pml", "ob1", 0);
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
