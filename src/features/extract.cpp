@@ -63,7 +63,10 @@ std::vector<Region> plan_regions(io::VcfReader& reader, const std::vector<Region
     if (length <= 0) length = probe_contig_end(reader, r.contig);
     const std::int64_t end = std::min(r.end, length);
     for (std::int64_t b = r.beg; b < end; b += region_size) {
-      out.push_back(Region{r.contig, b, std::min(end, b + region_size)});
+      Region piece{r.contig, b, std::min(end, b + region_size)};
+      // A region the index shows empty would be a task with nothing to do (sparse panels over a
+      // whole genome leave most of them empty).
+      if (reader.may_have_records(piece)) out.push_back(std::move(piece));
     }
   }
   return out;

@@ -137,6 +137,14 @@ void VcfReader::seek(const Region& region) {
   }
 }
 
+bool VcfReader::may_have_records(const Region& region) {
+  seek(region);
+  const bool some = itr_ && !itr_->finished && itr_->n_off > 0;
+  itr_.reset();
+  scan_ = Scan{};
+  return some;
+}
+
 std::string VcfReader::where(const bcf1_t* rec) const {
   return path_.string() + " record " + bcf_hdr_id2name(hdr_.get(), rec->rid) + ":" + std::to_string(rec->pos + 1);
 }

@@ -16,7 +16,8 @@ namespace genoforest::features {
 /// Without `requested` regions: every contig the index holds records for, whole. With them: their
 /// union, each clipped to its contig. Contig lengths come from the header, or, where the header
 /// gives none, from `reader` by probing the index for the last record. The plan depends only on
-/// the inputs and `region_size`, never on the number of ranks. Throws InconsistentInputError for a
+/// the inputs and `region_size`, never on the number of ranks. Regions that the index shows empty
+/// are left out. Throws InconsistentInputError for a
 /// requested contig that the file's header does not declare, UsageError for region_size < 1.
 [[nodiscard]] std::vector<Region> plan_regions(io::VcfReader& reader, const std::vector<Region>& requested,
                                                std::int64_t region_size);

@@ -102,6 +102,9 @@ class VcfReader {
   /// contig that the header declares but the index does not hold simply yields no record. Throws
   /// InconsistentInputError for a contig the header does not declare.
   void seek(const Region& region);
+  /// False when the index shows that no record overlaps `region` (needs the index); true when
+  /// some may. Cheap: the index is in memory.
+  [[nodiscard]] bool may_have_records(const Region& region);
   /// Reads the next record of the current region (after seek) or of the file (without seek)
   /// into `rec`, unpacked (alleles, filters, FORMAT). Returns false at the end; throws InputError naming the
   /// record ("chr:pos") and the reason on a malformed record, IoError on a read error.
