@@ -558,9 +558,12 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     {
       Hid f(H5Fopen(output.tmp().c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot reopen " + output.tmp().string());
       features::write_store_metadata(f, variants, samples, labels.get(), windows, prov);
+      phase("tables");
       f.close("cannot close " + output.tmp().string());
     }
+    phase("close");
     output.commit();
+    phase("commit");
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char buf[256];
     std::snprintf(buf, sizeof buf, "wrote %s: %lld samples x %lld variants, %lld windows, in %.1f s%s",
