@@ -339,9 +339,46 @@ bool VcfReader::next(bcf1_t* rec, Genotypes& gt) {
     return true;
   }
   if (!next(rec)) return false;
+  if (rec->n_allele == 2) {
+    gt.biallelic_dosage.resize(static_cast<std::size_t>(sample_count()));
+    if (record_biallelic_dosages(hdr_.get(), rec, gt.biallelic_dosage.data())) {
+      gt.has_biallelic_dosage = true;
+      gt.values.clear();
+      gt.ploidy = 2;
+      return true;
+    }
+  }
   gt.has_biallelic_dosage = false;
   get_genotypes(hdr_.get(), rec, gt, where(rec));
   return true;
+}
+
+bool record_biallelic_dosages(const bcf_hdr_t* hdr, bcf1_t* rec, std::int8_t* dosage) {
+  if (rec->n_allele != 2) return false;
+  const int n = bcf_hdr_nsamples(hdr);
+  const bcf_fmt_t* fmt = bcf_get_fmt(hdr, rec, "GT");
+  if (!fmt || fmt->type != BCF_BT_INT8 || fmt->n != 2 || n <= 0 ||
+      fmt->p_len < static_cast<std::uint32_t>(2 * n)) {
+    return false;
+  }
+  // Per BCF value ((allele + 1) << 1 | phased, 0/1 missing): allele 0 -> 0, allele 1 -> 1,
+  // missing -> 4, anything else (other alleles, vector end) 8.
+  static constexpr auto kCode = [] {
+    std::array<std::uint8_t, 256> t{};
+    t.fill(8);
+    t[0] = t[1] = 4;
+    t[2] = t[3] = 0;
+    t[4] = t[5] = 1;
+    return t;
+  }();
+  const std::uint8_t* g = fmt->p;
+  std::uint8_t bad = 0;
+  for (int s = 0; s < n; ++s) {
+    const unsigned a = kCode[g[2 * s]], b = kCode[g[2 * s + 1]];
+    bad |= static_cast<std::uint8_t>((a | b) & 8);
+    dosage[s] = (a | b) & 4 ? std::int8_t{-1} : static_cast<std::int8_t>(a + b);
+  }
+  return !bad;
 }
 
 namespace {

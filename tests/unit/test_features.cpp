@@ -222,6 +222,10 @@ TEST(ParseGtColumns, BiallelicFastFormMatchesTheGeneralPath) {
     std::vector<std::int8_t> want;
     ASSERT_EQ(ex.extract(rec, gt, "w", rows, want), 1u);
     EXPECT_EQ(std::vector<std::int8_t>(d, d + 3), want);
+    // The record (BCF) form of the same fast path.
+    std::int8_t e[3] = {9, 9, 9};
+    ASSERT_TRUE(gf::io::record_biallelic_dosages(r.hdr(), rec, e));
+    EXPECT_EQ(std::vector<std::int8_t>(e, e + 3), want);
     // And the extractor's fast path gives the same row as its general one.
     gf::io::Genotypes fast;
     fast.biallelic_dosage.assign(d, d + 3);
@@ -235,6 +239,20 @@ TEST(ParseGtColumns, BiallelicFastFormMatchesTheGeneralPath) {
     EXPECT_EQ(rows2[0].call_rate, rows[0].call_rate);
     EXPECT_EQ(rows2[0].type, rows[0].type);
   }
+}
+
+TEST(ParseGtColumns, RecordFastFormDeclinesOtherShapes) {
+  Records r;
+  std::int8_t d[3];
+  for (const std::string part : {"1\t0\t.", "0/1\t1\t./.", "0/1/1\t1/1/0\t0|1|1"}) {
+    SCOPED_TRACE(part);
+    bcf1_t* rec = r.parse("chr1\t5\t.\tA\tC\t.\t.\t.\tGT\t" + part);
+    EXPECT_FALSE(gf::io::record_biallelic_dosages(r.hdr(), rec, d));
+  }
+  bcf1_t* multi = r.parse("chr1\t5\t.\tA\tC,G\t.\t.\t.\tGT\t0/1\t1/1\t0/0");
+  EXPECT_FALSE(gf::io::record_biallelic_dosages(r.hdr(), multi, d));
+  bcf1_t* no_gt = r.parse("chr1\t5\t.\tA\tC\t.\t.\t.");
+  EXPECT_FALSE(gf::io::record_biallelic_dosages(r.hdr(), no_gt, d));
 }
 
 TEST(ParseGtColumns, BiallelicFastFormOnLongLines) {

@@ -59,6 +59,11 @@ void get_genotypes(const bcf_hdr_t* hdr, bcf1_t* rec, Genotypes& gt, const std::
 /// parse_gt_columns, which decodes or reports it.
 [[nodiscard]] bool parse_biallelic_dosages(const char* begin, const char* end, int n_samples, std::int8_t* dosage);
 
+/// The same fast form for a record in memory (a BCF record, unpacked up to FORMAT): fills `dosage`
+/// when the record is biallelic and GT holds two 1-byte values per sample, each allele 0, 1 or
+/// missing. Returns false for anything else (no GT, haploid or mixed ploidy, wider types).
+[[nodiscard]] bool record_biallelic_dosages(const bcf_hdr_t* hdr, bcf1_t* rec, std::int8_t* dosage);
+
 /// Decodes the GT sub-fields of the sample columns of a VCF text line, [begin, end): tab-separated
 /// columns, each starting with GT ("0/1", "1|0", "./.", ".", "2", ...) optionally followed by ':'
 /// and other sub-fields. Produces exactly what htslib's parser gives. Throws InputError (naming
