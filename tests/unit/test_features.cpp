@@ -255,6 +255,43 @@ TEST(ParseGtColumns, RecordFastFormDeclinesOtherShapes) {
   EXPECT_FALSE(gf::io::record_biallelic_dosages(r.hdr(), no_gt, d));
 }
 
+TEST(ParseGtColumns, RecordFastFormOnManySamples) {
+  // 37 samples: the eight-at-a-time path and the rest, against the text form of the same calls.
+  const int n = 37;
+  std::string text = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n"
+                     "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT";
+  for (int s = 0; s < n; ++s) text += "\tS" + std::to_string(s);
+  text += "\n";
+  gf::io::BcfHdrPtr hdr(bcf_hdr_init("r"));
+  ASSERT_EQ(bcf_hdr_parse(hdr.get(), text.data()), 0);
+  const char* calls[] = {"0/0", "0/1", "1/0", "1|1", "./.", "0/.", ".|1", "0|0"};
+  gf::Rng rng(5);
+  for (int line = 0; line < 300; ++line) {
+    std::string gts;
+    for (int s = 0; s < n; ++s) gts += std::string(s ? "\t" : "") + calls[rng.below(8)];
+    const bool haploid = line % 7 == 0;  // one haploid call somewhere: declined
+    if (haploid) {
+      const auto at = 4 * static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(n)));
+      gts.replace(at, 3, "1");
+    }
+    std::string rec_text = "chr1\t5\t.\tA\tC\t.\t.\t.\tGT\t" + gts;
+    kstring_t ks{0, 0, nullptr};
+    kputs(rec_text.c_str(), &ks);
+    gf::io::Bcf1Ptr rec = gf::io::make_record();
+    ASSERT_GE(vcf_parse(&ks, hdr.get(), rec.get()), 0);
+    free(ks.s);
+    bcf_unpack(rec.get(), BCF_UN_ALL);
+    std::vector<std::int8_t> want(n), got(n);
+    const bool text_ok = gf::io::parse_biallelic_dosages(gts.data(), gts.data() + gts.size(), n, want.data());
+    ASSERT_EQ(text_ok, !haploid);
+    ASSERT_EQ(gf::io::record_biallelic_dosages(hdr.get(), rec.get(), got.data()), !haploid) << gts;
+    if (!haploid) {
+      ASSERT_EQ(got, want) << gts;
+    }
+  }
+}
+
 TEST(ParseGtColumns, BiallelicFastFormOnLongLines) {
   // Lines long enough for the four-at-a-time path, plain columns mixed with sub-fields and, now
   // and then, a column of another form anywhere in the line (then the whole line is declined).
