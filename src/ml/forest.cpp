@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <span>
 
@@ -13,6 +14,11 @@ namespace genoforest::ml {
 
 namespace {
 constexpr std::uint64_t kPermutationStream = 0x7065726dULL;  // "perm"
+constexpr std::uint64_t kNodeStream = 0x6e6f6465ULL;         // "node"
+
+/// The key of a node's child (side 0 left, 1 right): a node's feature draws depend only on its
+/// path from the root and the tree's seed, never on the order in which nodes are split.
+std::uint64_t child_key(std::uint64_t key, int side) { return task_seed(key, kNodeStream, static_cast<std::uint64_t>(side)); }
 
 /// x log x, with 0 log 0 = 0.
 double xlogx(double v) { return v > 0 ? v * std::log(v) : 0.0; }
@@ -78,25 +84,92 @@ struct Split {
   std::int64_t n_left = 0;
 };
 
+/// The tree renumbered as depth-first growth numbers it: a split node's two children get the next
+/// two numbers when it splits, the left subtree is grown before the right, and leaves take their
+/// values in the order they are made.
+Tree canonical_order(const Tree& t) {
+  Tree out;
+  out.width = t.width;
+  out.nodes.emplace_back();
+  std::vector<std::pair<std::int32_t, std::int32_t>> stack{{0, 0}};  // (old number, new number)
+  while (!stack.empty()) {
+    const auto [o, nw] = stack.back();
+    stack.pop_back();
+    const Node& nd = t.nodes[static_cast<std::size_t>(o)];
+    if (nd.feature < 0) {
+      Node& leaf = out.nodes[static_cast<std::size_t>(nw)];
+      leaf.feature = -1;
+      leaf.left = static_cast<std::int32_t>(out.leaf_values.size());
+      const auto* v = t.leaf_values.data() + nd.left;
+      out.leaf_values.insert(out.leaf_values.end(), v, v + t.width);
+      continue;
+    }
+    const auto l = static_cast<std::int32_t>(out.nodes.size());
+    Node& split = out.nodes[static_cast<std::size_t>(nw)];
+    split.feature = nd.feature;
+    split.threshold = nd.threshold;
+    split.missing_left = nd.missing_left;
+    split.left = l;
+    split.right = l + 1;
+    out.nodes.emplace_back();
+    out.nodes.emplace_back();
+    stack.emplace_back(nd.right, l + 1);
+    stack.emplace_back(nd.left, l);
+  }
+  return out;
+}
+
 /// Nodes with at most this many distinct samples prefetch their features' lines.
 constexpr std::int64_t kSmallNode = 256;
 
 /// Grows one tree; holds the node's sample range buffers.
 class Grower {
  public:
-  Grower(const FeatureMatrix& x, const Labels& y, const ForestParams& p, Rng& rng, std::vector<double> weights)
-      : x_(x), y_(y), p_(p), rng_(rng), w_(std::move(weights)), cls_(p.task == Task::kClassification),
+  /// A node to grow: its number in the tree, its samples [begin, end), depth and key.
+  struct Work {
+    std::int32_t node;
+    std::int64_t begin, end, depth;
+    std::uint64_t key;
+  };
+
+  Grower(const FeatureMatrix& x, const Labels& y, const ForestParams& p, std::vector<double> weights)
+      : x_(x), y_(y), p_(p), w_(std::move(weights)), cls_(p.task == Task::kClassification),
         k_(cls_ ? y.n_classes : 1) {
-    features_.resize(static_cast<std::size_t>(x.cols()));
-    std::iota(features_.begin(), features_.end(), 0);
+    features_.resize(static_cast<std::size_t>(p.mtry));
+    drawn_.assign((static_cast<std::size_t>(x.cols()) + 63) / 64, 0);
     counts_.resize(static_cast<std::size_t>(256 * k_));
     sums_.resize(256);
     impurity_.assign(static_cast<std::size_t>(x.cols()), 0.0);
   }
 
-  Tree grow(std::vector<std::int64_t> samples) {
-    // A bootstrap draws rows more than once: each row is kept once with its count, which weighs it
-    // in every count below. The same tree as one entry per draw, with about a third fewer entries.
+  /// Draws the node's mtry features into features_, in draw order: Floyd's sampling of distinct
+  /// features from a generator seeded by the node's key.
+  void draw_features(std::uint64_t key) {
+    Rng r(key);
+    const auto p = static_cast<std::uint64_t>(x_.cols());
+    const auto m = static_cast<std::uint64_t>(p_.mtry);
+    std::size_t n = 0;
+    for (std::uint64_t j = p - m; j < p; ++j) {
+      auto t = r.below(j + 1);
+      if (drawn_[t >> 6] >> (t & 63) & 1) t = j;
+      drawn_[t >> 6] |= std::uint64_t{1} << (t & 63);
+      features_[n++] = static_cast<std::int32_t>(t);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto f = static_cast<std::uint64_t>(features_[i]);
+      drawn_[f >> 6] &= ~(std::uint64_t{1} << (f & 63));
+    }
+  }
+
+  Tree grow(std::vector<std::int64_t> samples, std::uint64_t root_key) {
+    setup(std::move(samples));
+    return grow_depth_first(root_key);
+  }
+
+  /// Takes the tree's bootstrap rows. A bootstrap draws rows more than once: each row is kept
+  /// once with its count, which weighs it in every count below. The same tree as one entry per
+  /// draw, with about a third fewer entries.
+  void setup(std::vector<std::int64_t> samples) {
     std::sort(samples.begin(), samples.end());
     samples_.clear();
     wt_.clear();
@@ -117,14 +190,14 @@ class Grower {
       yval_.resize(samples_.size());
       for (std::size_t i = 0; i < samples_.size(); ++i) yval_[i] = y_.value[static_cast<std::size_t>(samples_[i])];
     }
+  }
+
+  /// The tree, node after node, depth first (numbering and leaf order as canonical_order gives).
+  Tree grow_depth_first(std::uint64_t root_key) {
     Tree t;
     t.width = k_;
     t.nodes.emplace_back();
-    struct Work {
-      std::int32_t node;
-      std::int64_t begin, end, depth;
-    };
-    std::vector<Work> stack{{0, 0, static_cast<std::int64_t>(samples_.size()), 0}};
+    std::vector<Work> stack{{0, 0, static_cast<std::int64_t>(samples_.size()), 0, root_key}};
     root_weight_ = -1;
     while (!stack.empty()) {
       const Work wk = stack.back();
@@ -133,7 +206,7 @@ class Grower {
       double parent_score = 0;
       const bool can_split = node_stats(wk.begin, wk.end, wk.depth, parent_score);
       if (root_weight_ < 0) root_weight_ = node_weight_;
-      if (can_split) s = find_split(wk.begin, wk.end);
+      if (can_split) s = find_split(wk.begin, wk.end, wk.key);
       if (s.feature < 0) {
         make_leaf(t, wk.node);
         continue;
@@ -150,13 +223,111 @@ class Grower {
       t.nodes.emplace_back();
       t.nodes.emplace_back();
       // Right first so the left subtree is grown (and numbered) first.
-      stack.push_back({r, mid, wk.end, wk.depth + 1});
-      stack.push_back({l, wk.begin, mid, wk.depth + 1});
+      stack.push_back({r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)});
+      stack.push_back({l, wk.begin, mid, wk.depth + 1, child_key(wk.key, 0)});
     }
     return t;
   }
 
   std::vector<double>& impurity() { return impurity_; }
+
+  // ---- level by level, several trees together (see grow_batch) --------------------------------
+  /// One feature to try at one node of the current level: the node's draw position j.
+  struct Request {
+    std::int32_t feature, tree, node, j;
+  };
+
+  /// Whether this tree can grow level by level: two classes, counts of at most 255 per row.
+  [[nodiscard]] bool levelled() const noexcept { return fast_binary_; }
+
+  void start_levels(std::uint64_t root_key) {
+    tree_ = Tree{};
+    tree_.width = k_;
+    tree_.nodes.emplace_back();
+    level_.assign(1, Work{0, 0, static_cast<std::int64_t>(samples_.size()), 0, root_key});
+    root_weight_ = -1;
+  }
+
+  /// Makes leaves of the level's nodes that cannot split; for the others, lays out their lanes and
+  /// appends their feature draws to `requests` (as tree `tree`).
+  void prepare_level(std::int32_t tree, std::vector<Request>& requests) {
+    open_.clear();
+    lane_off_.clear();
+    lane_shift_.clear();
+    lane_inc_.clear();
+    for (const Work& wk : level_) {
+      double parent_score = 0;
+      const bool can_split = node_stats(wk.begin, wk.end, wk.depth, parent_score);
+      if (root_weight_ < 0) root_weight_ = node_weight_;
+      if (!can_split) {
+        make_leaf(tree_, wk.node);
+        continue;
+      }
+      Open o{wk, parent_score, {leaf_[0], leaf_[1]}, lane_off_.size(), Split{}, 0};
+      for (std::int64_t i = wk.begin; i < wk.end; ++i) {
+        const auto ui = static_cast<std::size_t>(i);
+        const std::int64_t r = samples_[ui];
+        lane_off_.push_back(static_cast<std::uint32_t>(r >> 2));
+        lane_shift_.push_back(static_cast<std::uint8_t>((r & 3) << 1));
+        lane_inc_.push_back(std::uint64_t{wt_[ui]} << (ycode_[ui] ? 32 : 0));
+      }
+      draw_features(wk.key);
+      const auto node = static_cast<std::int32_t>(open_.size());
+      for (std::int32_t j = 0; j < static_cast<std::int32_t>(p_.mtry); ++j) {
+        requests.push_back({features_[static_cast<std::size_t>(j)], tree, node, j});
+      }
+      open_.push_back(o);
+    }
+    lane_off_.resize(lane_off_.size() + kLookahead, 0);  // prefetched past the last node, never read
+  }
+
+  /// Tries feature f (draw position j) at open node i. The node keeps the best score, the
+  /// earliest draw on ties: what trying its features in draw order keeps.
+  void evaluate(std::int32_t i, std::int32_t f, std::int32_t j) {
+    Open& o = open_[static_cast<std::size_t>(i)];
+    std::int64_t n[4][2] = {};
+    count_binary(f, lane_off_.data() + o.lanes, lane_shift_.data() + o.lanes, lane_inc_.data() + o.lanes,
+                 o.work.end - o.work.begin, n);
+    Split local;
+    best_binary_split(f, n, local);
+    if (local.feature >= 0 && (local.score > o.best.score || (local.score == o.best.score && j < o.best_j))) {
+      o.best = local;
+      o.best_j = j;
+    }
+  }
+
+  /// Splits the level's nodes on their best features; their children make the next level.
+  /// False when no node is left to grow.
+  bool finish_level() {
+    next_.clear();
+    for (const Open& o : open_) {
+      const Work& wk = o.work;
+      if (o.best.feature < 0) {
+        leaf_.assign(o.leaf, o.leaf + 2);
+        make_leaf(tree_, wk.node);
+        continue;
+      }
+      const Split& sp = o.best;
+      impurity_[static_cast<std::size_t>(sp.feature)] += (sp.score - o.parent_score) / root_weight_;
+      const std::int64_t mid = partition(wk.begin, wk.end, sp);
+      Node& nd = tree_.nodes[static_cast<std::size_t>(wk.node)];
+      nd.feature = sp.feature;
+      nd.threshold = static_cast<std::uint8_t>(sp.threshold);
+      nd.missing_left = sp.missing_left;
+      nd.left = static_cast<std::int32_t>(tree_.nodes.size());
+      nd.right = nd.left + 1;
+      const std::int32_t l = nd.left, r = nd.right;
+      tree_.nodes.emplace_back();
+      tree_.nodes.emplace_back();
+      next_.push_back({l, wk.begin, mid, wk.depth + 1, child_key(wk.key, 0)});
+      next_.push_back({r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)});
+    }
+    level_.swap(next_);
+    return !level_.empty();
+  }
+
+  /// The tree grown level by level, renumbered as depth-first growth numbers it.
+  Tree take_levelled_tree() { return canonical_order(tree_); }
 
  private:
   /// Computes the node's totals (and leaf values); false when the node must be a leaf.
@@ -206,13 +377,10 @@ class Grower {
     for (double v : leaf_) t.leaf_values.push_back(static_cast<float>(v));
   }
 
-  Split find_split(std::int64_t b, std::int64_t e) {
+  Split find_split(std::int64_t b, std::int64_t e, std::uint64_t key) {
     Split best;
-    const std::size_t p = features_.size();
     const auto mtry = static_cast<std::size_t>(p_.mtry);
-    for (std::size_t i = 0; i < mtry; ++i) {
-      std::swap(features_[i], features_[i + rng_.below(p - i)]);
-    }
+    draw_features(key);
     if (fast_binary_) node_lanes(b, e);
     // A small node reads one cache line per sample of each feature, lines the hardware cannot
     // guess: they are asked for kAhead features in advance, so that the misses overlap.
@@ -286,10 +454,12 @@ class Grower {
 
   /// Counts (code, class) of the node's samples (node_lanes) in genotype column f into n.
   void count_binary(std::int32_t f, std::int64_t m, std::int64_t (&n)[4][2]) const {
+    count_binary(f, off_.data(), shift_.data(), inc_.data(), m, n);
+  }
+  /// The same over lanes given explicitly (m entries, off padded by kLookahead).
+  void count_binary(std::int32_t f, const std::uint32_t* off, const std::uint8_t* sh, const std::uint64_t* inc,
+                    std::int64_t m, std::int64_t (&n)[4][2]) const {
     const std::uint8_t* d = x_.data(f);
-    const std::uint32_t* off = off_.data();
-    const std::uint8_t* sh = shift_.data();
-    const std::uint64_t* inc = inc_.data();
     const std::int64_t chunk = 255 / max_wt_;  // a lane holds at most 255
     for (std::int64_t j0 = 0; j0 < m; j0 += chunk) {
       const std::int64_t j1 = std::min(m, j0 + chunk);
@@ -310,6 +480,11 @@ class Grower {
   void evaluate_binary_genotypes(std::int32_t f, std::int64_t b, std::int64_t e, Split& best) {
     std::int64_t n[4][2] = {};
     count_binary(f, e - b, n);
+    best_binary_split(f, n, best);
+  }
+
+  /// The four candidate splits of genotype column f from its (code, class) counts.
+  void best_binary_split(std::int32_t f, const std::int64_t (&n)[4][2], Split& best) const {
     const double w0 = w_[0], w1 = w_[1];
     const bool entropy = p_.criterion == Criterion::kEntropy;
     auto side = [&](double c0, double c1) {
@@ -458,11 +633,11 @@ class Grower {
   const FeatureMatrix& x_;
   const Labels& y_;
   const ForestParams& p_;
-  Rng& rng_;
   std::vector<double> w_;
   bool cls_;
   int k_;
-  std::vector<std::int32_t> features_;
+  std::vector<std::int32_t> features_;  // the node's drawn features, in draw order
+  std::vector<std::uint64_t> drawn_;    // draw_features: a bit per feature, all clear between nodes
   std::vector<std::int64_t> samples_;  // the tree's rows, each once, in node order
   std::vector<std::uint32_t> wt_;       // times each was drawn
   std::uint32_t max_wt_ = 1;
@@ -484,6 +659,21 @@ class Grower {
   std::vector<double> right_values_;
   double node_weight_ = 0;
   double root_weight_ = -1;
+  // Level-by-level growth.
+  struct Open {  // a node of the level that may split
+    Work work;
+    double parent_score;
+    double leaf[2];
+    std::size_t lanes;  // start of its lanes in lane_*
+    Split best;
+    std::int32_t best_j;
+  };
+  Tree tree_;
+  std::vector<Work> level_, next_;
+  std::vector<Open> open_;
+  std::vector<std::uint32_t> lane_off_;
+  std::vector<std::uint8_t> lane_shift_;
+  std::vector<std::uint64_t> lane_inc_;
 };
 
 /// Index of the largest value (the first on ties).
@@ -508,37 +698,49 @@ const float* predict_with(const Tree& t, const FeatureMatrix& x, std::int64_t r,
 
 }  // namespace
 
-TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
-                     const ForestParams& params, std::uint64_t seed, const TreeOptions& options) {
-  if (rows.empty()) throw DataError("no training sample");
+namespace {
+
+/// A tree's bootstrap (or subsample) rows, and how often each training position was drawn.
+struct Drawn {
+  std::vector<std::int64_t> samples;
+  std::vector<std::int32_t> inbag;
+};
+
+Drawn draw_rows(const std::vector<std::int64_t>& rows, const ForestParams& params, std::uint64_t seed) {
   Rng rng(seed);
   const auto n = static_cast<std::int64_t>(rows.size());
   const std::int64_t draw = std::max<std::int64_t>(1, std::llround(params.sample_fraction * static_cast<double>(n)));
-  std::vector<std::int32_t> inbag(static_cast<std::size_t>(n), 0);
-  std::vector<std::int64_t> samples;
-  samples.reserve(static_cast<std::size_t>(draw));
+  Drawn d;
+  d.inbag.assign(static_cast<std::size_t>(n), 0);
+  d.samples.reserve(static_cast<std::size_t>(draw));
   if (params.replace) {
-    for (std::int64_t d = 0; d < draw; ++d) {
+    for (std::int64_t k = 0; k < draw; ++k) {
       const auto j = static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(n)));
-      ++inbag[j];
-      samples.push_back(rows[j]);
+      ++d.inbag[j];
+      d.samples.push_back(rows[j]);
     }
   } else {
     std::vector<std::int64_t> perm(static_cast<std::size_t>(n));
     std::iota(perm.begin(), perm.end(), 0);
-    for (std::int64_t d = 0; d < draw; ++d) {
-      const auto j = static_cast<std::size_t>(d) + rng.below(static_cast<std::uint64_t>(n - d));
-      std::swap(perm[static_cast<std::size_t>(d)], perm[j]);
-      ++inbag[static_cast<std::size_t>(perm[static_cast<std::size_t>(d)])];
-      samples.push_back(rows[static_cast<std::size_t>(perm[static_cast<std::size_t>(d)])]);
+    for (std::int64_t k = 0; k < draw; ++k) {
+      const auto j = static_cast<std::size_t>(k) + rng.below(static_cast<std::uint64_t>(n - k));
+      std::swap(perm[static_cast<std::size_t>(k)], perm[j]);
+      ++d.inbag[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])];
+      d.samples.push_back(rows[static_cast<std::size_t>(perm[static_cast<std::size_t>(k)])]);
     }
   }
+  return d;
+}
 
+/// A grown tree's result: its impurity importances, out-of-bag predictions and permutation
+/// importances as `options` ask.
+TreeResult finish_tree(Tree tree, const std::vector<double>& imp, const std::vector<std::int32_t>& inbag,
+                       const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
+                       const ForestParams& params, std::uint64_t seed, const TreeOptions& options) {
+  const auto n = static_cast<std::int64_t>(rows.size());
   TreeResult out;
-  Grower g(x, y, params, rng, class_weights(y, rows, params.balanced));
-  out.tree = g.grow(std::move(samples));
+  out.tree = std::move(tree);
   if (options.impurity_importance) {
-    const auto& imp = g.impurity();
     for (std::size_t f = 0; f < imp.size(); ++f) {
       if (imp[f] == 0) continue;
       out.impurity_features.push_back(static_cast<std::int32_t>(f));
@@ -607,6 +809,72 @@ TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<
     a = z;
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
+                                   const ForestParams& params, const std::vector<std::uint64_t>& seeds,
+                                   const TreeOptions& options) {
+  if (rows.empty()) throw DataError("no training sample");
+  const auto weights = class_weights(y, rows, params.balanced);
+  bool genotypes_only = true;
+  for (std::int64_t f = 0; f < x.cols() && genotypes_only; ++f) genotypes_only = x.packed(f);
+  const auto root_key = [](std::uint64_t seed) { return task_seed(seed, kNodeStream, 0); };
+
+  std::vector<TreeResult> out(seeds.size());
+  std::vector<std::unique_ptr<Grower>> growers(seeds.size());
+  std::vector<std::vector<std::int32_t>> inbag(seeds.size());
+  std::vector<std::int32_t> levelled;
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    Drawn d = draw_rows(rows, params, seeds[i]);
+    inbag[i] = std::move(d.inbag);
+    auto g = std::make_unique<Grower>(x, y, params, weights);
+    g->setup(std::move(d.samples));
+    if (options.level_by_level && genotypes_only && g->levelled()) {
+      g->start_levels(root_key(seeds[i]));
+      levelled.push_back(static_cast<std::int32_t>(i));
+      growers[i] = std::move(g);
+    } else {
+      Tree t = g->grow_depth_first(root_key(seeds[i]));
+      out[i] = finish_tree(std::move(t), g->impurity(), inbag[i], x, y, rows, params, seeds[i], options);
+    }
+  }
+
+  // The trees that can grow level by level grow together: each level's (node, feature) trials
+  // of all of them are taken feature by feature, so that a column is read from memory once for
+  // every node that tries it. A node's draws depend only on its key and ties go to the earliest
+  // draw, so each tree is the one depth-first growth gives, whatever trees share its batch.
+  std::vector<Grower::Request> requests, by_feature;
+  std::vector<std::size_t> start(static_cast<std::size_t>(x.cols()) + 1);
+  std::vector<std::int32_t> active = levelled, still;
+  while (!active.empty()) {
+    requests.clear();
+    for (const auto t : active) growers[static_cast<std::size_t>(t)]->prepare_level(t, requests);
+    std::fill(start.begin(), start.end(), 0);
+    for (const auto& r : requests) ++start[static_cast<std::size_t>(r.feature) + 1];
+    for (std::size_t f = 1; f < start.size(); ++f) start[f] += start[f - 1];
+    by_feature.resize(requests.size());
+    for (const auto& r : requests) by_feature[start[static_cast<std::size_t>(r.feature)]++] = r;
+    for (const auto& r : by_feature) growers[static_cast<std::size_t>(r.tree)]->evaluate(r.node, r.feature, r.j);
+    still.clear();
+    for (const auto t : active) {
+      if (growers[static_cast<std::size_t>(t)]->finish_level()) still.push_back(t);
+    }
+    active.swap(still);
+  }
+  for (const auto t : levelled) {
+    auto& g = growers[static_cast<std::size_t>(t)];
+    const auto i = static_cast<std::size_t>(t);
+    out[i] = finish_tree(g->take_levelled_tree(), g->impurity(), inbag[i], x, y, rows, params, seeds[i], options);
+    g.reset();
+  }
+  return out;
+}
+
+TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
+                     const ForestParams& params, std::uint64_t seed, const TreeOptions& options) {
+  return std::move(grow_trees(x, y, rows, params, {seed}, options).front());
 }
 
 }  // namespace genoforest::ml

@@ -148,6 +148,47 @@ TEST(Forest, PlantedSignalRanksFirstInBothImportances) {
   EXPECT_GT(static_cast<double>(correct) / counted, 0.85);
 }
 
+TEST(Forest, LevelByLevelGrowsTheDepthFirstTrees) {
+  // Trees grown together level by level are the trees grown one by one depth first: the same
+  // nodes in the same numbering, leaf values, out-of-bag predictions and importances; with
+  // missing calls, ties (duplicated columns) and a depth limit.
+  auto t = make_toy(300, 40, 9, [](auto& g, std::size_t i, auto& rng) {
+    return (g[3][i] + g[11][i] >= 2) ^ rng.chance(0.1) ? 1 : 0;
+  }, 0.05);
+  for (const std::int64_t depth : {0, 4}) {
+    auto fp = params(40, 7);
+    fp.max_depth = depth;
+    ml::TreeOptions batch, single;
+    batch.permutation_importance = single.permutation_importance = true;
+    single.level_by_level = false;
+    std::vector<std::uint64_t> seeds;
+    for (std::uint64_t s = 0; s < 12; ++s) seeds.push_back(gf::task_seed(5, 6, s));
+    const auto together = ml::grow_trees(t.x, t.y, t.rows, fp, seeds, batch);
+    ASSERT_EQ(together.size(), seeds.size());
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      SCOPED_TRACE(i);
+      const auto one = ml::grow_tree(t.x, t.y, t.rows, fp, seeds[i], single);
+      const auto& a = together[i].tree;
+      ASSERT_EQ(a.nodes.size(), one.tree.nodes.size());
+      for (std::size_t k = 0; k < a.nodes.size(); ++k) {
+        EXPECT_EQ(a.nodes[k].feature, one.tree.nodes[k].feature) << k;
+        EXPECT_EQ(a.nodes[k].left, one.tree.nodes[k].left) << k;
+        EXPECT_EQ(a.nodes[k].right, one.tree.nodes[k].right) << k;
+        EXPECT_EQ(a.nodes[k].threshold, one.tree.nodes[k].threshold) << k;
+        EXPECT_EQ(a.nodes[k].missing_left, one.tree.nodes[k].missing_left) << k;
+      }
+      EXPECT_EQ(a.leaf_values, one.tree.leaf_values);
+      EXPECT_EQ(together[i].oob_rows, one.oob_rows);
+      EXPECT_EQ(together[i].oob_values, one.oob_values);
+      EXPECT_EQ(together[i].perm_features, one.perm_features);
+      EXPECT_EQ(together[i].impurity_features, one.impurity_features);
+      for (std::size_t k = 0; k < one.impurity_values.size() && k < together[i].impurity_values.size(); ++k) {
+        EXPECT_NEAR(together[i].impurity_values[k], one.impurity_values[k], 1e-12);
+      }
+    }
+  }
+}
+
 TEST(ForestParams, DefaultsAndErrors) {
   ml::ForestParams a;
   a.resolve(50000);
