@@ -211,22 +211,30 @@ class Grower {
         make_leaf(t, wk.node);
         continue;
       }
-      impurity_[static_cast<std::size_t>(s.feature)] += (s.score - parent_score) / root_weight_;
-      const std::int64_t mid = partition(wk.begin, wk.end, s);
-      Node& nd = t.nodes[static_cast<std::size_t>(wk.node)];
-      nd.feature = s.feature;
-      nd.threshold = static_cast<std::uint8_t>(s.threshold);
-      nd.missing_left = s.missing_left;
-      nd.left = static_cast<std::int32_t>(t.nodes.size());
-      nd.right = nd.left + 1;
-      const std::int32_t l = nd.left, r = nd.right;
-      t.nodes.emplace_back();
-      t.nodes.emplace_back();
+      const auto [left, right] = apply_split(t, wk, s, parent_score);
       // Right first so the left subtree is grown (and numbered) first.
-      stack.push_back({r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)});
-      stack.push_back({l, wk.begin, mid, wk.depth + 1, child_key(wk.key, 0)});
+      stack.push_back(right);
+      stack.push_back(left);
     }
     return t;
+  }
+
+  /// Splits node wk of t on s: importance, partition of its samples, its two children (numbered
+  /// next in t). Returns the children's work.
+  std::pair<Work, Work> apply_split(Tree& t, const Work& wk, const Split& s, double parent_score) {
+    impurity_[static_cast<std::size_t>(s.feature)] += (s.score - parent_score) / root_weight_;
+    const std::int64_t mid = partition(wk.begin, wk.end, s);
+    Node& nd = t.nodes[static_cast<std::size_t>(wk.node)];
+    nd.feature = s.feature;
+    nd.threshold = static_cast<std::uint8_t>(s.threshold);
+    nd.missing_left = s.missing_left;
+    nd.left = static_cast<std::int32_t>(t.nodes.size());
+    nd.right = nd.left + 1;
+    const std::int32_t l = nd.left, r = nd.right;
+    t.nodes.emplace_back();
+    t.nodes.emplace_back();
+    return {Work{l, wk.begin, mid, wk.depth + 1, child_key(wk.key, 0)},
+            Work{r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)}};
   }
 
   std::vector<double>& impurity() { return impurity_; }
@@ -307,20 +315,9 @@ class Grower {
         make_leaf(tree_, wk.node);
         continue;
       }
-      const Split& sp = o.best;
-      impurity_[static_cast<std::size_t>(sp.feature)] += (sp.score - o.parent_score) / root_weight_;
-      const std::int64_t mid = partition(wk.begin, wk.end, sp);
-      Node& nd = tree_.nodes[static_cast<std::size_t>(wk.node)];
-      nd.feature = sp.feature;
-      nd.threshold = static_cast<std::uint8_t>(sp.threshold);
-      nd.missing_left = sp.missing_left;
-      nd.left = static_cast<std::int32_t>(tree_.nodes.size());
-      nd.right = nd.left + 1;
-      const std::int32_t l = nd.left, r = nd.right;
-      tree_.nodes.emplace_back();
-      tree_.nodes.emplace_back();
-      next_.push_back({l, wk.begin, mid, wk.depth + 1, child_key(wk.key, 0)});
-      next_.push_back({r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)});
+      const auto [left, right] = apply_split(tree_, wk, o.best, o.parent_score);
+      next_.push_back(left);
+      next_.push_back(right);
     }
     level_.swap(next_);
     return !level_.empty();
