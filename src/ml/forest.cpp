@@ -272,13 +272,7 @@ class Grower {
         continue;
       }
       Open o{wk, parent_score, {leaf_[0], leaf_[1]}, lane_off_.size(), Split{}, 0};
-      for (std::int64_t i = wk.begin; i < wk.end; ++i) {
-        const auto ui = static_cast<std::size_t>(i);
-        const std::int64_t r = samples_[ui];
-        lane_off_.push_back(static_cast<std::uint32_t>(r >> 2));
-        lane_shift_.push_back(static_cast<std::uint8_t>((r & 3) << 1));
-        lane_inc_.push_back(std::uint64_t{wt_[ui]} << (ycode_[ui] ? 32 : 0));
-      }
+      append_lanes(wk.begin, wk.end, lane_off_, lane_shift_, lane_inc_);
       draw_features(wk.key);
       const auto node = static_cast<std::int32_t>(open_.size());
       for (std::int32_t j = 0; j < static_cast<std::int32_t>(p_.mtry); ++j) {
@@ -435,18 +429,24 @@ class Grower {
   /// whose repeated increments of the same few counters stall on store forwarding), from
   /// per-node arrays that hold all each visit needs: the byte, the shift and the increment.
   void node_lanes(std::int64_t b, std::int64_t e) {
-    const auto m = static_cast<std::size_t>(e - b);
-    off_.resize(m + kLookahead, 0);  // the padding is prefetched, never read
-    shift_.resize(m);
-    inc_.resize(m);
-    for (std::size_t j = 0; j < m; ++j) {
-      const auto i = static_cast<std::size_t>(b) + j;
-      const std::int64_t r = samples_[i];
-      off_[j] = static_cast<std::uint32_t>(r >> 2);
-      shift_[j] = static_cast<std::uint8_t>((r & 3) << 1);
-      inc_[j] = std::uint64_t{wt_[i]} << (ycode_[i] ? 32 : 0);
+    off_.clear();
+    shift_.clear();
+    inc_.clear();
+    append_lanes(b, e, off_, shift_, inc_);
+    off_.resize(off_.size() + kLookahead, 0);  // the padding is prefetched, never read
+  }
+
+  /// Appends the lanes of samples [b, e): the byte of each in a column, its shift in the byte
+  /// and its increment (weight << 32·class).
+  void append_lanes(std::int64_t b, std::int64_t e, std::vector<std::uint32_t>& off, std::vector<std::uint8_t>& shift,
+                    std::vector<std::uint64_t>& inc) const {
+    for (std::int64_t i = b; i < e; ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      const std::int64_t r = samples_[ui];
+      off.push_back(static_cast<std::uint32_t>(r >> 2));
+      shift.push_back(static_cast<std::uint8_t>((r & 3) << 1));
+      inc.push_back(std::uint64_t{wt_[ui]} << (ycode_[ui] ? 32 : 0));
     }
-    std::fill(off_.begin() + static_cast<std::ptrdiff_t>(m), off_.end(), 0);
   }
 
   /// Counts (code, class) of the node's samples (node_lanes) in genotype column f into n.
