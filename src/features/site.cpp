@@ -82,8 +82,6 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
   if (n_alt < 1) return 0;  // monomorphic reference site: no ALT, no column
   counts_.columns_seen += static_cast<std::uint64_t>(n_alt);
 
-  if (genotypes.has_biallelic_dosage) return extract_biallelic(rec, genotypes.biallelic_dosage, rows, dosages);
-
   bool pass = true;
   if (filters_.pass_only && rec->d.n_flt > 0) {
     pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), const_cast<bcf1_t*>(rec), const_cast<char*>("PASS")) == 1;
@@ -96,6 +94,7 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
     counts_.not_biallelic += static_cast<std::uint64_t>(n_alt);
     return 0;
   }
+  if (genotypes.has_biallelic_dosage) return extract_biallelic(rec, genotypes.biallelic_dosage, rows, dosages);
 
   const int ploidy = genotypes.ploidy;
   const bool has_gt = ploidy > 0;
@@ -230,14 +229,6 @@ std::size_t SiteExtractor::extract_biallelic(const bcf1_t* rec, const std::vecto
                                              std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages) {
   if (rec->n_allele != 2 || dosage.size() != static_cast<std::size_t>(nsamples_)) {
     throw InternalError("SiteExtractor: biallelic dosages for a record that is not biallelic");
-  }
-  bool pass = true;
-  if (filters_.pass_only && rec->d.n_flt > 0) {
-    pass = bcf_has_filter(const_cast<bcf_hdr_t*>(hdr_), const_cast<bcf1_t*>(rec), const_cast<char*>("PASS")) == 1;
-  }
-  if (!pass) {
-    ++counts_.not_pass;
-    return 0;
   }
   const VariantType type = classify(rec->d.allele[0], rec->d.allele[1]);
   if (filters_.snps_only && type != VariantType::kSnv) {

@@ -108,10 +108,12 @@ class SiteExtractor {
   [[nodiscard]] int sample_count() const noexcept { return nsamples_; }
 
  private:
-  /// Applies the missingness and MAF filters to ALT allele `a`'s column `col` and keeps it (row
-  /// and dosages) when it passes. Returns whether it was kept.
+  /// The ALT column of a biallelic record that passed the record filters, from its dosages
+  /// (io::Genotypes::biallelic_dosage).
   std::size_t extract_biallelic(const bcf1_t* rec, const std::vector<std::int8_t>& dosage,
                                 std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages);
+  /// Applies the missingness and MAF filters to ALT allele `a`'s column `col` and keeps it (row
+  /// and dosages) when it passes. Returns whether it was kept.
   bool keep_column(const bcf1_t* rec, int a, VariantType type, std::int64_t alt_copies, std::int64_t called_alleles,
                    std::int64_t missing, const std::int8_t* col, std::vector<VariantRow>& rows,
                    std::vector<std::int8_t>& dosages);
