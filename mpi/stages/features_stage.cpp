@@ -13,9 +13,6 @@
 
 #include <boost/serialization/map.hpp>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
@@ -208,34 +205,6 @@ struct Pending {
   int owner = 0;
 };
 
-/// Copies `cols` columns of `n` bytes each (column after column at `src`) into rows of `dst` (row
-/// r of them at dst + r * stride): 16 x 16 tiles through byte interleaves where they fit.
-void transpose_into(const std::int8_t* src, std::int64_t n, std::int64_t cols, std::int8_t* dst, std::int64_t stride) {
-  std::int64_t c0 = 0;
-#ifdef __SSE2__
-  for (; c0 + 16 <= cols; c0 += 16) {
-    std::int64_t r0 = 0;
-    for (; r0 + 16 <= n; r0 += 16) {
-      __m128i x[16];
-      for (int k = 0; k < 16; ++k) x[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + k) * n + r0));
-      for (int round = 0; round < 4; ++round) {  // four byte interleaves: x[r] ends as row r
-        __m128i y[16];
-        for (int i = 0; i < 8; ++i) {
-          y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
-          y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
-        }
-        for (int k = 0; k < 16; ++k) x[k] = y[k];
-      }
-      for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + k) * stride + c0), x[k]);
-    }
-    for (std::int64_t r = r0; r < n; ++r)
-      for (std::int64_t c = c0; c < c0 + 16; ++c) dst[r * stride + c] = src[c * n + r];
-  }
-#endif
-  for (; c0 < cols; ++c0)
-    for (std::int64_t r = 0; r < n; ++r) dst[r * stride + c0] = src[c0 * n + r];
-}
-
 /// Writes columns [from, upto) of the dosage matrix: rank r writes the r-th share of the chunk
 /// columns in that range, after an all-to-all brings it the columns other ranks hold. `from` is a
 /// multiple of `chunk_cols`; so is `upto` unless it is the matrix's end. Collective.
@@ -280,7 +249,7 @@ void write_aligned(const Comm& comm, const std::vector<Pending>& pending,
       piece = reinterpret_cast<const std::int8_t*>(src.data() + at);
       at += static_cast<std::size_t>((b - a) * n);
     }
-    transpose_into(piece, n, b - a, block.data() + (a - lo), width);
+    features::columns_to_rows(piece, n, b - a, block.data() + (a - lo), width);
   }
   Hid fspace(H5Dget_space(dosage), "cannot read the dosage shape");
   Hid mspace;

@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <unordered_map>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "genoforest/core/error.hpp"
 
 namespace genoforest::features {
@@ -93,5 +97,33 @@ RegionColumns extract_region(io::VcfReader& reader, const Region& region, const 
   out.counts = ex.counts();
   return out;
 }
+
+// 16 x 16 tiles through byte interleaves where they fit.
+void columns_to_rows(const std::int8_t* src, std::int64_t n, std::int64_t cols, std::int8_t* dst, std::int64_t stride) {
+  std::int64_t c0 = 0;
+#ifdef __SSE2__
+  for (; c0 + 16 <= cols; c0 += 16) {
+    std::int64_t r0 = 0;
+    for (; r0 + 16 <= n; r0 += 16) {
+      __m128i x[16];
+      for (int k = 0; k < 16; ++k) x[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + (c0 + k) * n + r0));
+      for (int round = 0; round < 4; ++round) {  // four byte interleaves: x[r] ends as row r
+        __m128i y[16];
+        for (int i = 0; i < 8; ++i) {
+          y[2 * i] = _mm_unpacklo_epi8(x[i], x[i + 8]);
+          y[2 * i + 1] = _mm_unpackhi_epi8(x[i], x[i + 8]);
+        }
+        for (int k = 0; k < 16; ++k) x[k] = y[k];
+      }
+      for (int k = 0; k < 16; ++k) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (r0 + k) * stride + c0), x[k]);
+    }
+    for (std::int64_t r = r0; r < n; ++r)
+      for (std::int64_t c = c0; c < c0 + 16; ++c) dst[r * stride + c] = src[c * n + r];
+  }
+#endif
+  for (; c0 < cols; ++c0)
+    for (std::int64_t r = 0; r < n; ++r) dst[r * stride + c0] = src[c0 * n + r];
+}
+
 
 }  // namespace genoforest::features

@@ -330,6 +330,26 @@ TEST(ParseGtColumns, BiallelicFastFormOnLongLines) {
   }
 }
 
+TEST(ColumnsToRows, MatchesTheNaiveCopyForEveryShape) {
+  // Shapes around the 16 x 16 tiles: whole tiles, ragged edges, a single row or column.
+  gf::Rng rng(13);
+  for (const auto& [n, cols] : {std::pair<std::int64_t, std::int64_t>{16, 16}, {37, 50}, {1, 33}, {40, 1}, {15, 15}, {64, 48}}) {
+    SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(cols));
+    std::vector<std::int8_t> src(static_cast<std::size_t>(n * cols));
+    for (auto& v : src) v = static_cast<std::int8_t>(static_cast<int>(rng.below(4)) - 1);
+    const std::int64_t stride = cols + 3, offset = 2;  // rows wider than the columns copied
+    std::vector<std::int8_t> dst(static_cast<std::size_t>(n * stride), 99);
+    ft::columns_to_rows(src.data(), n, cols, dst.data() + offset, stride);
+    for (std::int64_t r = 0; r < n; ++r) {
+      for (std::int64_t c = 0; c < stride; ++c) {
+        const bool inside = c >= offset && c < offset + cols;
+        const std::int8_t want = inside ? src[static_cast<std::size_t>((c - offset) * n + r)] : std::int8_t{99};
+        ASSERT_EQ(dst[static_cast<std::size_t>(r * stride + c)], want) << r << "," << c;
+      }
+    }
+  }
+}
+
 TEST(SampleStats, MatchNaiveCountsAndDoNotDependOnBlocking) {
   const std::size_t n = 37, v = 211;
   gf::Rng rng(3);

@@ -35,4 +35,8 @@ struct RegionColumns {
 [[nodiscard]] RegionColumns extract_region(io::VcfReader& reader, const Region& region,
                                            const FeatureFilters& filters);
 
+/// Copies `cols` dosage columns of `n` samples each (column after column at `src`, as
+/// RegionColumns holds them) into rows of `dst`: sample r's values at dst + r * stride.
+void columns_to_rows(const std::int8_t* src, std::int64_t n, std::int64_t cols, std::int8_t* dst, std::int64_t stride);
+
 }  // namespace genoforest::features
