@@ -46,6 +46,8 @@ bool align_main(const Comm& comm, const StageCall& call) {
       ("index-prefix", po::value(&o.index_prefix)->value_name("PREFIX"), "bwa index prefix (default: the FASTA's path)")  //
       ("output-dir,o", po::value(&o.output_dir)->value_name("DIR"), "folder for SAMPLE.bam, SAMPLE.bam.bai, SAMPLE.qc.json")  //
       ("output-format", po::value(&o.format)->default_value("bam")->value_name("F"), "bam or cram")  //
+      ("compression-level", po::value(&o.compression_level)->default_value(o.compression_level)->value_name("N"),
+       "BAM compression level, 0-9 (2, as GATK: a few % larger than 6 for a third of the time)")  //
       ("no-markdup", po::bool_switch(&no_markdup), "do not mark duplicates");
   const align::QcOptions d;
   po::options_description qc("Read QC (before alignment)");
@@ -67,11 +69,14 @@ bool align_main(const Comm& comm, const StageCall& call) {
        "drop reads whose mean base quality is lower");
   po::options_description aln("Alignment (BWA-MEM)");
   aln.add_options()  //
-      ("threads,t", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank (also BAM compression threads)")  //
+      ("threads,t", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank (also CRAM compression threads)")  //
       ("batch-bases", po::value(&o.bwa.batch_bases)->default_value(o.bwa.batch_bases)->value_name("N"),
        "bases per bwa batch, as bwa mem -K (insert sizes are estimated per batch; fixes the output)")  //
       ("chunk-bases", po::value(&o.chunk_bases)->default_value(o.chunk_bases)->value_name("N"),
        "bases per task handed to a rank, rounded up to whole batches (does not change the output)")  //
+      ("piece-records", po::value(&o.piece_records)->default_value(0)->value_name("N"),
+       "records per merge task, in whole 64 kb bins (0: about 256 tasks in all, of 50,000 to 4 million records; "
+       "does not change the output)")  //
       ("min-seed-length", po::value(&o.bwa.min_seed_length)->default_value(o.bwa.min_seed_length)->value_name("N"), "bwa mem -k")  //
       ("min-score", po::value(&o.bwa.min_score)->default_value(o.bwa.min_score)->value_name("N"), "bwa mem -T: minimum score to output");
   spec.groups.push_back(io);

@@ -2,9 +2,12 @@
 
 #include <htslib/faidx.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <optional>
 #include <system_error>
 
@@ -20,7 +23,9 @@
 #include "genoforest/core/version.hpp"
 #include "journal.hpp"
 #include "scheduler.hpp"
+#include "shared_index.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 namespace genoforest::mpi {
@@ -80,6 +85,13 @@ struct Paths {
   }
   fs::path chunk_dups(std::size_t s, std::size_t c) const {
     return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".dup");
+  }
+  fs::path sample_dups(std::size_t s) const { return tmp_dir / ("s" + std::to_string(s) + ".dups"); }
+  fs::path piece(std::size_t s, std::size_t p) const {
+    return tmp_dir / ("s" + std::to_string(s) + ".p" + std::to_string(p) + ".bgzf");
+  }
+  fs::path piece_index(std::size_t s, std::size_t p) const {
+    return tmp_dir / ("s" + std::to_string(s) + ".p" + std::to_string(p) + ".ix");
   }
 };
 
@@ -146,8 +158,9 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
   return res;
 }
 
-/// Task 2: align one chunk, batch by batch, into a sorted temporary BAM and its duplicate keys.
-void align_chunk(const SampleEntry& e, std::size_t s, std::size_t c, const ChunkInfo& info, const align::BwaIndex& index,
+/// Task 2: align one chunk, batch by batch, into a sorted temporary BAM and its duplicate keys;
+/// returns where the chunk's bins start.
+std::vector<align::ChunkBin> align_chunk(const SampleEntry& e, std::size_t s, std::size_t c, const ChunkInfo& info, const align::BwaIndex& index,
                  const sam_hdr_t* hdr, const AlignOptions& o, const Paths& paths) {
   FastqReader in(paths.chunk_fastq(s, c));
   align::ChunkBuilder builder(hdr);
@@ -186,9 +199,60 @@ void align_chunk(const SampleEntry& e, std::size_t s, std::size_t c, const Chunk
     throw InternalError("chunk " + paths.chunk_fastq(s, c).string() + " holds " + std::to_string(templ - info.first_template) +
                         " templates, expected " + std::to_string(info.templates));
   }
-  builder.write(paths.chunk_bam(s, c));
+  auto bins = builder.write(paths.chunk_bam(s, c));
   write_atomically(paths.chunk_dups(s, c), to_bytes(builder.signatures()));
+  return bins;
   // The chunk's FASTQ is removed by the commit on rank 0 (after the task is journaled).
+}
+
+/// Task 4's unit: bins [bin_begin, bin_end) of one sample, and where they start in its chunks.
+struct PiecePlan {
+  std::size_t sample = 0;
+  std::size_t index = 0;  ///< among the sample's pieces
+  align::BinKey bin_begin = 0, bin_end = 0;
+  std::vector<std::pair<std::size_t, std::uint64_t>> inputs;  ///< (chunk, voffset)
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar & sample & index & bin_begin & bin_end & inputs;
+  }
+};
+
+/// Cuts each sample's bins into pieces of about `target` records (whole bins, in order).
+std::vector<PiecePlan> plan_pieces(const std::vector<std::vector<std::vector<align::ChunkBin>>>& chunk_bins, std::uint64_t target) {
+  std::vector<PiecePlan> plan;
+  for (std::size_t s = 0; s < chunk_bins.size(); ++s) {
+    std::map<align::BinKey, std::uint64_t> count;
+    for (const auto& bins : chunk_bins[s])
+      for (const auto& b : bins) count[b.bin] += b.records;
+    std::size_t n = 0;
+    std::uint64_t in_piece = 0;
+    align::BinKey first = 0;
+    auto close = [&](align::BinKey end) {
+      PiecePlan p{s, n++, first, end, {}};
+      for (std::size_t c = 0; c < chunk_bins[s].size(); ++c) {
+        const auto& bins = chunk_bins[s][c];
+        const auto it = std::lower_bound(bins.begin(), bins.end(), first, [](const align::ChunkBin& b, align::BinKey k) { return b.bin < k; });
+        if (it != bins.end() && it->bin < end) p.inputs.emplace_back(c, it->voffset);
+      }
+      plan.push_back(std::move(p));
+      in_piece = 0;
+    };
+    for (auto it = count.begin(); it != count.end(); ++it) {
+      if (in_piece == 0) first = it->first;
+      in_piece += it->second;
+      const auto next = std::next(it);
+      if (next == count.end()) {
+        close(std::numeric_limits<align::BinKey>::max());
+      } else if (in_piece >= target) {
+        close(next->first);
+      }
+    }
+    if (count.empty()) {  // no records at all: one empty piece keeps the file whole
+      first = 0;
+      close(std::numeric_limits<align::BinKey>::max());
+    }
+  }
+  return plan;
 }
 
 std::string read_file(const fs::path& p) {
@@ -232,6 +296,8 @@ void AlignOptions::validate() const {
   if (bwa.threads < 1) throw UsageError("--threads must be at least 1");
   if (bwa.batch_bases < 1000) throw UsageError("--batch-bases must be at least 1000");
   if (chunk_bases < 1) throw UsageError("--chunk-bases must be at least 1");
+  if (compression_level < 0 || compression_level > 9) throw UsageError("--compression-level must be 0-9");
+  if (piece_records < 0) throw UsageError("--piece-records must be >= 0");
   if (bwa.min_seed_length < 1) throw UsageError("--min-seed-length must be at least 1");
   if (bwa.min_score < 0) throw UsageError("--min-score must be >= 0");
   qc_options.validate();
@@ -239,6 +305,10 @@ void AlignOptions::validate() const {
 
 void run_align(const Comm& comm, const AlignOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
+  // Every batch allocates and frees tens of MB (reads, SAM text, records). Kept in the heap for
+  // the next batch, they are not mapped afresh and zeroed by the kernel each time.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   const fs::path prefix = o.index_prefix.empty() ? o.reference : o.index_prefix;
   std::string token;
   const bool resumable = !journal_dir().empty();
@@ -287,18 +357,25 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   const std::size_t n_samples = sheet.size();
 
   // The header: contigs from the index, one read group per sample, our @PG.
-  std::optional<align::BwaIndex> index;
+  std::optional<NodeBwaIndex> index;
+  index.emplace(comm, prefix);
   std::vector<std::string> contig_names;
   std::vector<std::int64_t> contig_lengths;
   comm.on_root([&] {
-    index.emplace(prefix);
-    contig_names = index->contig_names();
-    contig_lengths = index->contig_lengths();
+    const align::BwaIndex& idx = index->get();
+    contig_names = idx.contig_names();
+    contig_lengths = idx.contig_lengths();
     char buf[512];
     std::int64_t total = 0;
     for (auto l : contig_lengths) total += l;
-    std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank", o.reference.c_str(),
-                  contig_names.size(), static_cast<double>(total) / 1e6, static_cast<double>(index->memory_bytes()) / 1048576.0);
+    const double mib = static_cast<double>(idx.memory_bytes()) / 1048576.0;
+    if (index->shared()) {
+      std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB, one copy shared by the %d ranks of each node",
+                    o.reference.c_str(), contig_names.size(), static_cast<double>(total) / 1e6, mib, index->ranks_on_node());
+    } else {
+      std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank", o.reference.c_str(),
+                    contig_names.size(), static_cast<double>(total) / 1e6, mib);
+    }
     log_info(buf);
   });
   comm.bcast(contig_names);
@@ -330,7 +407,9 @@ void run_align(const Comm& comm, const AlignOptions& o) {
 
   // 2. Align, one task per chunk.
   std::vector<std::pair<std::size_t, std::size_t>> chunks;
+  std::vector<std::vector<std::vector<align::ChunkBin>>> chunk_bins(n_samples);
   for (std::size_t s = 0; s < n_samples; ++s) {
+    chunk_bins[s].resize(split[s].chunks.size());
     for (std::size_t c = 0; c < split[s].chunks.size(); ++c) chunks.emplace_back(s, c);
   }
   {
@@ -343,12 +422,11 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     };
     t.run = [&](std::int64_t k) {
       const auto [s, c] = chunks[static_cast<std::size_t>(k)];
-      if (!index) index.emplace(prefix);
-      align_chunk(sheet[s], s, c, split[s].chunks[c], *index, headers[s].get(), o, paths);
-      return std::string();
+      return to_bytes(align_chunk(sheet[s], s, c, split[s].chunks[c], index->get(), headers[s].get(), o, paths));
     };
-    t.commit = [&](std::int64_t k, std::string&&) {
+    t.commit = [&](std::int64_t k, std::string&& bytes) {
       const auto [s, c] = chunks[static_cast<std::size_t>(k)];
+      chunk_bins[s][c] = from_bytes<std::vector<align::ChunkBin>>(bytes);
       std::error_code ec;
       fs::remove(paths.chunk_fastq(s, c), ec);
     };
@@ -357,56 +435,123 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     t.progress = &chunk_progress;
     run_tasks(comm, t);
   }
-  index.reset();
+  index.reset();  // collective: every rank gets here (run_tasks agrees on failures)
 
-  // 3. Merge, mark duplicates, index, report. With fewer samples than ranks, some ranks have no
-  // merge to do and sleep: a merge may then use their cores to compress.
-  const int spare_threads =
-      o.bwa.threads * std::max(1, comm.size() / static_cast<int>(std::max<std::size_t>(1, n_samples)));
+  // 3. Duplicates, decided over each whole sample.
+  if (o.mark_duplicates) {
+    TaskSet t;
+    t.begin = 0;
+    t.end = static_cast<std::int64_t>(n_samples);
+    t.describe = [&](std::int64_t s) { return "duplicates of sample " + sheet[static_cast<std::size_t>(s)].id; };
+    t.run = [&](std::int64_t si) {
+      const auto s = static_cast<std::size_t>(si);
+      std::vector<align::DupSignature> sigs;
+      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) {
+        auto part = from_bytes<std::vector<align::DupSignature>>(read_file(paths.chunk_dups(s, c)));
+        sigs.insert(sigs.end(), part.begin(), part.end());
+      }
+      const auto dups = align::decide_duplicates(std::move(sigs), static_cast<std::size_t>(split[s].templates));
+      write_atomically(paths.sample_dups(s), std::string(dups.begin(), dups.end()));
+      return std::string();
+    };
+    t.commit = [&](std::int64_t s, std::string&&) {
+      for (std::size_t c = 0; c < split[static_cast<std::size_t>(s)].chunks.size(); ++c) {
+        std::error_code ec;
+        fs::remove(paths.chunk_dups(static_cast<std::size_t>(s), c), ec);
+      }
+    };
+    t.journal = "align.dups";
+    run_tasks(comm, t);
+  }
+
+  // 4. Pieces: runs of whole bins of one sample, merged from its chunks and compressed; the bytes
+  // do not depend on the cut. About 256 pieces in all, of 50,000 to 4 million records: enough for
+  // many ranks, and the same cut for any rank count, so that a resumed run on another rank count
+  // finds its journal (an output already written has removed its sample's chunks).
+  comm.bcast(chunk_bins);
+  std::uint64_t total_records = 0;
+  for (const auto& sample : chunk_bins)
+    for (const auto& bins : sample)
+      for (const auto& b : bins) total_records += b.records;
+  const std::uint64_t target = o.piece_records > 0 ? static_cast<std::uint64_t>(o.piece_records)
+                                                   : std::clamp<std::uint64_t>(total_records / 256, 50'000, 4'000'000);
+  const auto pieces = plan_pieces(chunk_bins, target);
+  std::vector<std::size_t> pieces_of(n_samples, 0);
+  for (const auto& p : pieces) ++pieces_of[p.sample];
+  std::vector<align::AlignCounts> counts(n_samples);
+  {
+    std::vector<std::uint8_t> dups;
+    std::size_t dups_sample = n_samples;
+    TaskSet t;
+    t.begin = 0;
+    t.end = static_cast<std::int64_t>(pieces.size());
+    t.describe = [&](std::int64_t k) {
+      const auto& p = pieces[static_cast<std::size_t>(k)];
+      return "merge of sample " + sheet[p.sample].id + " piece " + std::to_string(p.index + 1) + "/" + std::to_string(pieces_of[p.sample]);
+    };
+    t.run = [&](std::int64_t k) {
+      const auto& p = pieces[static_cast<std::size_t>(k)];
+      if (o.mark_duplicates && dups_sample != p.sample) {
+        const std::string bytes = read_file(paths.sample_dups(p.sample));
+        dups.assign(bytes.begin(), bytes.end());
+        dups_sample = p.sample;
+      }
+      std::vector<align::PieceInput> inputs;
+      for (const auto& [c, voffset] : p.inputs) inputs.push_back({paths.chunk_bam(p.sample, c), voffset});
+      return to_bytes(align::write_piece(inputs, p.bin_begin, p.bin_end, o.mark_duplicates ? dups : std::vector<std::uint8_t>{},
+                                         o.compression_level, paths.piece(p.sample, p.index), paths.piece_index(p.sample, p.index)));
+    };
+    t.commit = [&](std::int64_t k, std::string&& bytes) {
+      counts[pieces[static_cast<std::size_t>(k)].sample].add(from_bytes<align::AlignCounts>(bytes));
+    };
+    t.journal = "align.pieces." + std::to_string(target);
+    Progress progress(static_cast<std::int64_t>(pieces.size()), "merge pieces");
+    t.progress = &progress;
+    run_tasks(comm, t);
+  }
+  comm.bcast(counts);
+
+  // 5. Per sample: header + pieces into the final file, its index, the QC report.
   align::AlignCounts total;
   QcCounts qc_total;
   {
     TaskSet t;
     t.begin = 0;
     t.end = static_cast<std::int64_t>(n_samples);
-    t.describe = [&](std::int64_t s) { return "merge of sample " + sheet[static_cast<std::size_t>(s)].id; };
+    t.describe = [&](std::int64_t s) { return "output of sample " + sheet[static_cast<std::size_t>(s)].id; };
     t.run = [&](std::int64_t si) {
       const auto s = static_cast<std::size_t>(si);
       const SampleEntry& e = sheet[s];
-      std::vector<fs::path> bams;
-      std::vector<align::DupSignature> sigs;
-      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) {
-        bams.push_back(paths.chunk_bam(s, c));
-        if (o.mark_duplicates) {
-          auto part = from_bytes<std::vector<align::DupSignature>>(read_file(paths.chunk_dups(s, c)));
-          sigs.insert(sigs.end(), part.begin(), part.end());
-        }
-      }
-      const auto dups = align::decide_duplicates(std::move(sigs), static_cast<std::size_t>(split[s].templates));
+      std::vector<std::pair<fs::path, fs::path>> parts;
+      for (std::size_t p = 0; p < pieces_of[s]; ++p) parts.emplace_back(paths.piece(s, p), paths.piece_index(s, p));
       const bool cram = o.format == "cram";
       const fs::path out = fs::path(o.output_dir) / (e.id + (cram ? ".cram" : ".bam"));
-      AtomicOutput bam(out, token), idx(out.string() + (cram ? ".crai" : ".bai"), token);
-      const auto counts = align::merge_chunks(bams, headers[s].get(), dups, bam.tmp(), idx.tmp(),
-                                              cram ? align::AlignFormat::kCram : align::AlignFormat::kBam, o.reference, spare_threads);
+      AtomicOutput file(out, token), idx(out.string() + (cram ? ".crai" : ".bai"), token);
+      align::assemble_bam(headers[s].get(), parts, o.compression_level, file.tmp(), idx.tmp(),
+                          cram ? align::AlignFormat::kCram : align::AlignFormat::kBam, o.reference,
+                          paths.tmp_dir / ("s" + std::to_string(s) + ".bam"), o.bwa.threads);
       std::string json = "{\n  \"sample\": " + json_string(e.id) + ",\n  \"fastq_1\": " + json_string(e.fastq_1.string()) +
                          ",\n  \"fastq_2\": " + json_string(e.fastq_2.string()) + ",\n  \"qc_enabled\": " + (o.qc ? "true" : "false") +
-                         ",\n  \"qc\": " + split[s].qc.to_json(2) + ",\n  \"alignment\": " + counts.to_json(2) + "\n}\n";
+                         ",\n  \"qc\": " + split[s].qc.to_json(2) + ",\n  \"alignment\": " + counts[s].to_json(2) + "\n}\n";
       write_atomically(fs::path(o.output_dir) / (e.id + ".qc.json"), json);
-      bam.commit();
+      file.commit();
       idx.commit();
-      return to_bytes(counts);
+      return std::string();
     };
-    t.journal = "align.merge";
-    t.commit = [&](std::int64_t s, std::string&& bytes) {
-      for (std::size_t c = 0; c < split[static_cast<std::size_t>(s)].chunks.size(); ++c) {
-        std::error_code ec;
-        fs::remove(paths.chunk_bam(static_cast<std::size_t>(s), c), ec);
-        fs::remove(paths.chunk_dups(static_cast<std::size_t>(s), c), ec);
+    t.journal = "align.output";
+    t.commit = [&](std::int64_t si, std::string&&) {
+      const auto s = static_cast<std::size_t>(si);
+      std::error_code ec;
+      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) fs::remove(paths.chunk_bam(s, c), ec);
+      for (std::size_t p = 0; p < pieces_of[s]; ++p) {
+        fs::remove(paths.piece(s, p), ec);
+        fs::remove(paths.piece_index(s, p), ec);
       }
-      total.add(from_bytes<align::AlignCounts>(bytes));
-      qc_total.add(split[static_cast<std::size_t>(s)].qc);
+      fs::remove(paths.sample_dups(s), ec);
+      total.add(counts[s]);
+      qc_total.add(split[s].qc);
     };
-    Progress progress(static_cast<std::int64_t>(n_samples), "merge tasks");
+    Progress progress(static_cast<std::int64_t>(n_samples), "samples written");
     t.progress = &progress;
     run_tasks(comm, t);
   }

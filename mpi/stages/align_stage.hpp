@@ -10,10 +10,14 @@
 ///  2. align (one task per chunk): BWA-MEM batch by batch (pairs resolved, insert size estimated
 ///     per batch, the read offset passed in as bwa does), records sorted into a temporary BAM,
 ///     duplicate keys into a side file;
-///  3. merge (one task per sample): decide duplicates over the whole sample, merge the chunks,
-///     write SAMPLE.bam (or .cram), its index and SAMPLE.qc.json.
+///  3. duplicates (one task per sample): decide them over the whole sample;
+///  4. pieces (about 256 in all): a run of whole genome bins of one sample, merged from
+///     its chunks, duplicates marked, compressed (align::write_piece);
+///  5. output (one task per sample): header + pieces into SAMPLE.bam (or .cram), its index and
+///     SAMPLE.qc.json.
 /// Batches, not ranks or chunks, fix bwa's results, and the sort key is total: the output is
-/// identical for any rank count and chunk size.
+/// identical for any rank count and chunk size; the BAM starts a block at every bin, so its bytes
+/// do not depend on how it was cut into pieces either.
 #include <string>
 
 #include "comm.hpp"
@@ -39,6 +43,8 @@ struct AlignOptions {
   bool qc = true;
   bool mark_duplicates = true;
   std::int64_t chunk_bases = 10'000'000;
+  int compression_level = 2;  ///< BAM (BGZF) level, 0-9
+  std::int64_t piece_records = 0;  ///< records per merge piece; 0: about 256 pieces in all
   align::QcOptions qc_options;
   align::BwaOptions bwa;
   std::string command_line;

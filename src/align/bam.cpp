@@ -4,7 +4,12 @@
 #include <cstdio>
 #include <queue>
 #include <span>
+#include <cstring>
 #include <tuple>
+#include <utility>
+
+#include <htslib/bgzf.h>
+#include <htslib/hts.h>
 
 #include "genoforest/core/error.hpp"
 
@@ -192,7 +197,16 @@ void ChunkBuilder::add(std::uint32_t templ, const std::string& sam1, const std::
   }
 }
 
-void ChunkBuilder::write(const fs::path& path) {
+BinKey bin_of(const bam1_t* b) {
+  if (b->core.tid >= 0) {
+    const auto pos = static_cast<std::uint64_t>(std::max<std::int64_t>(b->core.pos, 0));
+    return static_cast<BinKey>(static_cast<std::uint32_t>(b->core.tid)) << 32 | pos >> kBinShift;
+  }
+  // Unplaced: sorted by strand, then template (see Key); the position is always -1.
+  return BinKey{0xffffffffu} << 32 | static_cast<BinKey>(bam_is_rev(b) ? 1 : 0) << 31 | tag_value(b, kTemplTag) >> kBinShift;
+}
+
+std::vector<ChunkBin> ChunkBuilder::write(const fs::path& path) {
   std::vector<std::pair<Key, bam1_t*>> order;
   order.reserve(recs_.size());
   for (bam1_t* b : recs_) order.emplace_back(key_of(b), b);
@@ -202,70 +216,136 @@ void ChunkBuilder::write(const fs::path& path) {
   SamFilePtr fp(sam_open(path.c_str(), "wb0"));
   if (!fp) throw IoError("cannot write " + path.string() + ": " + errno_text());
   if (sam_hdr_write(fp.get(), hdr_) < 0) throw IoError("cannot write " + path.string());
+  BGZF* bg = fp->fp.bgzf;
+  std::vector<ChunkBin> bins;
   for (const auto& [k, b] : order) {
+    const BinKey bin = bin_of(b);
+    if (bins.empty() || bins.back().bin != bin) bins.push_back({bin, static_cast<std::uint64_t>(bgzf_tell(bg)), 0});
+    ++bins.back().records;
     if (sam_write1(fp.get(), hdr_, b) < 0) throw IoError("cannot write " + path.string() + " (disk full?)");
   }
   if (sam_close(fp.release()) != 0) throw IoError("cannot close " + path.string() + " (disk full?)");
+  return bins;
 }
 
-AlignCounts merge_chunks(const std::vector<fs::path>& chunks, const sam_hdr_t* hdr, const std::vector<std::uint8_t>& dups,
-                         const fs::path& out, const fs::path& index_path, AlignFormat format, const fs::path& reference,
-                         int threads) {
+namespace {
+
+/// What hts_idx_push needs of a record, with its end offset relative to its piece.
+struct IndexEvent {
+  std::int64_t beg = 0, end = 0;
+  std::uint64_t voffset = 0;
+  std::int32_t tid = 0;
+  std::int32_t mapped = 0;
+};
+
+struct BgzfCloser {
+  void operator()(BGZF* f) const noexcept { if (f) bgzf_close(f); }
+};
+using BgzfPtr = std::unique_ptr<BGZF, BgzfCloser>;
+
+BgzfPtr open_bgzf_writer(const fs::path& path, int level) {
+  if (level < 0 || level > 9) throw UsageError("the compression level must be 0-9, not " + std::to_string(level));
+  const std::string mode = "w" + std::to_string(level);
+  BgzfPtr fp(bgzf_open(path.c_str(), mode.c_str()));
+  if (!fp) throw IoError("cannot write " + path.string() + ": " + errno_text());
+  return fp;
+}
+
+/// The 28-byte empty block that ends every BGZF file.
+constexpr unsigned char kBgzfEof[28] = {0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43,
+                                        0x02, 0,    0x1b, 0,    0x03, 0, 0, 0, 0, 0, 0,    0, 0, 0};
+
+/// Closes a BGZF writer and cuts off the EOF block it wrote; returns the file's size.
+std::uint64_t close_without_eof(BgzfPtr fp, const fs::path& path) {
+  if (bgzf_close(fp.release()) != 0) throw IoError("cannot write " + path.string() + " (disk full?)");
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (ec || size < sizeof kBgzfEof) throw IoError("cannot read back " + path.string());
+  fs::resize_file(path, size - sizeof kBgzfEof, ec);
+  if (ec) throw IoError("cannot cut the EOF block off " + path.string() + ": " + ec.message());
+  return size - sizeof kBgzfEof;
+}
+
+/// Appends bytes [0, n) of `from` to `to`.
+void append_bytes(std::FILE* to, const fs::path& to_path, const fs::path& from, std::uint64_t n) {
+  std::FILE* in = std::fopen(from.c_str(), "rb");
+  if (!in) throw InputError(from.string(), "cannot open the temporary piece: " + errno_text());
+  std::vector<char> buf(1 << 20);
+  while (n > 0) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, buf.size()));
+    const std::size_t got = std::fread(buf.data(), 1, want, in);
+    if (got != want) {
+      std::fclose(in);
+      throw InputError(from.string(), "the temporary piece is shorter than written");
+    }
+    if (std::fwrite(buf.data(), 1, got, to) != got) {
+      std::fclose(in);
+      throw IoError("cannot write " + to_path.string() + " (disk full?)");
+    }
+    n -= got;
+  }
+  std::fclose(in);
+}
+
+}  // namespace
+
+AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin, BinKey bin_end,
+                        const std::vector<std::uint8_t>& dups, int level, const fs::path& out,
+                        const fs::path& index_events) {
   struct Input {
-    SamFilePtr fp;
-    SamHdrPtr hdr;
+    BgzfPtr fp;
     bam1_t* b = nullptr;
     Key key;
   };
-  std::vector<Input> in(chunks.size());
+  std::vector<Input> in(inputs.size());
+  struct Cleanup {
+    std::vector<Input>& in;
+    ~Cleanup() {
+      for (auto& x : in)
+        if (x.b) bam_destroy1(x.b);
+    }
+  } cleanup{in};
   auto advance = [&](std::size_t i) {
-    const int r = sam_read1(in[i].fp.get(), in[i].hdr.get(), in[i].b);
-    if (r < -1) throw InputError(chunks[i].string(), "truncated or corrupt temporary chunk");
-    if (r == -1) return false;
+    const int r = bam_read1(in[i].fp.get(), in[i].b);
+    if (r < -1) throw InputError(inputs[i].chunk.string(), "truncated or corrupt temporary chunk");
+    if (r == -1 || bin_of(in[i].b) >= bin_end) return false;
+    if (bin_of(in[i].b) < bin_begin) throw InternalError("a piece of " + inputs[i].chunk.string() + " starts before its first bin");
     in[i].key = key_of(in[i].b);
     return true;
   };
   using Head = std::pair<Key, std::size_t>;
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heap;
-  struct Cleanup {
-    std::vector<Input>& in;
-    ~Cleanup() {
-      for (auto& x : in) if (x.b) bam_destroy1(x.b);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    in[i].fp.reset(bgzf_open(inputs[i].chunk.c_str(), "r"));
+    if (!in[i].fp) throw InputError(inputs[i].chunk.string(), "cannot open the temporary chunk: " + errno_text());
+    if (bgzf_seek(in[i].fp.get(), static_cast<std::int64_t>(inputs[i].voffset), SEEK_SET) < 0) {
+      throw InputError(inputs[i].chunk.string(), "cannot seek in the temporary chunk");
     }
-  } cleanup{in};
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    in[i].fp.reset(sam_open(chunks[i].c_str(), "r"));
-    if (!in[i].fp) throw InputError(chunks[i].string(), "cannot open the temporary chunk: " + errno_text());
-    in[i].hdr.reset(sam_hdr_read(in[i].fp.get()));
-    if (!in[i].hdr) throw InputError(chunks[i].string(), "corrupt temporary chunk header");
     in[i].b = bam_init1();
+    if (!in[i].b) throw InternalError("out of memory");
     if (advance(i)) heap.emplace(in[i].key, i);
   }
-  SamFilePtr fp(sam_open(out.c_str(), format == AlignFormat::kCram ? "wc" : "wb"));
-  if (!fp) throw IoError("cannot write " + out.string() + ": " + errno_text());
-  if (format == AlignFormat::kCram && hts_set_fai_filename(fp.get(), reference.c_str()) != 0) {
-    throw InputError(reference.string(), "cannot use this FASTA (and its .fai) as the CRAM reference");
-  }
-  if (threads > 1 && hts_set_threads(fp.get(), threads) != 0) throw IoError("cannot start compression threads for " + out.string());
-  if (sam_hdr_write(fp.get(), hdr) < 0) throw IoError("cannot write " + out.string());
-  // BAM: index while writing (no second pass over the file); CSI when a contig is too long for BAI.
-  const bool bam = format == AlignFormat::kBam;
-  int min_shift = 0;
-  for (int t = 0; t < sam_hdr_nref(hdr); ++t)
-    if (sam_hdr_tid2len(hdr, t) > (1LL << 29) - 1) min_shift = 14;
-  if (bam && sam_idx_init(fp.get(), const_cast<sam_hdr_t*>(hdr), min_shift, index_path.c_str()) != 0) {
-    throw IoError("cannot start the index " + index_path.string());
-  }
+  BgzfPtr fp = open_bgzf_writer(out, level);
+  std::vector<IndexEvent> events;
   AlignCounts c;
+  BinKey bin = bin_begin;
+  // End offsets as `samtools index` reads them back: a record that ends a block ends at the next
+  // block's start. So an offset is moved forward whenever a block is flushed after it.
+  auto note_flush = [&] {
+    if (!events.empty()) events.back().voffset = static_cast<std::uint64_t>(bgzf_tell(fp.get()));
+  };
   while (!heap.empty()) {
     const std::size_t i = heap.top().second;
     heap.pop();
     bam1_t* b = in[i].b;
     const std::uint32_t templ = std::get<3>(in[i].key);
     const int mate = (b->core.flag & BAM_FREAD2) ? 1 : 0;
-    if (templ >= dups.size()) throw InternalError("template index beyond the duplicate table");
     const bool mapped = !(b->core.flag & BAM_FUNMAP);
-    if (mapped && (dups[templ] >> mate & 1)) b->core.flag |= BAM_FDUP;
+    if (!dups.empty()) {
+      if (templ >= dups.size()) throw InternalError("template index beyond the duplicate table");
+      if (mapped && (dups[templ] >> mate & 1)) b->core.flag |= BAM_FDUP;
+    }
+    const BinKey this_bin = bin_of(b);
     for (const char* tag : {kTemplTag, kLineTag}) {
       if (uint8_t* p = bam_aux_get(b, tag)) bam_aux_del(b, p);
     }
@@ -280,15 +360,124 @@ AlignCounts merge_chunks(const std::vector<fs::path>& chunks, const sam_hdr_t* h
       c.properly_paired += (b->core.flag & BAM_FPROPER_PAIR) != 0;
       c.duplicates += (b->core.flag & BAM_FDUP) != 0;
     }
-    if (sam_write1(fp.get(), hdr, b) < 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+    if (this_bin != bin) {  // a new bin starts a new block
+      if (bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+      note_flush();
+      bin = this_bin;
+    }
+    const auto size = static_cast<std::size_t>(b->l_data - b->core.l_extranul + 32 + 4);
+    const auto before = bgzf_tell(fp.get());
+    if (bgzf_flush_try(fp.get(), static_cast<ssize_t>(size)) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+    if (bgzf_tell(fp.get()) != before) note_flush();
+    if (bam_write1(fp.get(), b) < 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+    events.push_back({b->core.pos, bam_endpos(b), static_cast<std::uint64_t>(bgzf_tell(fp.get())), b->core.tid, mapped ? 1 : 0});
     if (advance(i)) heap.emplace(in[i].key, i);
   }
-  if (bam && sam_idx_save(fp.get()) != 0) throw IoError("cannot write the index " + index_path.string());
-  if (sam_close(fp.release()) != 0) throw IoError("cannot close " + out.string() + " (disk full?)");
-  if (!bam && sam_index_build3(out.c_str(), index_path.c_str(), min_shift, std::max(threads, 1)) < 0) {
-    throw IoError("cannot index " + out.string());
+  if (bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+  note_flush();
+  close_without_eof(std::move(fp), out);
+  std::string bytes(events.size() * sizeof(IndexEvent), '\0');
+  if (!events.empty()) std::memcpy(bytes.data(), events.data(), bytes.size());
+  std::FILE* ev = std::fopen(index_events.c_str(), "wb");
+  if (!ev || std::fwrite(bytes.data(), 1, bytes.size(), ev) != bytes.size() || std::fclose(std::exchange(ev, nullptr)) != 0) {
+    if (ev) std::fclose(ev);
+    throw IoError("cannot write " + index_events.string() + " (disk full?)");
   }
   return c;
+}
+
+void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs::path>>& pieces, int level, const fs::path& out,
+                  const fs::path& index_path, AlignFormat format, const fs::path& reference, const fs::path& work, int threads) {
+  const bool cram = format == AlignFormat::kCram;
+  const fs::path bam_path = cram ? work : out;
+  // The header, in blocks of its own.
+  const fs::path hdr_path = bam_path.string() + ".header";
+  std::uint64_t hdr_size = 0;
+  {
+    BgzfPtr fp = open_bgzf_writer(hdr_path, level);
+    if (bam_hdr_write(fp.get(), hdr) < 0 || bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + hdr_path.string());
+    hdr_size = close_without_eof(std::move(fp), hdr_path);
+  }
+  // The index, as samtools index makes it: CSI when a contig is too long for BAI.
+  int min_shift = 14, n_lvls = 5, fmt = HTS_FMT_BAI;
+  std::int64_t max_len = 0;
+  for (int t = 0; t < sam_hdr_nref(hdr); ++t) max_len = std::max<std::int64_t>(max_len, sam_hdr_tid2len(hdr, t));
+  if (max_len > (1LL << 29) - 1) {
+    fmt = HTS_FMT_CSI;
+    max_len += 256;
+    for (n_lvls = 0; max_len > (1LL << min_shift) << (3 * n_lvls); ++n_lvls) {
+    }
+  }
+  struct IdxFree {
+    void operator()(hts_idx_t* i) const noexcept { if (i) hts_idx_destroy(i); }
+  };
+  std::unique_ptr<hts_idx_t, IdxFree> idx(
+      hts_idx_init(sam_hdr_nref(hdr), fmt, hdr_size << 16, min_shift, n_lvls));
+  if (!idx) throw InternalError("cannot start a BAM index");
+
+  std::FILE* o = std::fopen(bam_path.c_str(), "wb");
+  if (!o) throw IoError("cannot write " + bam_path.string() + ": " + errno_text());
+  struct FileCloser {
+    std::FILE*& f;
+    ~FileCloser() { if (f) std::fclose(f); }
+  } closer{o};
+  append_bytes(o, bam_path, hdr_path, hdr_size);
+  std::error_code ec;
+  fs::remove(hdr_path, ec);
+  std::uint64_t base = hdr_size;
+  std::vector<IndexEvent> events;
+  for (const auto& [piece, event_file] : pieces) {
+    const auto piece_size = fs::file_size(piece, ec);
+    if (ec) throw InputError(piece.string(), "cannot read the temporary piece: " + ec.message());
+    append_bytes(o, bam_path, piece, piece_size);
+    const auto ev_size = fs::file_size(event_file, ec);
+    if (ec || ev_size % sizeof(IndexEvent) != 0) throw InputError(event_file.string(), "corrupt temporary index events");
+    events.resize(ev_size / sizeof(IndexEvent));
+    std::FILE* ev = std::fopen(event_file.c_str(), "rb");
+    const bool read_ok = ev && std::fread(events.data(), 1, ev_size, ev) == ev_size;
+    if (ev) std::fclose(ev);
+    if (!read_ok) throw InputError(event_file.string(), "cannot read the temporary index events");
+    for (const auto& e : events) {
+      const std::uint64_t v = (base + (e.voffset >> 16)) << 16 | (e.voffset & 0xffff);
+      if (hts_idx_push(idx.get(), e.tid, e.beg, e.end, v, e.mapped) < 0) {
+        throw InternalError("cannot index " + bam_path.string() + " (records out of order?)");
+      }
+    }
+    base += piece_size;
+  }
+  if (std::fwrite(kBgzfEof, 1, sizeof kBgzfEof, o) != sizeof kBgzfEof || std::fclose(std::exchange(o, nullptr)) != 0) {
+    throw IoError("cannot write " + bam_path.string() + " (disk full?)");
+  }
+  if (hts_idx_finish(idx.get(), base << 16) != 0) throw InternalError("cannot finish the index of " + bam_path.string());
+  if (!cram) {
+    if (hts_idx_save_as(idx.get(), nullptr, index_path.c_str(), fmt) != 0) throw IoError("cannot write the index " + index_path.string());
+    return;
+  }
+  // CRAM: the same records, converted from the BAM.
+  SamFilePtr in(sam_open(bam_path.c_str(), "r"));
+  SamHdrPtr in_hdr(in ? sam_hdr_read(in.get()) : nullptr);
+  if (!in_hdr) throw InputError(bam_path.string(), "cannot read back the BAM to convert");
+  SamFilePtr fp(sam_open(out.c_str(), "wc"));
+  if (!fp) throw IoError("cannot write " + out.string() + ": " + errno_text());
+  if (hts_set_fai_filename(fp.get(), reference.c_str()) != 0) {
+    throw InputError(reference.string(), "cannot use this FASTA (and its .fai) as the CRAM reference");
+  }
+  if (threads > 1 && hts_set_threads(fp.get(), threads) != 0) throw IoError("cannot start compression threads for " + out.string());
+  if (sam_hdr_write(fp.get(), hdr) < 0) throw IoError("cannot write " + out.string());
+  bam1_t* b = bam_init1();
+  int r = 0;
+  while ((r = sam_read1(in.get(), in_hdr.get(), b)) >= 0) {
+    if (sam_write1(fp.get(), hdr, b) < 0) {
+      bam_destroy1(b);
+      throw IoError("cannot write " + out.string() + " (disk full?)");
+    }
+  }
+  bam_destroy1(b);
+  if (r < -1) throw InputError(bam_path.string(), "corrupt BAM while converting to CRAM");
+  if (sam_close(fp.release()) != 0) throw IoError("cannot close " + out.string() + " (disk full?)");
+  in.reset();
+  fs::remove(bam_path, ec);
+  if (sam_index_build3(out.c_str(), index_path.c_str(), 0, std::max(threads, 1)) < 0) throw IoError("cannot index " + out.string());
 }
 
 }  // namespace genoforest::align

@@ -109,6 +109,14 @@ BwaIndex::BwaIndex(const fs::path& prefix) : impl_(std::make_unique<Impl>()) {
   bwa_verbose = 1;
   impl_->idx = bwa_idx_load(prefix.c_str(), BWA_IDX_ALL);
   if (!impl_->idx) throw InputError(prefix.string(), "cannot load the bwa index");
+  describe();
+}
+
+BwaIndex::BwaIndex() : impl_(std::make_unique<Impl>()) {}
+
+void BwaIndex::describe() {
+  names_.clear();
+  lengths_.clear();
   const bntseq_t* bns = impl_->idx->bns;
   for (int i = 0; i < bns->n_seqs; ++i) {
     names_.emplace_back(bns->anns[i].name);
@@ -116,6 +124,24 @@ BwaIndex::BwaIndex(const fs::path& prefix) : impl_(std::make_unique<Impl>()) {
   }
   const bwt_t* bwt = impl_->idx->bwt;
   memory_ = static_cast<std::int64_t>(bwt->bwt_size * 4 + bwt->n_sa * 8 + bns->l_pac / 4 + 1);
+}
+
+std::span<const std::uint8_t> BwaIndex::pack() {
+  bwaidx_t* idx = impl_->idx;
+  if (!idx->mem && bwa_idx2mem(idx) != 0) throw InternalError("bwa could not pack its index into one block");
+  return {idx->mem, static_cast<std::size_t>(idx->l_mem)};
+}
+
+BwaIndex BwaIndex::view(const std::uint8_t* mem, std::int64_t size) {
+  BwaIndex x;
+  x.impl_->idx = static_cast<bwaidx_t*>(std::calloc(1, sizeof(bwaidx_t)));
+  if (!x.impl_->idx) throw InternalError("out of memory");
+  // bwa only reads the block (it copies the small headers out of it); is_shm keeps
+  // bwa_idx_destroy from freeing it.
+  x.impl_->idx->is_shm = 1;
+  bwa_mem2idx(size, const_cast<std::uint8_t*>(mem), x.impl_->idx);
+  x.describe();
+  return x;
 }
 
 BwaIndex::~BwaIndex() = default;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # genoforest align: the BAMs are identical (records and QC report) for 1, 2 and 4 ranks and for
-# any chunk size; with QC off, primary alignments agree with Debian's `bwa mem` on the same reads
+# any chunk size, and byte for byte for any rank count and merge piece size, indexed as htslib
+# indexes them; with QC off, primary alignments agree with Debian's `bwa mem` on the same reads
 # (>= 99.9 %); duplicates are marked where planted; the index is rebuilt only when stale.
 source "$(dirname "$0")/../lib.sh"
 gf 2 simulate -o c -n 20 -m 150 --spacing 1000 --reads --read-samples 3 --coverage 8 --seed 5 -q
@@ -33,6 +34,28 @@ for s in S000001 S000002 S000003; do
     fi
   done
   [[ -s r1/$s.bam.bai ]] && ok "$s: indexed" || not_ok "$s: no index"
+done
+# The BAM is written in pieces of whole bins by several ranks: its bytes do not depend on the cut
+# (--piece-records) or the rank count, and its index is htslib's own (samtools index) to the byte.
+mkdir x1 x3 x4
+for n in 1 3 4; do  # the same command line, so the same @PG line
+  (cd x$n && gf $n align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 2> log.txt)
+done
+grep -q "one copy shared by the 3 ranks" x3/log.txt && ok "the bwa index is shared by the ranks of the node" \
+  || not_ok "the bwa index is not shared: $(grep 'bwa index' x3/log.txt)"
+pieces=$(grep -o '[0-9]*/[0-9]* merge pieces done' x3/log.txt | tail -1 | cut -d/ -f2 | cut -d' ' -f1)
+[[ ${pieces:-0} -ge 6 ]] && ok "the merge ran in $pieces pieces" || not_ok "the merge ran in ${pieces:-?} pieces, want >= 6"
+body() { tail -c +$(($("$GF_TEST_TOOL" bam-body "$1") + 1)) "$1" | md5sum; }
+for s in S000001 S000002 S000003; do
+  if cmp -s x1/out/$s.bam x3/out/$s.bam && cmp -s x1/out/$s.bam x4/out/$s.bam && cmp -s x1/out/$s.bam.bai x4/out/$s.bam.bai; then
+    ok "$s: BAM and index identical, byte for byte, for 1, 3 and 4 ranks"
+  else
+    not_ok "$s: BAM or index bytes differ between 1, 3 and 4 ranks"
+  fi
+  [[ "$(body x1/out/$s.bam)" == "$(body b1/$s.bam)" ]] && ok "$s: records' bytes identical for pieces of 1,500 records and one piece" \
+    || not_ok "$s: the BAM's bytes depend on how it was cut into pieces"
+  "$GF_TEST_TOOL" bam-index x1/out/$s.bam htslib.bai
+  cmp -s htslib.bai x1/out/$s.bam.bai && ok "$s: index identical to htslib's own" || not_ok "$s: index differs from htslib's own"
 done
 gf 2 align -s sheet.tsv -r c.ref.fa -o cram --batch-bases 100000 --output-format cram -q
 # CRAM stores MD/NM by recomputing them and reorders tags: compare the 11 mandatory fields.

@@ -8,6 +8,8 @@
 //   gf_test_tool dump-bam FILE [REF]      the records of a SAM/BAM/CRAM (REF: its FASTA) as SAM text
 //   gf_test_tool dump-vcf FILE            a VCF/BCF as VCF text, the line with the command line
 //                                         and date left out (compares runs and formats)
+//   gf_test_tool bam-body FILE             the byte offset where a BAM's records start (after its header's blocks)
+//   gf_test_tool bam-index BAM OUT         htslib's own index of BAM (what samtools index writes)
 //   gf_test_tool compare-primary A B MIN  primary alignments of SAM/BAM A and B agree (contig,
 //                                         position, strand, CIGAR) for at least MIN of A's reads
 //   gf_test_tool so-write FILE            write 1-byte integer datasets through the scale-offset
@@ -16,6 +18,7 @@
 //                                         size and checksum, then a checksum of the decoded values
 //   gf_test_tool chunks FILE DATASET      every stored chunk of DATASET: offset, size, checksum
 //   (these use genoforest's scale-offset codec unless GENOFOREST_H5_BUILTIN_SCALEOFFSET=1)
+#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 #include <htslib/kstring.h>
 #include <htslib/sam.h>
@@ -223,6 +226,21 @@ int dump_bam(const std::string& path, const std::string& ref) {
   return r < -1 ? fail("truncated or corrupt " + path) : 0;
 }
 
+/// Prints the byte offset at which a BAM's records start: genoforest writes the header in blocks
+/// of its own, so the bytes from there on can be compared between files whose @PG lines differ.
+int bam_body(const std::string& path) {
+  BGZF* fp = bgzf_open(path.c_str(), "r");
+  if (!fp) return fail("cannot open " + path);
+  sam_hdr_t* h = bam_hdr_read(fp);
+  const std::int64_t v = bgzf_tell(fp);
+  if (h) sam_hdr_destroy(h);
+  bgzf_close(fp);
+  if (!h) return fail("cannot read the header of " + path);
+  if ((v & 0xffff) != 0) return fail(path + ": the header shares a block with records");
+  std::cout << (v >> 16) << "\n";
+  return 0;
+}
+
 int compare_primary(const std::string& a_path, const std::string& b_path, double min_fraction) {
   const auto a = primary_alignments(a_path), b = primary_alignments(b_path);
   std::size_t same = 0, shown = 0;
@@ -361,6 +379,11 @@ int main(int argc, char** argv) {
     if (a.size() == 2 && a[0] == "dump-vcf") return dump_vcf(a[1]);
     if ((a.size() == 2 || a.size() == 3) && a[0] == "dump-bam") return dump_bam(a[1], a.size() == 3 ? a[2] : "");
     if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
+    if (a.size() == 2 && a[0] == "bam-body") return bam_body(a[1]);
+    if (a.size() == 3 && a[0] == "bam-index") {  // htslib's own index of a BAM, as samtools index makes it
+      if (sam_index_build3(a[1].c_str(), a[2].c_str(), 0, 1) < 0) return fail("cannot index " + a[1]);
+      return 0;
+    }
     if (a.size() == 2 && a[0] == "so-write") return so_write(a[1]);
     if (a.size() == 2 && a[0] == "so-dump") return so_dump(a[1]);
     if (a.size() == 3 && a[0] == "chunks") {
@@ -371,6 +394,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
+  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | bam-body FILE | bam-index BAM OUT | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
   return 2;
 }

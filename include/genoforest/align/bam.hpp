@@ -6,8 +6,8 @@
 /// temporary tags that make the order total and independent of how reads were chunked: xp (the
 /// template's index in the sample) and xl (the line's index among the template's SAM lines).
 /// Order: reference (unmapped last), position, strand, xp, xl - samtools sort's order with ties
-/// broken by input order. merge_chunks() merges the chunks of a sample, marks duplicates and
-/// drops the temporary tags.
+/// broken by input order. write_piece() merges a run of bins from the chunks of a sample, marks
+/// duplicates and drops the temporary tags; assemble_bam() joins the pieces into the sample's file.
 ///
 /// Duplicates (Picard MarkDuplicates' rules): a template's key is the unclipped 5' end (reference,
 /// position, strand) of each mapped primary read. Pairs with both mates mapped and the same two
@@ -62,6 +62,26 @@ struct SamHdrDeleter {
 using SamHdrPtr = std::unique_ptr<sam_hdr_t, SamHdrDeleter>;
 [[nodiscard]] SamHdrPtr parse_header(const std::string& text);
 
+/// The sorted output is cut into bins, in sort order: mapped and placed records by (reference,
+/// position >> kBinShift), unplaced unmapped ones by (strand, template >> kBinShift). The BAM starts
+/// a new BGZF block at every bin, so a run of whole bins can be compressed on its own, anywhere,
+/// and the pieces concatenated give the same bytes as one writer: this is how several ranks write
+/// one sample's BAM, and why the file does not depend on how it was cut.
+inline constexpr int kBinShift = 16;
+using BinKey = std::uint64_t;
+[[nodiscard]] BinKey bin_of(const bam1_t* b);
+
+/// Where a bin's records start in a sorted chunk, and how many there are.
+struct ChunkBin {
+  BinKey bin = 0;
+  std::uint64_t voffset = 0;  ///< BGZF virtual offset of the bin's first record
+  std::uint64_t records = 0;
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & bin & voffset & records;
+  }
+};
+
 /// Collects the alignments of a chunk of templates, then writes them sorted.
 class ChunkBuilder {
  public:
@@ -72,8 +92,9 @@ class ChunkBuilder {
   /// Adds template `templ`: the SAM lines bwa gave read 1 and, for a pair, read 2 (nullptr for
   /// single-end). Throws InternalError if a line does not parse.
   void add(std::uint32_t templ, const std::string& sam1, const std::string* sam2);
-  /// Sorts and writes the chunk as uncompressed BAM to `path`. Throws IoError.
-  void write(const std::filesystem::path& path);
+  /// Sorts and writes the chunk as uncompressed BAM to `path`; returns where each bin starts.
+  /// Throws IoError.
+  std::vector<ChunkBin> write(const std::filesystem::path& path);
   [[nodiscard]] const std::vector<DupSignature>& signatures() const noexcept { return sigs_; }
 
  private:
@@ -83,17 +104,32 @@ class ChunkBuilder {
   kstring_t line_ = KS_INITIALIZE;
 };
 
-/// Output container of merge_chunks.
+/// One chunk's share of a piece: its file, and where the piece's first bin starts in it.
+struct PieceInput {
+  std::filesystem::path chunk;
+  std::uint64_t voffset = 0;
+};
+
+/// Merges the records of bins [bin_begin, bin_end) from sorted chunks into `out`: raw BGZF blocks
+/// at compression `level` (0-9), a new block at each bin, no header and no EOF block. Marks
+/// duplicates from `dups` (decide_duplicates; empty: none) and drops the temporary tags. Writes to
+/// `index_events` what the BAM index needs of each record (offsets relative to `out`), for
+/// assemble_bam. Returns the counts. Throws InputError/IoError naming the file.
+AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin, BinKey bin_end,
+                        const std::vector<std::uint8_t>& dups, int level, const std::filesystem::path& out,
+                        const std::filesystem::path& index_events);
+
+/// Output container of assemble_bam.
 enum class AlignFormat { kBam, kCram };
 
-/// Merges sorted chunk BAMs (in any order: the tags fix the order) into `out` with header `hdr`,
-/// marking duplicates from `dups` (decide_duplicates), and indexes it into `index_path` (.bai,
-/// or .crai for CRAM; CRAM needs `reference`, a FASTA with .fai; BAM is indexed while written, CSI
-/// when a contig exceeds BAI's 512 Mbp). `threads` > 1 compresses with that many threads (the
-/// bytes do not change). Returns the counts. Throws InputError/IoError naming the file.
-AlignCounts merge_chunks(const std::vector<std::filesystem::path>& chunks, const sam_hdr_t* hdr,
-                         const std::vector<std::uint8_t>& dups, const std::filesystem::path& out,
-                         const std::filesystem::path& index_path, AlignFormat format, const std::filesystem::path& reference,
-                         int threads = 1);
+/// Writes the sample's file `out` from its header and its pieces (write_piece outputs, in bin
+/// order): BAM is the header's blocks, the pieces' bytes and the EOF block, indexed from the
+/// pieces' index events into `index_path` (.bai; .csi when a contig exceeds BAI's 512 Mbp); the
+/// index is the one `samtools index` makes of the file. CRAM is converted from that BAM (`work`
+/// holds it meanwhile) and needs `reference`, a FASTA with .fai; `threads` compress CRAM.
+/// Throws InputError/IoError naming the file.
+void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<std::filesystem::path, std::filesystem::path>>& pieces,
+                  int level, const std::filesystem::path& out, const std::filesystem::path& index_path, AlignFormat format,
+                  const std::filesystem::path& reference, const std::filesystem::path& work, int threads = 1);
 
 }  // namespace genoforest::align

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,14 @@ class BwaIndex {
   /// Bytes of memory the loaded index takes.
   [[nodiscard]] std::int64_t memory_bytes() const noexcept { return memory_; }
 
+  /// Moves the index into one contiguous block (bwa_idx2mem) and returns it; this index goes on
+  /// using it. The block can be copied to memory that other processes see (MPI-3 shared memory)
+  /// and opened there with view().
+  [[nodiscard]] std::span<const std::uint8_t> pack();
+  /// An index over a block that pack() made, owned by someone else: nothing is copied, and the
+  /// block must outlive the index.
+  [[nodiscard]] static BwaIndex view(const std::uint8_t* mem, std::int64_t size);
+
   /// Aligns one batch: `names`, `seqs`, `quals` hold the reads (for pairs: read 1, read 2
   /// interleaved). `first_read` is the batch's offset among all reads of the input (bwa hashes it
   /// to break ties). `read_group_id` goes on every record as RG:Z (empty: none). Returns, per read, its SAM
@@ -58,6 +67,8 @@ class BwaIndex {
                                                std::string* messages = nullptr) const;
 
  private:
+  BwaIndex();
+  void describe();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::vector<std::string> names_;
