@@ -12,11 +12,16 @@ namespace genoforest::mpi {
 
 namespace {
 
-/// Free bytes in the folder that backs Open MPI's shared windows.
-std::int64_t shared_memory_room() {
+/// The folder that backs Open MPI's shared windows.
+std::string shared_memory_dir() {
   const char* dir = std::getenv("OMPI_MCA_osc_sm_backing_directory");
+  return dir && *dir ? dir : "/dev/shm";
+}
+
+/// Free bytes in that folder (0 if it cannot be used).
+std::int64_t shared_memory_room(const std::string& dir) {
   struct statvfs st {};
-  if (statvfs(dir && *dir ? dir : "/dev/shm", &st) != 0) return 0;
+  if (statvfs(dir.c_str(), &st) != 0) return 0;
   return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
 }
 
@@ -35,11 +40,14 @@ NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix
       index_.emplace(prefix);
       if (node_size_ > 1) {
         const std::int64_t need = index_->memory_bytes() + (64 << 20);
-        if (shared_memory_room() >= need) {
+        const std::string dir = shared_memory_dir();
+        const std::int64_t room = shared_memory_room(dir);
+        if (room >= need) {
           size = static_cast<std::int64_t>(index_->pack().size());
         } else {
-          log_warning("no room in shared memory for one copy of the bwa index (" + std::to_string(need >> 20) +
-                      " MiB): each of this node's " + std::to_string(node_size_) + " ranks loads its own");
+          log_warning("shared memory (" + dir + ", " + std::to_string(room >> 20) + " MiB free) cannot hold the bwa index (" +
+                      std::to_string(need >> 20) + " MiB with a margin): each of this node's " + std::to_string(node_size_) +
+                      " ranks loads its own copy");
         }
       }
     } catch (...) {

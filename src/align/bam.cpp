@@ -8,6 +8,11 @@
 #include <tuple>
 #include <utility>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <htslib/bgzf.h>
 #include <htslib/hts.h>
 
@@ -266,25 +271,52 @@ std::uint64_t close_without_eof(BgzfPtr fp, const fs::path& path) {
   return size - sizeof kBgzfEof;
 }
 
-/// Appends bytes [0, n) of `from` to `to`.
-void append_bytes(std::FILE* to, const fs::path& to_path, const fs::path& from, std::uint64_t n) {
-  std::FILE* in = std::fopen(from.c_str(), "rb");
-  if (!in) throw InputError(from.string(), "cannot open the temporary piece: " + errno_text());
-  std::vector<char> buf(1 << 20);
+/// Appends bytes [0, n) of `from` to the file open as `to` (at its end): in the kernel where it
+/// can (copy_file_range), else through a buffer.
+void append_bytes(int to, const fs::path& to_path, const fs::path& from, std::uint64_t n) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) throw InputError(from.string(), "cannot open the temporary piece: " + errno_text());
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{in};
+  bool kernel = true;
+  std::vector<char> buf;
   while (n > 0) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, buf.size()));
-    const std::size_t got = std::fread(buf.data(), 1, want, in);
-    if (got != want) {
-      std::fclose(in);
-      throw InputError(from.string(), "the temporary piece is shorter than written");
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30));
+    if (kernel) {
+      const ssize_t got = ::copy_file_range(in, nullptr, to, nullptr, want, 0);
+      if (got > 0) {
+        n -= static_cast<std::uint64_t>(got);
+        continue;
+      }
+      if (got == 0) throw InputError(from.string(), "the temporary piece is shorter than written");
+      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
+        throw IoError("cannot write " + to_path.string() + ": " + errno_text());
+      }
+      kernel = false;  // another file system, or an old kernel: copy through a buffer
+      buf.resize(1 << 20);
     }
-    if (std::fwrite(buf.data(), 1, got, to) != got) {
-      std::fclose(in);
-      throw IoError("cannot write " + to_path.string() + " (disk full?)");
+    const ssize_t got = ::read(in, buf.data(), std::min(want, buf.size()));
+    if (got <= 0) throw InputError(from.string(), "the temporary piece is shorter than written");
+    for (ssize_t done = 0; done < got;) {
+      const ssize_t w = ::write(to, buf.data() + done, static_cast<std::size_t>(got - done));
+      if (w < 0) throw IoError("cannot write " + to_path.string() + ": " + errno_text());
+      done += w;
     }
-    n -= got;
+    n -= static_cast<std::uint64_t>(got);
   }
-  std::fclose(in);
+}
+
+/// Writes all of `data` to `fd`.
+void write_all(int fd, const fs::path& path, const void* data, std::size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) throw IoError("cannot write " + path.string() + ": " + errno_text());
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
 }
 
 }  // namespace
@@ -415,11 +447,13 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
       hts_idx_init(sam_hdr_nref(hdr), fmt, hdr_size << 16, min_shift, n_lvls));
   if (!idx) throw InternalError("cannot start a BAM index");
 
-  std::FILE* o = std::fopen(bam_path.c_str(), "wb");
-  if (!o) throw IoError("cannot write " + bam_path.string() + ": " + errno_text());
-  struct FileCloser {
-    std::FILE*& f;
-    ~FileCloser() { if (f) std::fclose(f); }
+  const int o = ::open(bam_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (o < 0) throw IoError("cannot write " + bam_path.string() + ": " + errno_text());
+  struct FdCloser {
+    int fd;
+    ~FdCloser() {
+      if (fd >= 0) ::close(fd);
+    }
   } closer{o};
   append_bytes(o, bam_path, hdr_path, hdr_size);
   std::error_code ec;
@@ -445,9 +479,8 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
     }
     base += piece_size;
   }
-  if (std::fwrite(kBgzfEof, 1, sizeof kBgzfEof, o) != sizeof kBgzfEof || std::fclose(std::exchange(o, nullptr)) != 0) {
-    throw IoError("cannot write " + bam_path.string() + " (disk full?)");
-  }
+  write_all(o, bam_path, kBgzfEof, sizeof kBgzfEof);
+  if (::close(std::exchange(closer.fd, -1)) != 0) throw IoError("cannot write " + bam_path.string() + " (disk full?)");
   if (hts_idx_finish(idx.get(), base << 16) != 0) throw InternalError("cannot finish the index of " + bam_path.string());
   if (!cram) {
     if (hts_idx_save_as(idx.get(), nullptr, index_path.c_str(), fmt) != 0) throw IoError("cannot write the index " + index_path.string());

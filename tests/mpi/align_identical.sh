@@ -57,6 +57,16 @@ for s in S000001 S000002 S000003; do
   "$GF_TEST_TOOL" bam-index x1/out/$s.bam htslib.bai
   cmp -s htslib.bai x1/out/$s.bam.bai && ok "$s: index identical to htslib's own" || not_ok "$s: index differs from htslib's own"
 done
+# Where shared memory cannot hold the index, each rank loads its own copy: same output, a warning.
+mkdir x2
+(cd x2 && OMPI_MCA_osc_sm_backing_directory=/nonexistent gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 \
+   --piece-records 1500 2> log.txt)
+if grep -q "cannot hold the bwa index" x2/log.txt && ! grep -q "one copy shared" x2/log.txt &&
+   cmp -s <(body x1/out/S000001.bam) <(body x2/out/S000001.bam); then
+  ok "without room in shared memory: a copy per rank, a warning, the same BAM"
+else
+  not_ok "without room in shared memory: $(grep -i 'bwa index' x2/log.txt)"
+fi
 gf 2 align -s sheet.tsv -r c.ref.fa -o cram --batch-bases 100000 --output-format cram -q
 # CRAM stores MD/NM by recomputing them and reorders tags: compare the 11 mandatory fields.
 if [[ -s cram/S000001.cram.crai ]] && cmp -s <("$GF_TEST_TOOL" dump-bam b1/S000001.bam | cut -f1-11) \
