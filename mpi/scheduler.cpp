@@ -1,5 +1,6 @@
 #include "scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -22,7 +23,7 @@ namespace genoforest::mpi {
 
 namespace {
 
-enum Tag : int { kTagTask = 101, kTagResult = 102, kTagFailure = 103 };
+enum Tag : int { kTagTask = 101, kTagResult = 102, kTagFailure = 103, kTagAnnounce = 104 };
 constexpr std::int64_t kStop = -1;
 
 /// A failure, as carried from a worker to rank 0.
@@ -63,6 +64,31 @@ Failure make_failure(int rank, std::int64_t task, std::exception_ptr e) {
 }
 
 TaskCounts g_counts;
+
+/// Set while rank 0 runs a task of its own (run_dynamic_master): answers the workers.
+const std::function<void()>* g_serve = nullptr;
+
+/// The error every rank throws once a task set has failed (rank 0 builds it).
+std::exception_ptr failure_error(const Comm& comm, const std::optional<Failure>& failure,
+                                 const std::function<std::string(std::int64_t)>& describe) {
+  if (!failure) return nullptr;
+  if (failure->task < 0) return std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), failure->message));
+  std::string where = "task " + std::to_string(failure->task);
+  if (describe) where += " (" + describe(failure->task) + ")";
+  if (comm.size() > 1) where = "rank " + std::to_string(failure->rank) + ", " + where;
+  return std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), where + ": " + failure->message));
+}
+
+Failure interruption(std::int64_t done, std::int64_t total, bool journaled) {
+  Failure f;
+  f.task = -1;
+  f.code = static_cast<int>(ExitCode::kInterrupted);
+  f.message = std::string("interrupted by ") + (stop_signal() == SIGINT ? "SIGINT" : "SIGTERM") + " after " + std::to_string(done) +
+              " of " + std::to_string(total) + " tasks" +
+              (journaled ? "; finished tasks are kept: rerun the same command to resume" : "");
+  return f;
+}
+
 
 void run_master(const Comm& comm, const TaskSet& ts) {
   const MPI_Comm c = comm.get();
@@ -163,13 +189,7 @@ void run_master(const Comm& comm, const TaskSet& ts) {
     for (int w = 1; w <= n_workers; ++w) outstanding |= inflight[static_cast<std::size_t>(w)] > 0;
     if ((failure || next_commit == ts.end) && !outstanding) break;
     if (!failure && stop_signal() != 0 && next_commit < ts.end) {
-      Failure f;
-      f.task = -1;
-      f.code = static_cast<int>(ExitCode::kInterrupted);
-      f.message = std::string("interrupted by ") + (stop_signal() == SIGINT ? "SIGINT" : "SIGTERM") + " after " +
-                  std::to_string(next_commit - ts.begin) + " of " + std::to_string(ts.end - ts.begin) + " tasks" +
-                  (journal ? "; finished tasks are kept: rerun the same command to resume" : "");
-      failure = f;
+      failure = interruption(next_commit - ts.begin, ts.end - ts.begin, journal.has_value());
       continue;
     }
     if (!failure && next < ts.end) {
@@ -190,16 +210,7 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   for (int w = 1; w <= n_workers; ++w) send_task(w, kStop);
   for (auto& s : sends) MPI_Wait(&s.first, MPI_STATUS_IGNORE);
 
-  std::exception_ptr e;
-  if (failure && failure->task < 0) {
-    e = std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), failure->message));
-  } else if (failure) {
-    std::string where = "task " + std::to_string(failure->task);
-    if (ts.describe) where += " (" + ts.describe(failure->task) + ")";
-    if (comm.size() > 1) where = "rank " + std::to_string(failure->rank) + ", " + where;
-    e = std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), where + ": " + failure->message));
-  }
-  comm.agree(e);
+  comm.agree(failure_error(comm, failure, ts.describe));
 }
 
 void run_worker(const Comm& comm, const TaskSet& ts) {
@@ -264,6 +275,266 @@ void run_worker(const Comm& comm, const TaskSet& ts) {
   comm.agree(nullptr);
 }
 
+void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
+  const MPI_Comm c = comm.get();
+  const int n_workers = comm.size() - 1;
+  enum class State { kPending, kRunning, kDone };
+  struct Entry {
+    std::string payload;
+    State state = State::kPending;
+    bool replay = false;
+    std::string bytes;
+  };
+  std::map<std::int64_t, Entry> known;
+  std::set<std::int64_t> pending;
+  std::int64_t committed = 0;
+  std::optional<std::int64_t> last_committed;
+  std::vector<int> inflight(static_cast<std::size_t>(comm.size()), 0);
+  std::vector<int> long_held(static_cast<std::size_t>(comm.size()), 0);
+  std::optional<Failure> failure;
+  std::optional<TaskJournal> journal;
+  std::map<std::int64_t, std::string> journaled;
+  if (!ts.journal.empty() && !journal_dir().empty()) {
+    try {
+      journal.emplace(journal_dir() / (ts.journal + ".journal"), journal_key() + " " + ts.journal + " dynamic");
+      journaled = std::move(journal->done());
+      journal->done().clear();
+      if (!journaled.empty()) {
+        log_info("resuming: " + std::to_string(journaled.size()) + " tasks were finished by an earlier run (" + ts.journal + ")");
+      }
+    } catch (...) {
+      failure = make_failure(0, 0, std::current_exception());
+    }
+  }
+  const Announce announce = [&](std::int64_t key, std::string payload) {
+    if (key < 0) throw InternalError("a task key must be >= 0");
+    if (last_committed && key <= *last_committed) throw InternalError("a task announced below the commit point");
+    if (known.count(key)) return;
+    Entry& e = known[key];
+    e.payload = std::move(payload);
+    if (ts.progress) ts.progress->grow(1);
+    if (auto it = journaled.find(key); it != journaled.end()) {
+      e.state = State::kDone;
+      e.replay = true;
+      e.bytes = std::move(it->second);
+      journaled.erase(it);
+    } else {
+      pending.insert(key);
+    }
+  };
+  try {
+    for (const auto& [key, payload] : ts.initial) announce(key, payload);
+  } catch (...) {
+    if (!failure) failure = make_failure(0, 0, std::current_exception());
+  }
+  auto is_long = [&](std::int64_t key) { return ts.is_long && ts.is_long(key); };
+
+  std::list<std::pair<MPI_Request, std::string>> sends;
+  auto send_task = [&](int w, std::int64_t key, const std::string& payload) {
+    sends.emplace_back(MPI_REQUEST_NULL, encode(key, payload));
+    auto& m = sends.back();
+    MPI_Isend(m.second.data(), static_cast<int>(m.second.size()), MPI_BYTE, w, kTagTask, c, &m.first);
+  };
+  // A free worker gets a long task first (it makes work for the others), else the pending tasks in
+  // key order; a worker running a long task gets nothing more.
+  auto feed = [&](int w) {
+    const auto wi = static_cast<std::size_t>(w);
+    while (!failure && !pending.empty() && inflight[wi] < kTasksInFlight && !long_held[wi]) {
+      auto it = pending.begin();
+      if (inflight[wi] == 0) {
+        const auto lng = std::find_if(pending.begin(), pending.end(), is_long);
+        if (lng != pending.end()) it = lng;
+      }
+      while (it != pending.end() && is_long(*it) && inflight[wi] > 0) ++it;
+      if (it == pending.end()) break;
+      const std::int64_t key = *it;
+      pending.erase(it);
+      Entry& e = known.at(key);
+      e.state = State::kRunning;
+      send_task(w, key, e.payload);
+      ++inflight[wi];
+      if (is_long(key)) long_held[wi] = 1;
+    }
+  };
+  auto finish = [&](std::int64_t key, std::string&& bytes) {
+    Entry& e = known.at(key);
+    e.state = State::kDone;
+    e.bytes = std::move(bytes);
+  };
+  auto commit_ready = [&] {
+    while (!failure) {
+      auto it = last_committed ? known.upper_bound(*last_committed) : known.begin();
+      if (it == known.end() || it->second.state != State::kDone) break;
+      const std::int64_t key = it->first;
+      Entry& e = it->second;
+      last_committed = key;
+      try {
+        if (journal && !e.replay) journal->append(key, e.bytes);
+        ts.commit(key, std::move(e.bytes), announce);
+        ++(e.replay ? g_counts.resumed : g_counts.run);
+      } catch (...) {
+        failure = make_failure(0, key, std::current_exception());
+      }
+      e.bytes.clear();
+      e.bytes.shrink_to_fit();
+      e.payload.clear();
+      e.payload.shrink_to_fit();
+      ++committed;
+      if (ts.progress) ts.progress->tick();
+    }
+  };
+  auto all_committed = [&] {
+    return known.empty() || (last_committed && known.upper_bound(*last_committed) == known.end());
+  };
+
+  // Answers the workers: announcements, results, failures; then hands out what they may take.
+  // Runs from the loop below and, through serve_workers(), from within rank 0's own tasks.
+  auto serve = [&] {
+    bool got = false;
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, c, &flag, &st);
+      if (!flag) break;
+      got = true;
+      std::string msg = recv_bytes(c, st);
+      const auto src = static_cast<std::size_t>(st.MPI_SOURCE);
+      if (st.MPI_TAG == kTagAnnounce) {
+        if (!failure) {
+          try {
+            announce(decode_task(msg), msg.substr(sizeof(std::int64_t)));
+          } catch (...) {
+            failure = make_failure(st.MPI_SOURCE, decode_task(msg), std::current_exception());
+          }
+        }
+        continue;
+      }
+      --inflight[src];
+      if (st.MPI_TAG == kTagResult) {
+        const std::int64_t key = decode_task(msg);
+        if (is_long(key)) long_held[src] = 0;
+        if (!failure) finish(key, msg.substr(sizeof key));
+      } else if (st.MPI_TAG == kTagFailure) {
+        auto f = from_bytes<std::pair<std::int64_t, std::pair<int, std::string>>>(msg);
+        if (is_long(f.first)) long_held[src] = 0;
+        if (!failure && f.second.first >= 0) failure = Failure{st.MPI_SOURCE, f.first, f.second.first, f.second.second};
+      }
+    }
+    for (int w = 1; w <= n_workers; ++w) feed(w);
+    return got;
+  };
+  const std::function<void()> serve_hook = [&] { serve(); };
+
+  Backoff backoff;
+  for (;;) {
+    const bool busy = serve();
+    commit_ready();
+    sends.remove_if([](auto& m) {
+      int done = 0;
+      MPI_Test(&m.first, &done, MPI_STATUS_IGNORE);
+      return done != 0;
+    });
+    bool outstanding = false;
+    for (int w = 1; w <= n_workers; ++w) outstanding |= inflight[static_cast<std::size_t>(w)] > 0;
+    if (!outstanding && (failure || (pending.empty() && all_committed()))) break;
+    if (!failure && stop_signal() != 0) {
+      failure = interruption(committed, static_cast<std::int64_t>(known.size()), journal.has_value());
+      continue;
+    }
+    if (!failure) {
+      // Rank 0's own share: the first pending task it may take (not a long one while there are workers).
+      auto it = pending.begin();
+      while (it != pending.end() && n_workers > 0 && is_long(*it)) ++it;
+      if (it != pending.end()) {
+        const std::int64_t key = *it;
+        pending.erase(it);
+        Entry& e = known.at(key);
+        e.state = State::kRunning;
+        g_serve = &serve_hook;
+        try {
+          const std::string payload = e.payload;
+          std::string bytes = ts.run(key, payload, announce);
+          finish(key, std::move(bytes));
+        } catch (...) {
+          failure = make_failure(0, key, std::current_exception());
+        }
+        g_serve = nullptr;
+        commit_ready();
+        backoff.reset();
+        continue;
+      }
+    }
+    if (!busy) backoff.pause(); else backoff.reset();
+  }
+  for (int w = 1; w <= n_workers; ++w) send_task(w, kStop, std::string());
+  for (auto& m : sends) MPI_Wait(&m.first, MPI_STATUS_IGNORE);
+  comm.agree(failure_error(comm, failure, ts.describe));
+}
+
+void run_dynamic_worker(const Comm& comm, const DynamicTaskSet& ts) {
+  const MPI_Comm c = comm.get();
+  std::deque<std::pair<std::int64_t, std::string>> queue;
+  bool stop = false;
+  bool failed = false;
+  std::list<std::pair<MPI_Request, std::string>> sends;
+  Backoff backoff;
+  auto receive = [&](bool wait) {
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Iprobe(0, kTagTask, c, &flag, &st);
+      if (flag) {
+        std::string m = recv_bytes(c, st);
+        const std::int64_t key = decode_task(m);
+        if (key == kStop) {
+          stop = true;
+        } else {
+          queue.emplace_back(key, m.substr(sizeof key));
+        }
+        backoff.reset();
+        continue;
+      }
+      if (!wait || stop || !queue.empty()) return;
+      backoff.pause();
+    }
+  };
+  auto post = [&](int tag, std::string msg) {
+    sends.emplace_back(MPI_REQUEST_NULL, std::move(msg));
+    auto& m = sends.back();
+    MPI_Isend(m.second.data(), static_cast<int>(m.second.size()), MPI_BYTE, 0, tag, c, &m.first);
+  };
+  const Announce announce = [&](std::int64_t key, std::string payload) { post(kTagAnnounce, encode(key, payload)); };
+  while (!stop) {
+    receive(true);
+    while (!queue.empty()) {
+      auto [key, payload] = std::move(queue.front());
+      queue.pop_front();
+      if (failed) {
+        post(kTagFailure, to_bytes(std::make_pair(key, std::make_pair(-1, std::string()))));
+        continue;
+      }
+      try {
+        post(kTagResult, encode(key, ts.run(key, payload, announce)));
+      } catch (...) {
+        const Failure f = make_failure(comm.rank(), key, std::current_exception());
+        post(kTagFailure, to_bytes(std::make_pair(key, std::make_pair(f.code, f.message))));
+        failed = true;
+      }
+      sends.remove_if([](auto& m) {
+        int done = 0;
+        MPI_Test(&m.first, &done, MPI_STATUS_IGNORE);
+        return done != 0;
+      });
+      receive(false);
+    }
+  }
+  for (auto& m : sends) {
+    int done = 0;
+    while (MPI_Test(&m.first, &done, MPI_STATUS_IGNORE), !done) backoff.pause();
+  }
+  comm.agree(nullptr);
+}
+
 }  // namespace
 
 Progress::Progress(std::int64_t total, std::string unit)
@@ -298,6 +569,23 @@ void Progress::tick() {
 }
 
 TaskCounts task_counts() noexcept { return g_counts; }
+
+void serve_workers() {
+  if (!g_serve) return;
+  const auto* serve = g_serve;
+  g_serve = nullptr;  // not re-entrant
+  (*serve)();
+  g_serve = serve;
+}
+
+void run_tasks(const Comm& comm, const DynamicTaskSet& tasks) {
+  const GracefulStop graceful;
+  if (comm.is_root()) {
+    run_dynamic_master(comm, tasks);
+  } else {
+    run_dynamic_worker(comm, tasks);
+  }
+}
 
 void run_tasks(const Comm& comm, const TaskSet& tasks) {
   if (tasks.end <= tasks.begin) {

@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "comm.hpp"
 
@@ -35,6 +37,8 @@ class Progress {
   Progress(std::int64_t total, std::string unit);
   /// Counts one more finished task and prints a line when due.
   void tick();
+  /// More tasks than planned (a task set that grows while it runs).
+  void grow(std::int64_t n) noexcept { total_ += n; }
 
  private:
   std::int64_t total_;
@@ -71,5 +75,37 @@ struct TaskCounts {
 /// Runs every task of `tasks` across the ranks of `comm`. Collective: every rank calls it.
 /// Returns when all are committed; throws JobError on every rank if any failed.
 void run_tasks(const Comm& comm, const TaskSet& tasks);
+
+/// Adds a task (key, payload) to a DynamicTaskSet; adding a known key again does nothing.
+using Announce = std::function<void(std::int64_t key, std::string payload)>;
+
+/// A task set that grows while it runs: tasks have keys (any int64 >= 0, committed in increasing
+/// key order) and carry a payload, and a running task may announce new tasks with larger keys,
+/// which are handed out at once. (align: a sample's QC task announces each chunk of reads as it
+/// is written, so chunks are aligned while the sample is still being read.)
+///
+/// Resume, interruption and failure work as for TaskSet. A commit may announce tasks too, which
+/// makes a replayed task (whose run is skipped) announce what its run did.
+struct DynamicTaskSet {
+  std::vector<std::pair<std::int64_t, std::string>> initial;  ///< (key, payload)
+  /// Runs a task on whichever rank gets it; returns the bytes to send to rank 0.
+  std::function<std::string(std::int64_t key, const std::string& payload, const Announce& announce)> run;
+  /// On rank 0 only, in increasing key order: consumes a task's bytes.
+  std::function<void(std::int64_t key, std::string&& bytes, const Announce& announce)> commit;
+  std::function<std::string(std::int64_t key)> describe;
+  /// Long tasks (optional): a worker running one gets no other task meanwhile, and rank 0, which
+  /// hands tasks out, leaves them to the workers when there are any.
+  std::function<bool(std::int64_t key)> is_long;
+  Progress* progress = nullptr;  ///< grows with each announced task
+  std::string journal;
+};
+
+/// Runs a DynamicTaskSet across the ranks of `comm`, as run_tasks does. Collective.
+void run_tasks(const Comm& comm, const DynamicTaskSet& tasks);
+
+/// For a DynamicTaskSet's long-running tasks, between steps (a bwa batch): when the task runs on
+/// rank 0, which also hands tasks out, this answers the workers meanwhile, so that none waits for
+/// work while rank 0 computes. Does nothing elsewhere. Cheap (a probe when no message waits).
+void serve_workers();
 
 }  // namespace genoforest::mpi

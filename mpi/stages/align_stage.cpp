@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -95,8 +96,10 @@ struct Paths {
   }
 };
 
-/// Task 1: read, check and QC one sample's FASTQ; cut the kept reads into chunks of whole batches.
-SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions& o, const Paths& paths) {
+/// Task 1: read, check and QC one sample's FASTQ; cut the kept reads into chunks of whole batches,
+/// calling `chunk_done` as each chunk's file is complete.
+SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions& o, const Paths& paths,
+                         const std::function<void(std::size_t, const ChunkInfo&)>& chunk_done) {
   SplitResult res;
   FastqReader r1(e.fastq_1);
   std::optional<FastqReader> r2;
@@ -109,6 +112,7 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
   auto close_chunk = [&] {
     out->close();
     out.reset();
+    chunk_done(res.chunks.size(), chunk);
     res.chunks.push_back(chunk);
     chunk.first_template += chunk.templates;
     chunk.templates = 0;
@@ -148,6 +152,7 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
     if (r2) out->write(b.name, b.seq, b.qual);
     ++chunk.templates;
     ++res.templates;
+    if ((res.templates & 0xffff) == 0) serve_workers();
     batch_bases += static_cast<std::int64_t>(a.seq.size() + (r2 ? b.seq.size() : 0));
     if (batch_bases >= o.bwa.batch_bases) {  // bwa's rule: a batch ends at the pair that reaches K
       batch_bases = 0;
@@ -182,6 +187,7 @@ std::vector<align::ChunkBin> align_chunk(const SampleEntry& e, std::size_t s, st
     quals.clear();
     batch_first = templ;
     bases = 0;
+    serve_workers();  // on rank 0: hand out the chunks announced meanwhile
   };
   FastqRecord r;
   std::int64_t n = 0;
@@ -389,52 +395,54 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   std::vector<align::SamHdrPtr> headers;
   for (const auto& e : sheet) headers.push_back(align::parse_header("@HD\tVN:1.6\tSO:coordinate\n" + sq + e.read_group_line() + "\n" + pg));
 
-  // 1. Split.
+  // 1-2. QC and alignment, as one growing task set: a sample's QC task announces each chunk as it
+  // closes it, and the chunk is aligned (on any rank) while the sample is still being read. Keys:
+  // sample << 32 for the QC task, (sample << 32) + chunk + 1 for a chunk.
   std::vector<SplitResult> split(n_samples);
+  std::vector<std::vector<std::vector<align::ChunkBin>>> chunk_bins(n_samples);
   {
-    TaskSet t;
-    t.begin = 0;
-    t.end = static_cast<std::int64_t>(n_samples);
-    t.describe = [&](std::int64_t s) { return "QC of sample " + sheet[static_cast<std::size_t>(s)].id; };
-    t.run = [&](std::int64_t s) { return to_bytes(split_sample(sheet[static_cast<std::size_t>(s)], static_cast<std::size_t>(s), o, paths)); };
-    t.commit = [&](std::int64_t s, std::string&& bytes) { split[static_cast<std::size_t>(s)] = from_bytes<SplitResult>(bytes); };
-    t.journal = "align.qc";
-    Progress progress(static_cast<std::int64_t>(n_samples), "QC tasks");
+    auto sample_of = [](std::int64_t key) { return static_cast<std::size_t>(key >> 32); };
+    auto chunk_of = [](std::int64_t key) { return static_cast<std::size_t>(key & 0xffffffff) - 1; };
+    auto is_qc = [](std::int64_t key) { return (key & 0xffffffff) == 0; };
+    auto chunk_key = [](std::size_t s, std::size_t c) { return static_cast<std::int64_t>(s) << 32 | static_cast<std::int64_t>(c + 1); };
+    DynamicTaskSet t;
+    for (std::size_t s = 0; s < n_samples; ++s) t.initial.emplace_back(static_cast<std::int64_t>(s) << 32, std::string());
+    t.describe = [&](std::int64_t key) {
+      const std::size_t s = sample_of(key);
+      if (is_qc(key)) return "QC of sample " + sheet[s].id;
+      return "alignment of sample " + sheet[s].id + " chunk " + std::to_string(chunk_of(key) + 1);
+    };
+    t.is_long = is_qc;
+    t.run = [&](std::int64_t key, const std::string& payload, const Announce& announce) {
+      const std::size_t s = sample_of(key);
+      if (is_qc(key)) {
+        return to_bytes(split_sample(sheet[s], s, o, paths, [&](std::size_t c, const ChunkInfo& info) {
+          announce(chunk_key(s, c), to_bytes(info));
+        }));
+      }
+      const std::size_t c = chunk_of(key);
+      return to_bytes(align_chunk(sheet[s], s, c, from_bytes<ChunkInfo>(payload), index->get(), headers[s].get(), o, paths));
+    };
+    t.commit = [&](std::int64_t key, std::string&& bytes, const Announce& announce) {
+      const std::size_t s = sample_of(key);
+      if (is_qc(key)) {
+        split[s] = from_bytes<SplitResult>(bytes);
+        chunk_bins[s].resize(split[s].chunks.size());
+        // What the run announced (a replayed QC task's chunks are announced here).
+        for (std::size_t c = 0; c < split[s].chunks.size(); ++c) announce(chunk_key(s, c), to_bytes(split[s].chunks[c]));
+        return;
+      }
+      const std::size_t c = chunk_of(key);
+      chunk_bins[s].at(c) = from_bytes<std::vector<align::ChunkBin>>(bytes);
+      std::error_code ec;
+      fs::remove(paths.chunk_fastq(s, c), ec);
+    };
+    t.journal = "align.reads";
+    Progress progress(0, "QC and alignment tasks");
     t.progress = &progress;
     run_tasks(comm, t);
   }
   comm.bcast(split);
-
-  // 2. Align, one task per chunk.
-  std::vector<std::pair<std::size_t, std::size_t>> chunks;
-  std::vector<std::vector<std::vector<align::ChunkBin>>> chunk_bins(n_samples);
-  for (std::size_t s = 0; s < n_samples; ++s) {
-    chunk_bins[s].resize(split[s].chunks.size());
-    for (std::size_t c = 0; c < split[s].chunks.size(); ++c) chunks.emplace_back(s, c);
-  }
-  {
-    TaskSet t;
-    t.begin = 0;
-    t.end = static_cast<std::int64_t>(chunks.size());
-    t.describe = [&](std::int64_t k) {
-      const auto [s, c] = chunks[static_cast<std::size_t>(k)];
-      return "alignment of sample " + sheet[s].id + " chunk " + std::to_string(c + 1) + "/" + std::to_string(split[s].chunks.size());
-    };
-    t.run = [&](std::int64_t k) {
-      const auto [s, c] = chunks[static_cast<std::size_t>(k)];
-      return to_bytes(align_chunk(sheet[s], s, c, split[s].chunks[c], index->get(), headers[s].get(), o, paths));
-    };
-    t.commit = [&](std::int64_t k, std::string&& bytes) {
-      const auto [s, c] = chunks[static_cast<std::size_t>(k)];
-      chunk_bins[s][c] = from_bytes<std::vector<align::ChunkBin>>(bytes);
-      std::error_code ec;
-      fs::remove(paths.chunk_fastq(s, c), ec);
-    };
-    t.journal = "align.chunks";
-    Progress chunk_progress(static_cast<std::int64_t>(chunks.size()), "alignment chunks");
-    t.progress = &chunk_progress;
-    run_tasks(comm, t);
-  }
   index.reset();  // collective: every rank gets here (run_tasks agrees on failures)
 
   // 3. Duplicates, decided over each whole sample.
