@@ -286,7 +286,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
     std::string bytes;
   };
   std::map<std::int64_t, Entry> known;
-  std::set<std::int64_t> pending;
+  std::set<std::int64_t> pending, pending_long;  // not yet handed out: short tasks, long tasks
   std::int64_t committed = 0;
   std::optional<std::int64_t> last_committed;
   std::vector<int> inflight(static_cast<std::size_t>(comm.size()), 0);
@@ -319,7 +319,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
       e.bytes = std::move(it->second);
       journaled.erase(it);
     } else {
-      pending.insert(key);
+      (ts.is_long && ts.is_long(key) ? pending_long : pending).insert(key);
     }
   };
   try {
@@ -339,21 +339,17 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   // key order; a worker running a long task gets nothing more.
   auto feed = [&](int w) {
     const auto wi = static_cast<std::size_t>(w);
-    while (!failure && !pending.empty() && inflight[wi] < kTasksInFlight && !long_held[wi]) {
-      auto it = pending.begin();
-      if (inflight[wi] == 0) {
-        const auto lng = std::find_if(pending.begin(), pending.end(), is_long);
-        if (lng != pending.end()) it = lng;
-      }
-      while (it != pending.end() && is_long(*it) && inflight[wi] > 0) ++it;
-      if (it == pending.end()) break;
-      const std::int64_t key = *it;
-      pending.erase(it);
+    while (!failure && inflight[wi] < kTasksInFlight && !long_held[wi]) {
+      const bool lng = inflight[wi] == 0 && !pending_long.empty();
+      auto& from = lng ? pending_long : pending;
+      if (from.empty()) break;
+      const std::int64_t key = *from.begin();
+      from.erase(from.begin());
       Entry& e = known.at(key);
       e.state = State::kRunning;
       send_task(w, key, e.payload);
       ++inflight[wi];
-      if (is_long(key)) long_held[wi] = 1;
+      if (lng) long_held[wi] = 1;
     }
   };
   auto finish = [&](std::int64_t key, std::string&& bytes) {
@@ -436,18 +432,18 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
     });
     bool outstanding = false;
     for (int w = 1; w <= n_workers; ++w) outstanding |= inflight[static_cast<std::size_t>(w)] > 0;
-    if (!outstanding && (failure || (pending.empty() && all_committed()))) break;
+    if (!outstanding && (failure || (pending.empty() && pending_long.empty() && all_committed()))) break;
     if (!failure && stop_signal() != 0) {
       failure = interruption(committed, static_cast<std::int64_t>(known.size()), journal.has_value());
       continue;
     }
     if (!failure) {
-      // Rank 0's own share: the first pending task it may take (not a long one while there are workers).
-      auto it = pending.begin();
-      while (it != pending.end() && n_workers > 0 && is_long(*it)) ++it;
-      if (it != pending.end()) {
-        const std::int64_t key = *it;
-        pending.erase(it);
+      // Rank 0's own share, after the workers': a short task, else a long one (a long task calls
+      // serve_workers() as it goes).
+      auto& from = pending.empty() ? pending_long : pending;
+      if (!from.empty()) {
+        const std::int64_t key = *from.begin();
+        from.erase(from.begin());
         Entry& e = known.at(key);
         e.state = State::kRunning;
         g_serve = &serve_hook;

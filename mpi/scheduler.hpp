@@ -93,8 +93,9 @@ struct DynamicTaskSet {
   /// On rank 0 only, in increasing key order: consumes a task's bytes.
   std::function<void(std::int64_t key, std::string&& bytes, const Announce& announce)> commit;
   std::function<std::string(std::int64_t key)> describe;
-  /// Long tasks (optional): a worker running one gets no other task meanwhile, and rank 0, which
-  /// hands tasks out, leaves them to the workers when there are any.
+  /// Long tasks (optional): a free worker gets one before any other task and nothing more until
+  /// it is done; rank 0 takes one only when no other task waits, and the task must call
+  /// serve_workers() as it goes.
   std::function<bool(std::int64_t key)> is_long;
   Progress* progress = nullptr;  ///< grows with each announced task
   std::string journal;

@@ -424,6 +424,13 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
   const fs::path bam_path = cram ? work : out;
   // The header, in blocks of its own.
   const fs::path hdr_path = bam_path.string() + ".header";
+  struct Remove {  // whatever happens
+    const fs::path& path;
+    ~Remove() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } remove_header{hdr_path};
   std::uint64_t hdr_size = 0;
   {
     BgzfPtr fp = open_bgzf_writer(hdr_path, level);
@@ -457,7 +464,6 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
   } closer{o};
   append_bytes(o, bam_path, hdr_path, hdr_size);
   std::error_code ec;
-  fs::remove(hdr_path, ec);
   std::uint64_t base = hdr_size;
   std::vector<IndexEvent> events;
   for (const auto& [piece, event_file] : pieces) {
