@@ -123,11 +123,12 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   };
   skip_resumed();
   // Task messages are 8 bytes (eager), but keep them alive until sent.
-  std::list<std::pair<MPI_Request, std::int64_t>> sends;
+  std::list<std::pair<MPI_Request, std::string>> sends;
 
   auto send_task = [&](int w, std::int64_t t) {
-    sends.emplace_back(MPI_REQUEST_NULL, t);
-    MPI_Isend(&sends.back().second, 1, MPI_INT64_T, w, kTagTask, c, &sends.back().first);
+    sends.emplace_back(MPI_REQUEST_NULL, encode(t, std::string()));
+    auto& m = sends.back();
+    MPI_Isend(m.second.data(), static_cast<int>(m.second.size()), MPI_BYTE, w, kTagTask, c, &m.first);
   };
   auto feed = [&](int w) {
     while (!failure && next < ts.end && inflight[static_cast<std::size_t>(w)] < kTasksInFlight) {
@@ -213,67 +214,6 @@ void run_master(const Comm& comm, const TaskSet& ts) {
   comm.agree(failure_error(comm, failure, ts.describe));
 }
 
-void run_worker(const Comm& comm, const TaskSet& ts) {
-  const MPI_Comm c = comm.get();
-  std::deque<std::int64_t> queue;
-  bool stop = false;
-  bool failed = false;
-  std::list<std::pair<MPI_Request, std::string>> sends;
-  Backoff backoff;
-  auto receive = [&](bool wait) {
-    for (;;) {
-      int flag = 0;
-      MPI_Iprobe(0, kTagTask, c, &flag, MPI_STATUS_IGNORE);
-      if (flag) {
-        std::int64_t t;
-        MPI_Recv(&t, 1, MPI_INT64_T, 0, kTagTask, c, MPI_STATUS_IGNORE);
-        if (t == kStop) {
-          stop = true;
-        } else {
-          queue.push_back(t);
-        }
-        backoff.reset();
-        continue;
-      }
-      if (!wait || stop || !queue.empty()) return;
-      backoff.pause();
-    }
-  };
-  auto post = [&](int tag, std::string msg) {
-    sends.emplace_back(MPI_REQUEST_NULL, std::move(msg));
-    auto& s = sends.back();
-    MPI_Isend(s.second.data(), static_cast<int>(s.second.size()), MPI_BYTE, 0, tag, c, &s.first);
-  };
-  while (!stop) {
-    receive(true);
-    while (!queue.empty()) {
-      const std::int64_t t = queue.front();
-      queue.pop_front();
-      if (failed) {  // after our own failure, answer the rest without running them
-        post(kTagFailure, to_bytes(std::make_pair(t, std::make_pair(-1, std::string()))));
-        continue;
-      }
-      try {
-        post(kTagResult, encode(t, ts.run(t)));
-      } catch (...) {
-        const Failure f = make_failure(comm.rank(), t, std::current_exception());
-        post(kTagFailure, to_bytes(std::make_pair(t, std::make_pair(f.code, f.message))));
-        failed = true;
-      }
-      sends.remove_if([](auto& s) {
-        int done = 0;
-        MPI_Test(&s.first, &done, MPI_STATUS_IGNORE);
-        return done != 0;
-      });
-      receive(false);
-    }
-  }
-  for (auto& s : sends) {
-    int done = 0;
-    while (MPI_Test(&s.first, &done, MPI_STATUS_IGNORE), !done) backoff.pause();
-  }
-  comm.agree(nullptr);
-}
 
 void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   const MPI_Comm c = comm.get();
@@ -467,7 +407,10 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   comm.agree(failure_error(comm, failure, ts.describe));
 }
 
-void run_dynamic_worker(const Comm& comm, const DynamicTaskSet& ts) {
+/// A worker of either kind of task set: runs what rank 0 sends (key and payload) until told to stop;
+/// `announce` sends a new task to rank 0 (growing task sets only).
+using WorkerRun = std::function<std::string(std::int64_t, const std::string&, const Announce&)>;
+void run_worker(const Comm& comm, const WorkerRun& run) {
   const MPI_Comm c = comm.get();
   std::deque<std::pair<std::int64_t, std::string>> queue;
   bool stop = false;
@@ -505,12 +448,12 @@ void run_dynamic_worker(const Comm& comm, const DynamicTaskSet& ts) {
     while (!queue.empty()) {
       auto [key, payload] = std::move(queue.front());
       queue.pop_front();
-      if (failed) {
+      if (failed) {  // after our own failure, answer the rest without running them
         post(kTagFailure, to_bytes(std::make_pair(key, std::make_pair(-1, std::string()))));
         continue;
       }
       try {
-        post(kTagResult, encode(key, ts.run(key, payload, announce)));
+        post(kTagResult, encode(key, run(key, payload, announce)));
       } catch (...) {
         const Failure f = make_failure(comm.rank(), key, std::current_exception());
         post(kTagFailure, to_bytes(std::make_pair(key, std::make_pair(f.code, f.message))));
@@ -579,7 +522,7 @@ void run_tasks(const Comm& comm, const DynamicTaskSet& tasks) {
   if (comm.is_root()) {
     run_dynamic_master(comm, tasks);
   } else {
-    run_dynamic_worker(comm, tasks);
+    run_worker(comm, tasks.run);
   }
 }
 
@@ -592,7 +535,7 @@ void run_tasks(const Comm& comm, const TaskSet& tasks) {
   if (comm.is_root()) {
     run_master(comm, tasks);
   } else {
-    run_worker(comm, tasks);
+    run_worker(comm, [&](std::int64_t t, const std::string&, const Announce&) { return tasks.run(t); });
   }
 }
 
