@@ -3,7 +3,8 @@
 /// `genoforest index` and `genoforest align`: reads to one sorted, indexed, duplicate-marked BAM
 /// per sample.
 ///
-/// align runs three task sets over the ranks:
+/// align runs four task sets over the ranks (1 and 2 are one growing set: a sample's split task
+/// announces each chunk as it writes it, and the chunk is aligned at once on any rank):
 ///  1. split (one task per sample): read the FASTQ files, check mates, QC, cut the kept reads into
 ///     batches of --batch-bases bases (bwa mem -K's rule) and chunks of whole batches, each a
 ///     temporary FASTQ;
