@@ -15,10 +15,17 @@
 #include "genoforest/io/vcf.hpp"
 #include "stages/stages.hpp"
 
+#include <malloc.h>
+
 namespace gf = genoforest;
 using gf::mpi::Comm;
 
 namespace genoforest::mpi {
+void keep_freed_buffers(int keep_mb) {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, keep_mb << 20);
+}
+
 void apply_log_options(const Comm& comm, const std::string& stage, const std::string& verbosity, bool quiet) {
   LogLevel level;
   if (verbosity == "error") level = LogLevel::kError;

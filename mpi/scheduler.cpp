@@ -218,10 +218,9 @@ void run_master(const Comm& comm, const TaskSet& ts) {
 void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   const MPI_Comm c = comm.get();
   const int n_workers = comm.size() - 1;
-  enum class State { kPending, kRunning, kDone };
   struct Entry {
     std::string payload;
-    State state = State::kPending;
+    bool done = false;  ///< its result is here (run, or replayed from the journal)
     bool replay = false;
     std::string bytes;
   };
@@ -254,7 +253,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
     e.payload = std::move(payload);
     if (ts.progress) ts.progress->grow(1);
     if (auto it = journaled.find(key); it != journaled.end()) {
-      e.state = State::kDone;
+      e.done = true;
       e.replay = true;
       e.bytes = std::move(it->second);
       journaled.erase(it);
@@ -285,22 +284,20 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
       if (from.empty()) break;
       const std::int64_t key = *from.begin();
       from.erase(from.begin());
-      Entry& e = known.at(key);
-      e.state = State::kRunning;
-      send_task(w, key, e.payload);
+      send_task(w, key, known.at(key).payload);
       ++inflight[wi];
       if (lng) long_held[wi] = 1;
     }
   };
   auto finish = [&](std::int64_t key, std::string&& bytes) {
     Entry& e = known.at(key);
-    e.state = State::kDone;
+    e.done = true;
     e.bytes = std::move(bytes);
   };
   auto commit_ready = [&] {
     while (!failure) {
       auto it = last_committed ? known.upper_bound(*last_committed) : known.begin();
-      if (it == known.end() || it->second.state != State::kDone) break;
+      if (it == known.end() || !it->second.done) break;
       const std::int64_t key = it->first;
       Entry& e = it->second;
       last_committed = key;
@@ -384,11 +381,9 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
       if (!from.empty()) {
         const std::int64_t key = *from.begin();
         from.erase(from.begin());
-        Entry& e = known.at(key);
-        e.state = State::kRunning;
         g_serve = &serve_hook;
         try {
-          const std::string payload = e.payload;
+          const std::string& payload = known.at(key).payload;  // std::map: stays valid as tasks are added
           std::string bytes = ts.run(key, payload, announce);
           finish(key, std::move(bytes));
         } catch (...) {

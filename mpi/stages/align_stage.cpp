@@ -1,4 +1,5 @@
 #include "stages/align_stage.hpp"
+#include "stages/stages.hpp"
 
 #include <htslib/faidx.h>
 
@@ -26,7 +27,6 @@
 #include "scheduler.hpp"
 #include "shared_index.hpp"
 
-#include <malloc.h>
 #include <unistd.h>
 
 namespace genoforest::mpi {
@@ -311,10 +311,7 @@ void AlignOptions::validate() const {
 
 void run_align(const Comm& comm, const AlignOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  // Every batch allocates and frees tens of MB (reads, SAM text, records). Kept in the heap for
-  // the next batch, they are not mapped afresh and zeroed by the kernel each time.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  keep_freed_buffers(256);  // every bwa batch frees tens of MB: reads, SAM text, records
   const fs::path prefix = o.index_prefix.empty() ? o.reference : o.index_prefix;
   std::string token;
   const bool resumable = !journal_dir().empty();
