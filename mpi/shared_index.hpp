@@ -1,22 +1,35 @@
 #pragma once
 /// @file shared_index.hpp
-/// The bwa index, one copy per node: the first rank of each node loads it, packs it into one
-/// block and copies it into MPI-3 shared memory (MPI_Win_allocate_shared); every rank of the node
-/// aligns against that block in place. A human index (~5.3 GB) is then paid once per node, not
-/// once per rank. Where the shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by
-/// default) has no room for it, each rank loads its own copy and a warning says so.
+/// The bwa index, one copy per node or one per rank.
+///
+/// Shared: the first rank of each node loads it, packs it into one block and copies it into MPI-3
+/// shared memory (MPI_Win_allocate_shared); every rank of the node aligns against that block in
+/// place. A human index (~5.3 GB) is then paid once per node, not once per rank. Where the
+/// shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by default) has no room for
+/// it, each rank loads its own copy and a warning says so.
+///
+/// Private: each rank loads its own copy, on transparent huge pages, which align 5-10% faster;
+/// shared memory gets huge pages only where the system allows them for shmem, rarely by default.
+/// So `auto` shares only when the node's copies would take more than an eighth of its memory
+/// (the physical memory, or the job's cgroup limit when lower).
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include "comm.hpp"
 #include "genoforest/align/bwa.hpp"
 
 namespace genoforest::mpi {
 
+enum class IndexSharing { kAuto, kAlways, kNever };
+
+/// "auto", "always" or "never"; throws UsageError naming `option` otherwise.
+[[nodiscard]] IndexSharing parse_index_sharing(const std::string& text, const std::string& option);
+
 class NodeBwaIndex {
  public:
   /// Collective over `comm`. Throws JobError on every rank if the index cannot be loaded.
-  NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix);
+  NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, IndexSharing sharing = IndexSharing::kAuto);
   /// Collective (frees the shared window): every rank destroys it at the same point.
   ~NodeBwaIndex();
   NodeBwaIndex(const NodeBwaIndex&) = delete;

@@ -77,6 +77,9 @@ bool align_main(const Comm& comm, const StageCall& call) {
       ("piece-records", po::value(&o.piece_records)->default_value(0)->value_name("N"),
        "records per merge task, in whole 64 kb bins (0: about 256 tasks in all, of 50,000 to 4 million records; "
        "does not change the output)")  //
+      ("share-index", po::value(&o.share_index)->default_value(o.share_index)->value_name("M"),
+       "one bwa index per node in shared memory: always, never, or auto (when the ranks' own copies would take over "
+       "1/8 of the node's memory; own copies go on huge pages and align faster)")  //
       ("min-seed-length", po::value(&o.bwa.min_seed_length)->default_value(o.bwa.min_seed_length)->value_name("N"), "bwa mem -k")  //
       ("min-score", po::value(&o.bwa.min_score)->default_value(o.bwa.min_score)->value_name("N"), "bwa mem -T: minimum score to output");
   spec.groups.push_back(io);

@@ -17,6 +17,7 @@
 
 #include "genoforest/align/bam.hpp"
 #include "genoforest/align/fastq.hpp"
+#include "genoforest/align/read_chunk.hpp"
 #include "genoforest/align/sample_sheet.hpp"
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
@@ -78,11 +79,11 @@ struct SplitResult {
 
 struct Paths {
   fs::path tmp_dir;
-  fs::path chunk_fastq(std::size_t s, std::size_t c) const {
-    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".fq");
+  fs::path chunk_reads(std::size_t s, std::size_t c) const {
+    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".reads");
   }
-  fs::path chunk_bam(std::size_t s, std::size_t c) const {
-    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".bam");
+  fs::path chunk_records(std::size_t s, std::size_t c) const {
+    return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".records");
   }
   fs::path chunk_dups(std::size_t s, std::size_t c) const {
     return tmp_dir / ("s" + std::to_string(s) + ".c" + std::to_string(c) + ".dup");
@@ -106,12 +107,12 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
   if (e.paired()) r2.emplace(e.fastq_2);
   FastqRecord a, b;
   const std::int64_t batches_per_chunk = std::max<std::int64_t>(1, (o.chunk_bases + o.bwa.batch_bases - 1) / o.bwa.batch_bases);
-  std::optional<align::FastqWriter> out;
+  align::ReadChunk out;
   ChunkInfo chunk;
   std::int64_t batch_bases = 0, batches = 0;
   auto close_chunk = [&] {
-    out->close();
-    out.reset();
+    out.save(paths.chunk_reads(s, res.chunks.size()));
+    out.clear();
     chunk_done(res.chunks.size(), chunk);
     res.chunks.push_back(chunk);
     chunk.first_template += chunk.templates;
@@ -147,9 +148,8 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
     }
     align::account_output(a, res.qc);
     if (r2) align::account_output(b, res.qc);
-    if (!out) out.emplace(paths.chunk_fastq(s, res.chunks.size()), -1);
-    out->write(a.name, a.seq, a.qual);
-    if (r2) out->write(b.name, b.seq, b.qual);
+    out.add(a.name, a.seq, a.qual);
+    if (r2) out.add(b.name, b.seq, b.qual);
     ++chunk.templates;
     ++res.templates;
     if ((res.templates & 0xffff) == 0) serve_workers();
@@ -159,7 +159,7 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
       if (++batches == batches_per_chunk) close_chunk();
     }
   }
-  if (out) close_chunk();
+  if (chunk.templates > 0) close_chunk();
   return res;
 }
 
@@ -167,48 +167,42 @@ SplitResult split_sample(const SampleEntry& e, std::size_t s, const AlignOptions
 /// returns where the chunk's bins start.
 std::vector<align::ChunkBin> align_chunk(const SampleEntry& e, std::size_t s, std::size_t c, const ChunkInfo& info, const align::BwaIndex& index,
                  const sam_hdr_t* hdr, const AlignOptions& o, const Paths& paths) {
-  FastqReader in(paths.chunk_fastq(s, c));
+  align::ReadChunk reads = align::ReadChunk::load(paths.chunk_reads(s, c));
+  const auto refs = reads.refs();
   align::ChunkBuilder builder(hdr);
-  std::vector<std::string> names, seqs, quals;
   const bool paired = e.paired();
   const std::size_t per = paired ? 2 : 1;
-  std::int64_t templ = info.first_template, batch_first = info.first_template, bases = 0;
-  auto flush = [&] {
-    if (seqs.empty()) return;
-    std::string messages;
-    const auto sam =
-        index.align(names, seqs, quals, paired, batch_first * static_cast<std::int64_t>(per), e.read_group, o.bwa, &messages);
-    if (!messages.empty()) log_debug("bwa, sample " + e.id + ", batch at read " + std::to_string(batch_first * static_cast<std::int64_t>(per)) + ":\n" + messages);
-    for (std::size_t i = 0; i < sam.size(); i += per) {
-      builder.add(static_cast<std::uint32_t>(batch_first + static_cast<std::int64_t>(i / per)), sam[i], paired ? &sam[i + 1] : nullptr);
+  if (refs.size() != static_cast<std::size_t>(info.templates) * per) {
+    throw InternalError("chunk " + paths.chunk_reads(s, c).string() + " holds " + std::to_string(refs.size()) + " reads, expected " +
+                        std::to_string(info.templates * static_cast<std::int64_t>(per)));
+  }
+  // Batches as bwa mem -K cuts them: a batch ends at the template that brings it to batch_bases.
+  std::size_t first = 0;
+  while (first < refs.size()) {
+    std::size_t end = first;
+    std::int64_t bases = 0;
+    while (end < refs.size() && bases < o.bwa.batch_bases) {
+      for (std::size_t k = 0; k < per; ++k) bases += refs[end + k].length;
+      end += per;
     }
-    names.clear();
-    seqs.clear();
-    quals.clear();
-    batch_first = templ;
-    bases = 0;
+    const std::int64_t batch_first = info.first_template + static_cast<std::int64_t>(first / per);
+    std::string messages;
+    const auto sam = index.align(std::span(refs).subspan(first, end - first), paired, batch_first * static_cast<std::int64_t>(per),
+                                 e.read_group, o.bwa, &messages);
+    if (!messages.empty()) {
+      log_debug("bwa, sample " + e.id + ", batch at read " + std::to_string(batch_first * static_cast<std::int64_t>(per)) + ":\n" + messages);
+    }
+    for (std::size_t i = 0; i < sam.size(); i += per) {
+      builder.add(static_cast<std::uint32_t>(batch_first + static_cast<std::int64_t>(i / per)), sam[i].get(),
+                  paired ? sam[i + 1].get() : nullptr);
+    }
+    first = end;
     serve_workers();  // on rank 0: hand out the chunks announced meanwhile
-  };
-  FastqRecord r;
-  std::int64_t n = 0;
-  while (in.next(r)) {
-    bases += static_cast<std::int64_t>(r.seq.size());
-    names.push_back(std::move(r.name));
-    seqs.push_back(std::move(r.seq));
-    quals.push_back(std::move(r.qual));
-    if (++n % static_cast<std::int64_t>(per) != 0) continue;
-    ++templ;
-    if (bases >= o.bwa.batch_bases) flush();
   }
-  flush();
-  if (templ != info.first_template + info.templates) {
-    throw InternalError("chunk " + paths.chunk_fastq(s, c).string() + " holds " + std::to_string(templ - info.first_template) +
-                        " templates, expected " + std::to_string(info.templates));
-  }
-  auto bins = builder.write(paths.chunk_bam(s, c));
+  auto bins = builder.write(paths.chunk_records(s, c));
   write_atomically(paths.chunk_dups(s, c), to_bytes(builder.signatures()));
   return bins;
-  // The chunk's FASTQ is removed by the commit on rank 0 (after the task is journaled).
+  // The chunk's reads are removed by the commit on rank 0 (after the task is journaled).
 }
 
 /// Task 4's unit: bins [bin_begin, bin_end) of one sample, and where they start in its chunks.
@@ -216,7 +210,7 @@ struct PiecePlan {
   std::size_t sample = 0;
   std::size_t index = 0;  ///< among the sample's pieces
   align::BinKey bin_begin = 0, bin_end = 0;
-  std::vector<std::pair<std::size_t, std::uint64_t>> inputs;  ///< (chunk, voffset)
+  std::vector<std::pair<std::size_t, std::uint64_t>> inputs;  ///< (chunk, byte offset)
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
     ar & sample & index & bin_begin & bin_end & inputs;
@@ -238,7 +232,7 @@ std::vector<PiecePlan> plan_pieces(const std::vector<std::vector<std::vector<ali
       for (std::size_t c = 0; c < chunk_bins[s].size(); ++c) {
         const auto& bins = chunk_bins[s][c];
         const auto it = std::lower_bound(bins.begin(), bins.end(), first, [](const align::ChunkBin& b, align::BinKey k) { return b.bin < k; });
-        if (it != bins.end() && it->bin < end) p.inputs.emplace_back(c, it->voffset);
+        if (it != bins.end() && it->bin < end) p.inputs.emplace_back(c, it->offset);
       }
       plan.push_back(std::move(p));
       in_piece = 0;
@@ -304,6 +298,7 @@ void AlignOptions::validate() const {
   if (chunk_bases < 1) throw UsageError("--chunk-bases must be at least 1");
   if (compression_level < 0 || compression_level > 9) throw UsageError("--compression-level must be 0-9");
   if (piece_records < 0) throw UsageError("--piece-records must be >= 0");
+  (void)parse_index_sharing(share_index, "--share-index");
   if (bwa.min_seed_length < 1) throw UsageError("--min-seed-length must be at least 1");
   if (bwa.min_score < 0) throw UsageError("--min-score must be >= 0");
   qc_options.validate();
@@ -361,7 +356,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
 
   // The header: contigs from the index, one read group per sample, our @PG.
   std::optional<NodeBwaIndex> index;
-  index.emplace(comm, prefix);
+  index.emplace(comm, prefix, parse_index_sharing(o.share_index, "--share-index"));
   std::vector<std::string> contig_names;
   std::vector<std::int64_t> contig_lengths;
   comm.on_root([&] {
@@ -376,8 +371,9 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB, one copy shared by the %d ranks of each node",
                     o.reference.c_str(), contig_names.size(), static_cast<double>(total) / 1e6, mib, index->ranks_on_node());
     } else {
-      std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank", o.reference.c_str(),
-                    contig_names.size(), static_cast<double>(total) / 1e6, mib);
+      std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank%s", o.reference.c_str(),
+                    contig_names.size(), static_cast<double>(total) / 1e6, mib,
+                    index->ranks_on_node() > 1 ? " (a copy per rank, on huge pages; --share-index always shares one per node)" : "");
     }
     log_info(buf);
   });
@@ -432,7 +428,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       const std::size_t c = chunk_of(key);
       chunk_bins[s].at(c) = from_bytes<std::vector<align::ChunkBin>>(bytes);
       std::error_code ec;
-      fs::remove(paths.chunk_fastq(s, c), ec);
+      fs::remove(paths.chunk_reads(s, c), ec);
     };
     t.journal = "align.reads";
     Progress progress(0, "QC and alignment tasks");
@@ -502,7 +498,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
         dups_sample = p.sample;
       }
       std::vector<align::PieceInput> inputs;
-      for (const auto& [c, voffset] : p.inputs) inputs.push_back({paths.chunk_bam(p.sample, c), voffset});
+      for (const auto& [c, offset] : p.inputs) inputs.push_back({paths.chunk_records(p.sample, c), offset});
       return to_bytes(align::write_piece(inputs, p.bin_begin, p.bin_end, o.mark_duplicates ? dups : std::vector<std::uint8_t>{},
                                          o.compression_level, paths.piece(p.sample, p.index), paths.piece_index(p.sample, p.index)));
     };
@@ -547,7 +543,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     t.commit = [&](std::int64_t si, std::string&&) {
       const auto s = static_cast<std::size_t>(si);
       std::error_code ec;
-      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) fs::remove(paths.chunk_bam(s, c), ec);
+      for (std::size_t c = 0; c < split[s].chunks.size(); ++c) fs::remove(paths.chunk_records(s, c), ec);
       for (std::size_t p = 0; p < pieces_of[s]; ++p) {
         fs::remove(paths.piece(s, p), ec);
         fs::remove(paths.piece_index(s, p), ec);

@@ -6,6 +6,7 @@
 #include <span>
 #include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <fcntl.h>
@@ -56,21 +57,21 @@ SamHdrPtr parse_header(const std::string& text) {
 
 namespace {
 
-constexpr char kTemplTag[] = "xp";
-constexpr char kLineTag[] = "xl";
-
 /// Sort key: reference (unmapped last), position, strand, template, line.
 using Key = std::tuple<std::uint32_t, std::int64_t, int, std::uint32_t, std::uint32_t>;
 
-std::uint32_t tag_value(const bam1_t* b, const char* tag) {
-  const uint8_t* p = bam_aux_get(b, tag);
-  if (!p) throw InternalError(std::string("a chunk record lacks its ") + tag + " tag");
-  return static_cast<std::uint32_t>(bam_aux2i(p));
-}
+/// What a chunk's file holds before each record's data.
+struct RecordHead {
+  std::uint32_t templ = 0;
+  std::uint32_t line = 0;
+  std::uint32_t l_data = 0;
+  std::uint32_t unused = 0;
+  bam1_core_t core{};
+};
+static_assert(std::is_trivially_copyable_v<RecordHead>);
 
-Key key_of(const bam1_t* b) {
-  return {static_cast<std::uint32_t>(b->core.tid), b->core.pos, bam_is_rev(b) ? 1 : 0, tag_value(b, kTemplTag),
-          tag_value(b, kLineTag)};
+Key key_of(const RecordHead& h) {
+  return {static_cast<std::uint32_t>(h.core.tid), h.core.pos, (h.core.flag & BAM_FREVERSE) ? 1 : 0, h.templ, h.line};
 }
 
 /// Unclipped 5' end of a mapped read.
@@ -144,41 +145,49 @@ std::vector<std::uint8_t> decide_duplicates(std::vector<DupSignature> sigs, std:
   return dup;
 }
 
-ChunkBuilder::ChunkBuilder(const sam_hdr_t* hdr) : hdr_(hdr) {}
-
-ChunkBuilder::~ChunkBuilder() {
-  for (bam1_t* b : recs_) bam_destroy1(b);
-  ks_free(&line_);
+ChunkBuilder::ChunkBuilder(const sam_hdr_t* hdr) : hdr_(hdr), b_(bam_init1()) {
+  if (!b_) throw InternalError("out of memory");
 }
 
-void ChunkBuilder::add(std::uint32_t templ, const std::string& sam1, const std::string* sam2) {
-  const bam1_t* primary[2] = {nullptr, nullptr};
+ChunkBuilder::~ChunkBuilder() { bam_destroy1(b_); }
+
+void ChunkBuilder::add(std::uint32_t templ, char* sam1, char* sam2) {
+  struct End {
+    std::int32_t tid = -1;
+    std::int64_t pos = 0;
+    int rev = 0;
+    std::int32_t score = 0;
+    bool set = false;
+  } primary[2];
   std::uint32_t line = 0;
   for (int mate = 0; mate < (sam2 ? 2 : 1); ++mate) {
-    const std::string& text = mate == 0 ? sam1 : *sam2;
-    std::size_t at = 0;
-    while (at < text.size()) {
-      std::size_t nl = text.find('\n', at);
-      if (nl == std::string::npos) nl = text.size();
-      line_.l = 0;
-      kputsn(text.data() + at, nl - at, &line_);
-      at = nl + 1;
-      bam1_t* b = bam_init1();
-      if (!b) throw InternalError("out of memory");
-      recs_.push_back(b);
-      if (sam_parse1(&line_, const_cast<sam_hdr_t*>(hdr_), b) < 0) {
-        throw InternalError("cannot parse bwa's SAM line: " + std::string(line_.s, std::min<std::size_t>(line_.l, 200)));
+    char* p = mate == 0 ? sam1 : sam2;
+    while (p && *p) {
+      char* nl = std::strchr(p, '\n');
+      const std::size_t len = nl ? static_cast<std::size_t>(nl - p) : std::strlen(p);
+      char* next = nl ? nl + 1 : p + len;
+      p[len] = '\0';
+      kstring_t text = {len, len + 1, p};
+      if (sam_parse1(&text, const_cast<sam_hdr_t*>(hdr_), b_) < 0) {
+        throw InternalError("cannot parse bwa's SAM output for template " + std::to_string(templ) + " (read " + std::string(p) + ")");
       }
-      const int64_t t = templ, l = line++;
-      if (bam_aux_update_int(b, kTemplTag, t) < 0 || bam_aux_update_int(b, kLineTag, l) < 0) throw InternalError("cannot tag a record");
-      if (mapped_primary(b)) primary[mate] = b;
+      RecordHead h;
+      h.templ = templ;
+      h.line = line++;
+      h.l_data = static_cast<std::uint32_t>(b_->l_data);
+      h.core = b_->core;
+      offsets_.push_back(records_.size());
+      records_.append(reinterpret_cast<const char*>(&h), sizeof h);
+      records_.append(reinterpret_cast<const char*>(b_->data), static_cast<std::size_t>(b_->l_data));
+      if (mapped_primary(b_)) primary[mate] = {b_->core.tid, unclipped_5p(b_), bam_is_rev(b_) ? 1 : 0, quality_score(b_), true};
+      p = next;
     }
   }
   DupSignature s;
   s.templ = templ;
-  if (primary[0] && primary[1]) {
-    std::tuple e1{primary[0]->core.tid, unclipped_5p(primary[0]), bam_is_rev(primary[0]) ? 1 : 0};
-    std::tuple e2{primary[1]->core.tid, unclipped_5p(primary[1]), bam_is_rev(primary[1]) ? 1 : 0};
+  if (primary[0].set && primary[1].set) {
+    std::tuple e1{primary[0].tid, primary[0].pos, primary[0].rev};
+    std::tuple e2{primary[1].tid, primary[1].pos, primary[1].rev};
     if (e2 < e1) std::swap(e1, e2);
     s.tid1 = std::get<0>(e1);
     s.pos1 = static_cast<std::int32_t>(std::get<1>(e1));
@@ -186,50 +195,57 @@ void ChunkBuilder::add(std::uint32_t templ, const std::string& sam1, const std::
     s.tid2 = std::get<0>(e2);
     s.pos2 = static_cast<std::int32_t>(std::get<1>(e2));
     s.rev2 = static_cast<std::uint8_t>(std::get<2>(e2));
-    s.score = quality_score(primary[0]) + quality_score(primary[1]);
+    s.score = primary[0].score + primary[1].score;
     sigs_.push_back(s);
   } else {
     for (int mate = 0; mate < 2; ++mate) {
-      if (!primary[mate]) continue;
+      if (!primary[mate].set) continue;
       s.fragment = 1;
       s.mate = static_cast<std::uint8_t>(mate);
-      s.tid1 = primary[mate]->core.tid;
-      s.pos1 = static_cast<std::int32_t>(unclipped_5p(primary[mate]));
-      s.rev1 = bam_is_rev(primary[mate]) ? 1 : 0;
-      s.score = quality_score(primary[mate]);
+      s.tid1 = primary[mate].tid;
+      s.pos1 = static_cast<std::int32_t>(primary[mate].pos);
+      s.rev1 = static_cast<std::uint8_t>(primary[mate].rev);
+      s.score = primary[mate].score;
       sigs_.push_back(s);
     }
   }
 }
 
-BinKey bin_of(const bam1_t* b) {
-  if (b->core.tid >= 0) {
-    const auto pos = static_cast<std::uint64_t>(std::max<std::int64_t>(b->core.pos, 0));
-    return static_cast<BinKey>(static_cast<std::uint32_t>(b->core.tid)) << 32 | pos >> kBinShift;
+BinKey bin_of(const bam1_core_t& c, std::uint32_t templ) {
+  if (c.tid >= 0) {
+    const auto pos = static_cast<std::uint64_t>(std::max<std::int64_t>(c.pos, 0));
+    return static_cast<BinKey>(static_cast<std::uint32_t>(c.tid)) << 32 | pos >> kBinShift;
   }
   // Unplaced: sorted by strand, then template (see Key); the position is always -1.
-  return BinKey{0xffffffffu} << 32 | static_cast<BinKey>(bam_is_rev(b) ? 1 : 0) << 31 | tag_value(b, kTemplTag) >> kBinShift;
+  return BinKey{0xffffffffu} << 32 | static_cast<BinKey>((c.flag & BAM_FREVERSE) ? 1 : 0) << 31 | templ >> kBinShift;
 }
 
 std::vector<ChunkBin> ChunkBuilder::write(const fs::path& path) {
-  std::vector<std::pair<Key, bam1_t*>> order;
-  order.reserve(recs_.size());
-  for (bam1_t* b : recs_) order.emplace_back(key_of(b), b);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  // Level 0 (stored blocks): a temporary file is not worth compressing. ("wbu" crashes htslib
-  // 1.16 built with libdeflate in bgzf_compress.)
-  SamFilePtr fp(sam_open(path.c_str(), "wb0"));
-  if (!fp) throw IoError("cannot write " + path.string() + ": " + errno_text());
-  if (sam_hdr_write(fp.get(), hdr_) < 0) throw IoError("cannot write " + path.string());
-  BGZF* bg = fp->fp.bgzf;
-  std::vector<ChunkBin> bins;
-  for (const auto& [k, b] : order) {
-    const BinKey bin = bin_of(b);
-    if (bins.empty() || bins.back().bin != bin) bins.push_back({bin, static_cast<std::uint64_t>(bgzf_tell(bg)), 0});
-    ++bins.back().records;
-    if (sam_write1(fp.get(), hdr_, b) < 0) throw IoError("cannot write " + path.string() + " (disk full?)");
+  std::vector<std::pair<Key, std::size_t>> order;
+  order.reserve(offsets_.size());
+  RecordHead h;
+  for (const std::size_t at : offsets_) {
+    std::memcpy(&h, records_.data() + at, sizeof h);
+    order.emplace_back(key_of(h), at);
   }
-  if (sam_close(fp.release()) != 0) throw IoError("cannot close " + path.string() + " (disk full?)");
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw IoError("cannot write " + path.string() + ": " + errno_text());
+  std::vector<char> buffer(std::size_t{1} << 20);
+  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
+  std::vector<ChunkBin> bins;
+  std::uint64_t offset = 0;
+  bool ok = true;
+  for (const auto& [k, at] : order) {
+    std::memcpy(&h, records_.data() + at, sizeof h);
+    const BinKey bin = bin_of(h.core, h.templ);
+    if (bins.empty() || bins.back().bin != bin) bins.push_back({bin, offset, 0});
+    ++bins.back().records;
+    const std::size_t size = sizeof h + h.l_data;
+    ok = ok && std::fwrite(records_.data() + at, 1, size, f) == size;
+    offset += size;
+  }
+  if (std::fclose(f) != 0 || !ok) throw IoError("cannot write " + path.string() + " (disk full?)");
   return bins;
 }
 
@@ -325,8 +341,11 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
                         const std::vector<std::uint8_t>& dups, int level, const fs::path& out,
                         const fs::path& index_events) {
   struct Input {
-    BgzfPtr fp;
-    bam1_t* b = nullptr;
+    std::FILE* f = nullptr;
+    std::vector<char> buffer;      ///< the stream's
+    std::vector<std::uint8_t> data;  ///< the record's
+    bam1_t b{};                    ///< its data is `data`, owned here
+    RecordHead head;
     Key key;
   };
   std::vector<Input> in(inputs.size());
@@ -334,28 +353,41 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
     std::vector<Input>& in;
     ~Cleanup() {
       for (auto& x : in)
-        if (x.b) bam_destroy1(x.b);
+        if (x.f) std::fclose(x.f);
     }
   } cleanup{in};
   auto advance = [&](std::size_t i) {
-    const int r = bam_read1(in[i].fp.get(), in[i].b);
-    if (r < -1) throw InputError(inputs[i].chunk.string(), "truncated or corrupt temporary chunk");
-    if (r == -1 || bin_of(in[i].b) >= bin_end) return false;
-    if (bin_of(in[i].b) < bin_begin) throw InternalError("a piece of " + inputs[i].chunk.string() + " starts before its first bin");
-    in[i].key = key_of(in[i].b);
+    Input& x = in[i];
+    const std::size_t got = std::fread(&x.head, 1, sizeof x.head, x.f);
+    if (got == 0 && std::feof(x.f)) return false;
+    if (got != sizeof x.head) throw InputError(inputs[i].chunk.string(), "truncated or unreadable temporary chunk");
+    const BinKey bin = bin_of(x.head.core, x.head.templ);
+    if (bin >= bin_end) return false;
+    if (bin < bin_begin) throw InternalError("a piece of " + inputs[i].chunk.string() + " starts before its first bin");
+    if (x.data.size() < x.head.l_data) x.data.resize(x.head.l_data);
+    if (std::fread(x.data.data(), 1, x.head.l_data, x.f) != x.head.l_data) {
+      throw InputError(inputs[i].chunk.string(), "truncated or unreadable temporary chunk");
+    }
+    x.b.core = x.head.core;
+    x.b.data = x.data.data();
+    x.b.l_data = static_cast<int>(x.head.l_data);
+    x.b.m_data = static_cast<std::uint32_t>(x.data.size());
+    x.key = key_of(x.head);
     return true;
   };
   using Head = std::pair<Key, std::size_t>;
   std::priority_queue<Head, std::vector<Head>, std::greater<>> heap;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    in[i].fp.reset(bgzf_open(inputs[i].chunk.c_str(), "r"));
-    if (!in[i].fp) throw InputError(inputs[i].chunk.string(), "cannot open the temporary chunk: " + errno_text());
-    if (bgzf_seek(in[i].fp.get(), static_cast<std::int64_t>(inputs[i].voffset), SEEK_SET) < 0) {
+    Input& x = in[i];
+    x.f = std::fopen(inputs[i].chunk.c_str(), "rb");
+    if (!x.f) throw InputError(inputs[i].chunk.string(), "cannot open the temporary chunk: " + errno_text());
+    x.buffer.resize(std::size_t{1} << 16);
+    std::setvbuf(x.f, x.buffer.data(), _IOFBF, x.buffer.size());
+    if (fseeko(x.f, static_cast<off_t>(inputs[i].offset), SEEK_SET) != 0) {
       throw InputError(inputs[i].chunk.string(), "cannot seek in the temporary chunk");
     }
-    in[i].b = bam_init1();
-    if (!in[i].b) throw InternalError("out of memory");
-    if (advance(i)) heap.emplace(in[i].key, i);
+    bam_set_mempolicy(&x.b, BAM_USER_OWNS_STRUCT | BAM_USER_OWNS_DATA);
+    if (advance(i)) heap.emplace(x.key, i);
   }
   BgzfPtr fp = open_bgzf_writer(out, level);
   std::vector<IndexEvent> events;
@@ -369,18 +401,15 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
   while (!heap.empty()) {
     const std::size_t i = heap.top().second;
     heap.pop();
-    bam1_t* b = in[i].b;
-    const std::uint32_t templ = std::get<3>(in[i].key);
+    bam1_t* b = &in[i].b;
+    const std::uint32_t templ = in[i].head.templ;
     const int mate = (b->core.flag & BAM_FREAD2) ? 1 : 0;
     const bool mapped = !(b->core.flag & BAM_FUNMAP);
     if (!dups.empty()) {
       if (templ >= dups.size()) throw InternalError("template index beyond the duplicate table");
       if (mapped && (dups[templ] >> mate & 1)) b->core.flag |= BAM_FDUP;
     }
-    const BinKey this_bin = bin_of(b);
-    for (const char* tag : {kTemplTag, kLineTag}) {
-      if (uint8_t* p = bam_aux_get(b, tag)) bam_aux_del(b, p);
-    }
+    const BinKey this_bin = bin_of(b->core, templ);
     ++c.records;
     if (b->core.flag & BAM_FSECONDARY) {
       ++c.secondary;

@@ -5,11 +5,13 @@
 
 #include <bwa/bwa.h>
 #include <bwa/bwamem.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <system_error>
 
@@ -36,6 +38,44 @@ void check_fasta(const fs::path& fasta) {
   if (n < 0 || err < 0) throw InputError(fasta.string(), "cannot read the reference FASTA: " + reason);
   if (n == 0) throw InputError(fasta.string(), "the reference FASTA is empty");
   if (buf[0] != '>') throw InputError(fasta.string(), "not a FASTA file (it does not start with '>')");
+}
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25  // Linux 6.1
+#endif
+
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+
+/// Arrays up to this size are copied to huge pages; larger ones are collapsed in place (no copy).
+constexpr std::size_t kCopyLimit = std::size_t{64} << 20;
+
+/// Asks for the whole 2 MiB pages inside [p, p + bytes) to be huge pages: now (MADV_COLLAPSE,
+/// Linux >= 6.1) where the kernel can, else as khugepaged gets to them. Best effort.
+void advise_huge_pages(const void* p, std::size_t bytes) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t begin = (a + kHugePage - 1) & ~(kHugePage - 1), end = (a + bytes) & ~(kHugePage - 1);
+  if (end <= begin) return;
+  void* start = reinterpret_cast<void*>(begin);
+  if (madvise(start, end - begin, MADV_HUGEPAGE) == 0) (void)madvise(start, end - begin, MADV_COLLAPSE);
+}
+
+/// Puts a malloc'ed array of the index on huge pages: a small one is moved into 2 MiB-aligned
+/// memory (so that all of it is), a large one is advised in place. Keeps it where it is if memory
+/// is short.
+template <class T>
+void move_to_huge_pages(T*& array, std::size_t bytes) {
+  if (!array || bytes < kHugePage / 2) return;
+  if (bytes > kCopyLimit) {
+    advise_huge_pages(array, bytes);
+    return;
+  }
+  const std::size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = nullptr;
+  if (posix_memalign(&p, kHugePage, size) != 0) return;
+  (void)madvise(p, size, MADV_HUGEPAGE);  // before the first touch: the faults then take huge pages
+  std::memcpy(p, array, bytes);
+  std::free(array);
+  array = static_cast<T*>(p);
 }
 
 }  // namespace
@@ -96,7 +136,17 @@ struct BwaIndex::Impl {
   }
 };
 
-BwaIndex::BwaIndex(const fs::path& prefix) : impl_(std::make_unique<Impl>()) {
+std::int64_t bwa_index_bytes(const fs::path& prefix) {
+  std::int64_t total = 0;
+  for (const char* suffix : {".bwt", ".sa", ".pac"}) {
+    std::error_code ec;
+    const auto size = fs::file_size(prefix.string() + suffix, ec);
+    if (!ec) total += static_cast<std::int64_t>(size);
+  }
+  return total;
+}
+
+BwaIndex::BwaIndex(const fs::path& prefix, bool huge_pages) : impl_(std::make_unique<Impl>()) {
   for (const auto& f : bwa_index_files(prefix)) {
     std::error_code ec;
     const auto size = fs::file_size(f, ec);
@@ -109,6 +159,12 @@ BwaIndex::BwaIndex(const fs::path& prefix) : impl_(std::make_unique<Impl>()) {
   bwa_verbose = 1;
   impl_->idx = bwa_idx_load(prefix.c_str(), BWA_IDX_ALL);
   if (!impl_->idx) throw InputError(prefix.string(), "cannot load the bwa index");
+  if (huge_pages) {
+    bwaidx_t* idx = impl_->idx;
+    move_to_huge_pages(idx->bwt->bwt, static_cast<std::size_t>(idx->bwt->bwt_size) * 4);
+    move_to_huge_pages(idx->bwt->sa, static_cast<std::size_t>(idx->bwt->n_sa) * sizeof(bwtint_t));
+    move_to_huge_pages(idx->pac, static_cast<std::size_t>(idx->bns->l_pac / 4 + 1));
+  }
   describe();
 }
 
@@ -140,6 +196,7 @@ BwaIndex BwaIndex::view(const std::uint8_t* mem, std::int64_t size) {
   // bwa_idx_destroy from freeing it.
   x.impl_->idx->is_shm = 1;
   bwa_mem2idx(size, const_cast<std::uint8_t*>(mem), x.impl_->idx);
+  advise_huge_pages(mem, static_cast<std::size_t>(size));  // shared memory: only where shmem THP is allowed
   x.describe();
   return x;
 }
@@ -148,16 +205,12 @@ BwaIndex::~BwaIndex() = default;
 BwaIndex::BwaIndex(BwaIndex&&) noexcept = default;
 BwaIndex& BwaIndex::operator=(BwaIndex&&) noexcept = default;
 
-std::vector<std::string> BwaIndex::align(const std::vector<std::string>& names, const std::vector<std::string>& seqs,
-                                         const std::vector<std::string>& quals, bool paired, std::int64_t first_read,
-                                         const std::string& read_group_id, const BwaOptions& o,
-                                         std::string* messages) const {
-  const std::size_t n = seqs.size();
-  if (names.size() != n || quals.size() != n || (paired && n % 2 != 0)) {
-    throw InternalError("BwaIndex::align: inconsistent batch");
-  }
+std::vector<SamText> BwaIndex::align(std::span<const ReadRef> reads, bool paired, std::int64_t first_read,
+                                     const std::string& read_group_id, const BwaOptions& o, std::string* messages) const {
+  const std::size_t n = reads.size();
+  if (paired && n % 2 != 0) throw InternalError("BwaIndex::align: a batch of pairs with an odd number of reads");
   if (read_group_id.size() >= sizeof bwa_rg_id) throw UsageError("read group ID longer than 255 characters: " + read_group_id);
-  std::vector<std::string> sam(n);
+  std::vector<SamText> sam(n);
   if (n == 0) return sam;
   struct OptFree {
     void operator()(mem_opt_t* p) const noexcept { std::free(p); }
@@ -170,16 +223,16 @@ std::vector<std::string> BwaIndex::align(const std::vector<std::string>& names, 
   std::memset(bwa_rg_id, 0, sizeof bwa_rg_id);
   std::memcpy(bwa_rg_id, read_group_id.data(), read_group_id.size());
 
-  // bwa takes malloc'ed strings and rewrites the bases in place; it allocates .sam.
+  // bwa reads the strings where they are (it rewrites the bases in place) and mallocs .sam.
   std::vector<bseq1_t> batch(n);
   for (std::size_t i = 0; i < n; ++i) {
     bseq1_t& s = batch[i];
     std::memset(&s, 0, sizeof s);
     s.id = static_cast<int>(i);
-    s.l_seq = static_cast<int>(seqs[i].size());
-    s.name = strdup(names[i].c_str());
-    s.seq = strdup(seqs[i].c_str());
-    s.qual = quals[i].empty() ? nullptr : strdup(quals[i].c_str());
+    s.l_seq = reads[i].length;
+    s.name = reads[i].name;
+    s.seq = reads[i].seq;
+    s.qual = reads[i].qual;
   }
   // bwa 0.7.17 prints its insert-size estimates to stderr whatever bwa_verbose says. Catch them
   // (stderr is a plain global FILE* in C; nothing else of ours writes during the call) and hand
@@ -197,15 +250,7 @@ std::vector<std::string> BwaIndex::align(const std::vector<std::string>& names, 
     if (messages && text) messages->append(text, text_size);
     std::free(text);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    bseq1_t& s = batch[i];
-    if (s.sam) sam[i] = s.sam;
-    std::free(s.name);
-    std::free(s.comment);
-    std::free(s.seq);
-    std::free(s.qual);
-    std::free(s.sam);
-  }
+  for (std::size_t i = 0; i < n; ++i) sam[i].reset(batch[i].sam);
   return sam;
 }
 

@@ -1,6 +1,8 @@
 #include "genoforest/align/fastq.hpp"
 
 #include <array>
+#include <cstdio>
+#include <cstring>
 
 #include "genoforest/core/error.hpp"
 
@@ -19,22 +21,46 @@ constexpr std::array<char, 256> kBaseTable = [] {
 
 }  // namespace
 
-FastqReader::FastqReader(const std::filesystem::path& path) : path_(path), fp_(bgzf_open(path.c_str(), "r")) {
+FastqReader::FastqReader(const std::filesystem::path& path)
+    : path_(path), fp_(bgzf_open(path.c_str(), "r")), buf_(std::size_t{1} << 20) {
   if (!fp_) throw InputError(path.string(), "cannot open the FASTQ file: " + errno_text());
 }
 
-FastqReader::~FastqReader() { ks_free(&buf_); }
+FastqReader::~FastqReader() = default;
 
 void FastqReader::fail(const std::string& reason) const {
   throw InputError(path_.string() + " line " + std::to_string(line_), reason);
 }
 
 bool FastqReader::getline() {
-  const int r = bgzf_getline(fp_.get(), '\n', &buf_);
-  if (r == -1) return false;
+  while (true) {
+    char* const data = buf_.data();
+    if (const auto* nl = static_cast<const char*>(std::memchr(data + begin_, '\n', end_ - begin_))) {
+      text_ = std::string_view(data + begin_, static_cast<std::size_t>(nl - (data + begin_)));
+      begin_ = static_cast<std::size_t>(nl - data) + 1;
+      break;
+    }
+    if (at_end_) {  // a last line without a newline
+      if (begin_ == end_) return false;
+      text_ = std::string_view(data + begin_, end_ - begin_);
+      begin_ = end_;
+      break;
+    }
+    // Keep the partial line, make room, read more.
+    std::memmove(data, data + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+    if (end_ == buf_.size()) buf_.resize(2 * buf_.size());
+    const ssize_t got = bgzf_read(fp_.get(), buf_.data() + end_, buf_.size() - end_);
+    if (got < 0) {
+      ++line_;
+      fail("truncated or corrupt gzip data");
+    }
+    if (got == 0) at_end_ = true;
+    end_ += static_cast<std::size_t>(got);
+  }
   ++line_;
-  if (r < -1) fail("truncated or corrupt gzip data");
-  if (buf_.l > 0 && buf_.s[buf_.l - 1] == '\r') buf_.s[--buf_.l] = '\0';
+  if (!text_.empty() && text_.back() == '\r') text_.remove_suffix(1);
   return true;
 }
 
@@ -42,33 +68,41 @@ bool FastqReader::next(FastqRecord& rec) {
   // Header; blank lines between or after records are tolerated.
   do {
     if (!getline()) return false;
-  } while (buf_.l == 0);
-  if (buf_.s[0] != '@') fail("expected a FASTQ header line starting with '@'");
+  } while (text_.empty());
+  if (text_[0] != '@') fail("expected a FASTQ header line starting with '@'");
   std::size_t end = 1;
-  while (end < buf_.l && buf_.s[end] != ' ' && buf_.s[end] != '\t') ++end;
-  rec.name.assign(buf_.s + 1, end - 1);
+  while (end < text_.size() && text_[end] != ' ' && text_[end] != '\t') ++end;
+  rec.name.assign(text_.data() + 1, end - 1);
   if (rec.name.empty()) fail("a FASTQ record without a read name");
   if (rec.name.size() > 2 && rec.name[rec.name.size() - 2] == '/' &&
       (rec.name.back() == '1' || rec.name.back() == '2')) {
     rec.name.resize(rec.name.size() - 2);
   }
   if (!getline()) fail("the file ends inside a record (no sequence line)");
-  rec.seq.assign(buf_.s, buf_.l);
-  for (auto& c : rec.seq) {
-    const char u = kBaseTable[static_cast<unsigned char>(c)];
-    if (u == 0) fail(std::string("invalid base '") + c + "' in the sequence");
-    c = u;
+  rec.seq.resize(text_.size());
+  unsigned char bad = 0;
+  for (std::size_t i = 0; i < text_.size(); ++i) {
+    const char u = kBaseTable[static_cast<unsigned char>(text_[i])];
+    bad |= static_cast<unsigned char>(u == 0);
+    rec.seq[i] = u;
+  }
+  if (bad) {
+    for (char c : text_)
+      if (kBaseTable[static_cast<unsigned char>(c)] == 0) fail(std::string("invalid base '") + c + "' in the sequence");
   }
   if (!getline()) fail("the file ends inside a record (no '+' line)");
-  if (buf_.l == 0 || buf_.s[0] != '+') fail("expected the '+' separator line");
+  if (text_.empty() || text_[0] != '+') fail("expected the '+' separator line");
   if (!getline()) fail("the file ends inside a record (no quality line)");
-  rec.qual.assign(buf_.s, buf_.l);
-  if (rec.qual.size() != rec.seq.size()) {
-    fail("quality length " + std::to_string(rec.qual.size()) + " differs from sequence length " + std::to_string(rec.seq.size()));
+  if (text_.size() != rec.seq.size()) {
+    fail("quality length " + std::to_string(text_.size()) + " differs from sequence length " + std::to_string(rec.seq.size()));
   }
-  for (char c : rec.qual) {
-    if (c < '!' || c > '~') fail("invalid quality character (code " + std::to_string(static_cast<int>(static_cast<unsigned char>(c))) + ")");
+  bad = 0;
+  for (char c : text_) bad |= static_cast<unsigned char>((c < '!') | (c > '~'));
+  if (bad) {
+    for (char c : text_)
+      if (c < '!' || c > '~') fail("invalid quality character (code " + std::to_string(static_cast<int>(static_cast<unsigned char>(c))) + ")");
   }
+  rec.qual.assign(text_.data(), text_.size());
   ++records_;
   return true;
 }

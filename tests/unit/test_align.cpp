@@ -9,6 +9,7 @@
 #include "genoforest/align/bwa.hpp"
 #include "genoforest/align/fastq.hpp"
 #include "genoforest/align/qc.hpp"
+#include "genoforest/align/read_chunk.hpp"
 #include "genoforest/align/sample_sheet.hpp"
 #include "genoforest/core/error.hpp"
 #include "genoforest/sim/reads.hpp"
@@ -90,6 +91,60 @@ TEST_F(TempDir, FastqReaderStripsMateSuffixAndNamesTheLineOfAnError) {
   EXPECT_THROW(cut.next(r), gf::InputError);
 }
 
+TEST_F(TempDir, FastqReaderReadsAcrossItsBufferAndLongLines) {
+  // 20,000 records with CRLF endings (about 2 MB: lines cross the 1 MB buffer), then one read of
+  // 3 MB (longer than the buffer), no newline at the end.
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "@r" + std::to_string(i) + "\r\nACGTACGTAC\r\n+\r\nIIIIIIIIII\r\n";
+  const std::string big(3 << 20, 'G');
+  text += "@big\n" + big + "\n+\n" + std::string(big.size(), '5');
+  write(dir_ / "long.fq", text);
+  FastqReader in(dir_ / "long.fq");
+  FastqRecord r;
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(in.next(r)) << i;
+    ASSERT_EQ(r.name, "r" + std::to_string(i));
+    ASSERT_EQ(r.seq, "ACGTACGTAC");
+    ASSERT_EQ(r.qual, "IIIIIIIIII");
+  }
+  ASSERT_TRUE(in.next(r));
+  EXPECT_EQ(r.name, "big");
+  EXPECT_EQ(r.seq, big);
+  EXPECT_EQ(r.qual.size(), big.size());
+  EXPECT_FALSE(in.next(r));
+  EXPECT_EQ(in.records(), 20001);
+  EXPECT_EQ(in.line(), 80004);
+}
+
+TEST_F(TempDir, ReadChunkRoundTripsThroughItsFileAndRejectsATruncatedOne) {
+  ReadChunk c;
+  c.add("r1", "ACGTN", "IIII#");
+  c.add("r2", "", "");
+  c.add("read_3", "GATTACA", "");  // no qualities
+  EXPECT_EQ(c.size(), 3u);
+  c.save(dir_ / "c.bin");
+  ReadChunk back = ReadChunk::load(dir_ / "c.bin");
+  const auto r = back.refs();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_STREQ(r[0].name, "r1");
+  EXPECT_STREQ(r[0].seq, "ACGTN");
+  EXPECT_STREQ(r[0].qual, "IIII#");
+  EXPECT_EQ(r[0].length, 5);
+  EXPECT_STREQ(r[1].name, "r2");
+  EXPECT_EQ(r[1].length, 0);
+  EXPECT_STREQ(r[2].seq, "GATTACA");
+  EXPECT_EQ(r[2].qual, nullptr);
+  const auto size = std::filesystem::file_size(dir_ / "c.bin");
+  std::filesystem::resize_file(dir_ / "c.bin", size - 3);
+  try {
+    (void)ReadChunk::load(dir_ / "c.bin");
+    FAIL() << "no error";
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.bin"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("read 3"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TempDir, SampleSheetResolvesPathsAndRejectsDuplicates) {
   write(dir_ / "s.tsv", "# comment\nsample_id\tfastq_1\tfastq_2\tlabel\tlibrary\nA\ta_1.fq\ta_2.fq\tcase\tlibA\nB\t/abs/b.fq\t\tcontrol\t\n");
   const auto s = read_sample_sheet(dir_ / "s.tsv");
@@ -159,19 +214,20 @@ TEST_F(TempDir, ReadsCarryThePlantedAllelesAndBwaPlacesThem) {
   EXPECT_EQ(index.contig_names(), std::vector<std::string>{"chr1"});
   EXPECT_EQ(index.contig_lengths(), std::vector<std::int64_t>{30'000});
   FastqReader r1(dir_ / "r_1.fq.gz"), r2(dir_ / "r_2.fq.gz");
-  std::vector<std::string> names, seqs, qs;
+  ReadChunk chunk;
   FastqRecord a, b;
   while (r1.next(a) && r2.next(b)) {
-    for (auto* r : {&a, &b}) {
-      names.push_back(r->name);
-      seqs.push_back(r->seq);
-      qs.push_back(r->qual);
-    }
+    for (auto* r : {&a, &b}) chunk.add(r->name, r->seq, r->qual);
   }
-  const auto sam = index.align(names, seqs, qs, true, 0, "S1", BwaOptions{});
-  ASSERT_EQ(sam.size(), names.size());
+  chunk.save(dir_ / "chunk");  // through the file, as QC hands reads to alignment
+  ReadChunk loaded = ReadChunk::load(dir_ / "chunk");
+  ASSERT_EQ(loaded.size(), chunk.size());
+  const auto refs = loaded.refs();
+  const auto sam = index.align(refs, true, 0, "S1", BwaOptions{});
+  ASSERT_EQ(sam.size(), chunk.size());
   int proper = 0, with_snp = 0, alt_seen = 0;
-  for (const auto& line : sam) {
+  for (const auto& text : sam) {
+    const std::string line(text.get());
     std::istringstream f(line);
     std::string qname, chrom, cigar, mrnm, seq;
     int flag = 0, mapq = 0;

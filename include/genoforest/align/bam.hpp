@@ -2,12 +2,12 @@
 /// @file bam.hpp
 /// From bwa's SAM lines to one coordinate-sorted BAM/CRAM per sample, with duplicates marked.
 ///
-/// A chunk of reads becomes one sorted temporary BAM (ChunkBuilder). Every record carries two
-/// temporary tags that make the order total and independent of how reads were chunked: xp (the
-/// template's index in the sample) and xl (the line's index among the template's SAM lines).
-/// Order: reference (unmapped last), position, strand, xp, xl - samtools sort's order with ties
-/// broken by input order. write_piece() merges a run of bins from the chunks of a sample, marks
-/// duplicates and drops the temporary tags; assemble_bam() joins the pieces into the sample's file.
+/// A chunk of reads becomes one sorted temporary file of records (ChunkBuilder). Beside every
+/// record it keeps two numbers that make the order total and independent of how reads were
+/// chunked: the template's index in the sample and the line's index among the template's SAM
+/// lines. Order: reference (unmapped last), position, strand, template, line - samtools sort's
+/// order with ties broken by input order. write_piece() merges a run of bins from the chunks of a
+/// sample and marks duplicates; assemble_bam() joins the pieces into the sample's file.
 ///
 /// Duplicates (Picard MarkDuplicates' rules): a template's key is the unclipped 5' end (reference,
 /// position, strand) of each mapped primary read. Pairs with both mates mapped and the same two
@@ -69,16 +69,17 @@ using SamHdrPtr = std::unique_ptr<sam_hdr_t, SamHdrDeleter>;
 /// one sample's BAM, and why the file does not depend on how it was cut.
 inline constexpr int kBinShift = 16;
 using BinKey = std::uint64_t;
-[[nodiscard]] BinKey bin_of(const bam1_t* b);
+/// The bin of a record of template `templ`.
+[[nodiscard]] BinKey bin_of(const bam1_core_t& c, std::uint32_t templ);
 
 /// Where a bin's records start in a sorted chunk, and how many there are.
 struct ChunkBin {
   BinKey bin = 0;
-  std::uint64_t voffset = 0;  ///< BGZF virtual offset of the bin's first record
+  std::uint64_t offset = 0;  ///< byte offset of the bin's first record in the chunk's file
   std::uint64_t records = 0;
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & bin & voffset & records;
+    ar & bin & offset & records;
   }
 };
 
@@ -90,29 +91,31 @@ class ChunkBuilder {
   ChunkBuilder(const ChunkBuilder&) = delete;
   ChunkBuilder& operator=(const ChunkBuilder&) = delete;
   /// Adds template `templ`: the SAM lines bwa gave read 1 and, for a pair, read 2 (nullptr for
-  /// single-end). Throws InternalError if a line does not parse.
-  void add(std::uint32_t templ, const std::string& sam1, const std::string* sam2);
-  /// Sorts and writes the chunk as uncompressed BAM to `path`; returns where each bin starts.
-  /// Throws IoError.
+  /// single-end), parsed in place (the text is overwritten). Throws InternalError if a line does
+  /// not parse.
+  void add(std::uint32_t templ, char* sam1, char* sam2);
+  /// Sorts and writes the chunk to `path` (a temporary format: per record its template, its line,
+  /// htslib's record core and data, native order); returns where each bin starts. Throws IoError.
   std::vector<ChunkBin> write(const std::filesystem::path& path);
   [[nodiscard]] const std::vector<DupSignature>& signatures() const noexcept { return sigs_; }
 
  private:
   const sam_hdr_t* hdr_;
-  std::vector<bam1_t*> recs_;
+  bam1_t* b_;                           ///< the record being parsed
+  std::string records_;                 ///< the records, as write() lays them out
+  std::vector<std::size_t> offsets_;    ///< where each starts in records_
   std::vector<DupSignature> sigs_;
-  kstring_t line_ = KS_INITIALIZE;
 };
 
 /// One chunk's share of a piece: its file, and where the piece's first bin starts in it.
 struct PieceInput {
   std::filesystem::path chunk;
-  std::uint64_t voffset = 0;
+  std::uint64_t offset = 0;
 };
 
 /// Merges the records of bins [bin_begin, bin_end) from sorted chunks into `out`: raw BGZF blocks
 /// at compression `level` (0-9), a new block at each bin, no header and no EOF block. Marks
-/// duplicates from `dups` (decide_duplicates; empty: none) and drops the temporary tags. Writes to
+/// duplicates from `dups` (decide_duplicates; empty: none). Writes to
 /// `index_events` what the BAM index needs of each record (offsets relative to `out`), for
 /// assemble_bam. Returns the counts. Throws InputError/IoError naming the file.
 AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin, BinKey bin_end,

@@ -5,12 +5,13 @@
 /// A malformed record, a truncated gzip stream or a read error is an InputError naming the file
 /// and the line: never a silent end of data.
 #include <htslib/bgzf.h>
-#include <htslib/kstring.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace genoforest::align {
 
@@ -40,11 +41,15 @@ class FastqReader {
   [[nodiscard]] std::int64_t line() const noexcept { return line_; }
 
  private:
+  /// The next line (without its newline or a CR before it) into line_; false at the end.
   bool getline();
   [[noreturn]] void fail(const std::string& reason) const;
   std::filesystem::path path_;
   std::unique_ptr<BGZF, BgzfCloser> fp_;
-  kstring_t buf_ = KS_INITIALIZE;
+  std::vector<char> buf_;       ///< decompressed bytes [begin_, end_) not yet returned
+  std::size_t begin_ = 0, end_ = 0;
+  bool at_end_ = false;
+  std::string_view text_;  ///< the last line read
   std::int64_t records_ = 0;
   std::int64_t line_ = 0;
 };
