@@ -44,7 +44,7 @@ struct AlignOptions {
   bool qc = true;
   bool mark_duplicates = true;
   std::int64_t chunk_bases = 10'000'000;
-  int compression_level = 2;  ///< BAM (BGZF) level, 0-9
+  int compression_level = 1;  ///< BAM (BGZF) level, 0-9
   std::int64_t piece_records = 0;  ///< records per merge piece; 0: about 256 pieces in all
   std::string share_index = "auto";  ///< auto, always, never: one index per node (see shared_index.hpp)
   align::QcOptions qc_options;

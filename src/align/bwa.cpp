@@ -242,6 +242,7 @@ std::vector<SamText> BwaIndex::align(std::span<const ReadRef> reads, bool paired
   std::FILE* saved = stderr;
   std::FILE* capture = open_memstream(&text, &text_size);
   if (capture) stderr = capture;
+  bwa_verbose = messages ? 3 : 1;  // 3: bwa also reports the batch's CPU and real time
   mem_process_seqs(opt.get(), impl_->idx->bwt, impl_->idx->bns, impl_->idx->pac, first_read, static_cast<int>(n), batch.data(),
                    nullptr);
   if (capture) {
@@ -250,6 +251,7 @@ std::vector<SamText> BwaIndex::align(std::span<const ReadRef> reads, bool paired
     if (messages && text) messages->append(text, text_size);
     std::free(text);
   }
+  bwa_verbose = 1;
   for (std::size_t i = 0; i < n; ++i) sam[i].reset(batch[i].sam);
   return sam;
 }
