@@ -1,15 +1,10 @@
 #include "shared_index.hpp"
 
 #include <sys/statvfs.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
-
-#include "genoforest/core/error.hpp"
 
 #include "genoforest/core/log.hpp"
 
@@ -30,44 +25,9 @@ std::int64_t shared_memory_room(const std::string& dir) {
   return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
 }
 
-/// A number from the first line of `path`; 0 when absent or unlimited ("max").
-std::int64_t read_limit(const std::string& path) {
-  std::ifstream in(path);
-  std::string text;
-  if (!(in >> text) || text == "max") return 0;
-  try {
-    return std::stoll(text);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-/// Memory this process may use: physical memory, or its cgroup's limit (v2 or v1) when lower.
-std::int64_t usable_memory() {
-  std::int64_t bytes = static_cast<std::int64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<std::int64_t>(sysconf(_SC_PAGESIZE));
-  std::ifstream cg("/proc/self/cgroup");
-  for (std::string line; std::getline(cg, line);) {
-    std::int64_t limit = 0;
-    if (line.rfind("0::", 0) == 0) {
-      limit = read_limit("/sys/fs/cgroup" + line.substr(3) + "/memory.max");
-    } else if (const auto at = line.find(":memory:"); at != std::string::npos) {
-      limit = read_limit("/sys/fs/cgroup/memory" + line.substr(at + 8) + "/memory.limit_in_bytes");
-    }
-    if (limit > 0) bytes = std::min(bytes, limit);
-  }
-  return bytes;
-}
-
 }  // namespace
 
-IndexSharing parse_index_sharing(const std::string& text, const std::string& option) {
-  if (text == "auto") return IndexSharing::kAuto;
-  if (text == "always") return IndexSharing::kAlways;
-  if (text == "never") return IndexSharing::kNever;
-  throw UsageError(option + " must be auto, always or never (got '" + text + "')");
-}
-
-NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, IndexSharing sharing) {
+NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, bool share_if_several) {
   MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node_);
   int node_rank = 0;
   MPI_Comm_rank(node_, &node_rank);
@@ -77,9 +37,7 @@ NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix
   std::int64_t size = 0;
   if (node_rank == 0) {
     try {
-      const std::int64_t copies = align::bwa_index_bytes(prefix) * node_size_;
-      const bool share = node_size_ > 1 && (sharing == IndexSharing::kAlways ||
-                                            (sharing == IndexSharing::kAuto && copies > usable_memory() / 8));
+      const bool share = node_size_ > 1 && share_if_several;
       index_.emplace(prefix, /*huge_pages=*/!share);
       if (share) {
         const std::int64_t need = index_->memory_bytes() + (64 << 20);

@@ -8,10 +8,10 @@
 /// shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by default) has no room for
 /// it, each rank loads its own copy and a warning says so.
 ///
-/// Private: each rank loads its own copy, on transparent huge pages, which align 5-10% faster;
-/// shared memory gets huge pages only where the system allows them for shmem, rarely by default.
-/// So `auto` shares only when the node's copies would take more than an eighth of its memory
-/// (the physical memory, or the job's cgroup limit when lower).
+/// Or a copy per rank (`share` false, or one rank on the node), on transparent huge pages, which
+/// align 5-10% faster; shared memory gets huge pages only where the system allows them for shmem,
+/// rarely by default. Several ranks still share by default: their copies would compete for the
+/// CPU's cache, and a large index would take the node's memory many times over.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -21,15 +21,10 @@
 
 namespace genoforest::mpi {
 
-enum class IndexSharing { kAuto, kAlways, kNever };
-
-/// "auto", "always" or "never"; throws UsageError naming `option` otherwise.
-[[nodiscard]] IndexSharing parse_index_sharing(const std::string& text, const std::string& option);
-
 class NodeBwaIndex {
  public:
   /// Collective over `comm`. Throws JobError on every rank if the index cannot be loaded.
-  NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, IndexSharing sharing = IndexSharing::kAuto);
+  NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, bool share = true);
   /// Collective (frees the shared window): every rank destroys it at the same point.
   ~NodeBwaIndex();
   NodeBwaIndex(const NodeBwaIndex&) = delete;

@@ -28,7 +28,7 @@ bool index_main(const Comm& comm, const StageCall& call) {
 
 bool align_main(const Comm& comm, const StageCall& call) {
   AlignOptions o;
-  bool no_qc = false, no_markdup = false;
+  bool no_qc = false, no_markdup = false, no_shared_index = false;
   StageSpec spec;
   spec.name = "align";
   spec.purpose =
@@ -78,9 +78,9 @@ bool align_main(const Comm& comm, const StageCall& call) {
       ("piece-records", po::value(&o.piece_records)->default_value(0)->value_name("N"),
        "records per merge task, in whole 64 kb bins (0: about 256 tasks in all, of 50,000 to 4 million records; "
        "does not change the output)")  //
-      ("share-index", po::value(&o.share_index)->default_value(o.share_index)->value_name("M"),
-       "one bwa index per node in shared memory: always, never, or auto (when the ranks' own copies would take over "
-       "1/8 of the node's memory; own copies go on huge pages and align faster)")  //
+      ("no-shared-index", po::bool_switch(&no_shared_index),
+       "a copy of the bwa index per rank, on huge pages (default: one per node in shared memory, on huge pages only "
+       "where the system allows them for shared memory)")  //
       ("min-seed-length", po::value(&o.bwa.min_seed_length)->default_value(o.bwa.min_seed_length)->value_name("N"), "bwa mem -k")  //
       ("min-score", po::value(&o.bwa.min_score)->default_value(o.bwa.min_score)->value_name("N"), "bwa mem -T: minimum score to output");
   spec.groups.push_back(io);
@@ -90,6 +90,7 @@ bool align_main(const Comm& comm, const StageCall& call) {
   if (!start_stage(spec, call, vm, comm)) return false;
   o.qc = !no_qc;
   o.mark_duplicates = !no_markdup;
+  o.share_index = !no_shared_index;
   o.command_line = call.command_line;
   o.validate();
   run_align(comm, o);

@@ -298,7 +298,6 @@ void AlignOptions::validate() const {
   if (chunk_bases < 1) throw UsageError("--chunk-bases must be at least 1");
   if (compression_level < 0 || compression_level > 9) throw UsageError("--compression-level must be 0-9");
   if (piece_records < 0) throw UsageError("--piece-records must be >= 0");
-  (void)parse_index_sharing(share_index, "--share-index");
   if (bwa.min_seed_length < 1) throw UsageError("--min-seed-length must be at least 1");
   if (bwa.min_score < 0) throw UsageError("--min-score must be >= 0");
   qc_options.validate();
@@ -356,7 +355,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
 
   // The header: contigs from the index, one read group per sample, our @PG.
   std::optional<NodeBwaIndex> index;
-  index.emplace(comm, prefix, parse_index_sharing(o.share_index, "--share-index"));
+  index.emplace(comm, prefix, o.share_index);
   std::vector<std::string> contig_names;
   std::vector<std::int64_t> contig_lengths;
   comm.on_root([&] {
@@ -373,7 +372,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     } else {
       std::snprintf(buf, sizeof buf, "loaded the bwa index of %s: %zu contigs, %.2f Mbp, %.1f MiB per rank%s", o.reference.c_str(),
                     contig_names.size(), static_cast<double>(total) / 1e6, mib,
-                    index->ranks_on_node() > 1 ? " (a copy per rank, on huge pages; --share-index always shares one per node)" : "");
+                    index->ranks_on_node() > 1 ? " (--no-shared-index: a copy per rank, on huge pages)" : " (on huge pages)");
     }
     log_info(buf);
   });

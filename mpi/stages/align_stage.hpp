@@ -46,7 +46,7 @@ struct AlignOptions {
   std::int64_t chunk_bases = 10'000'000;
   int compression_level = 1;  ///< BAM (BGZF) level, 0-9
   std::int64_t piece_records = 0;  ///< records per merge piece; 0: about 256 pieces in all
-  std::string share_index = "auto";  ///< auto, always, never: one index per node (see shared_index.hpp)
+  bool share_index = true;  ///< one index per node in shared memory (see shared_index.hpp)
   align::QcOptions qc_options;
   align::BwaOptions bwa;
   std::string command_line;

@@ -39,7 +39,7 @@ done
 # (--piece-records) or the rank count, and its index is htslib's own (samtools index) to the byte.
 mkdir x1 x3 x4
 for n in 1 3 4; do  # the same command line, so the same @PG line
-  (cd x$n && gf $n align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 --share-index always 2> log.txt)
+  (cd x$n && gf $n align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 2> log.txt)
 done
 grep -q "one copy shared by the 3 ranks" x3/log.txt && ok "the bwa index is shared by the ranks of the node" \
   || not_ok "the bwa index is not shared: $(grep 'bwa index' x3/log.txt)"
@@ -57,18 +57,18 @@ for s in S000001 S000002 S000003; do
   "$GF_TEST_TOOL" bam-index x1/out/$s.bam htslib.bai
   cmp -s htslib.bai x1/out/$s.bam.bai && ok "$s: index identical to htslib's own" || not_ok "$s: index differs from htslib's own"
 done
-# By default a small index is copied per rank (on huge pages): the same bytes.
+# --no-shared-index: a copy per rank (on huge pages), the same bytes.
 mkdir x5
-(cd x5 && gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 2> log.txt)
-if grep -q "per rank (a copy per rank" x5/log.txt && cmp -s <(body x1/out/S000001.bam) <(body x5/out/S000001.bam); then
-  ok "a small index: a copy per rank by default, the same BAM"
+(cd x5 && gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 --no-shared-index 2> log.txt)
+if grep -q "per rank (--no-shared-index" x5/log.txt && cmp -s <(body x1/out/S000001.bam) <(body x5/out/S000001.bam); then
+  ok "--no-shared-index: a copy per rank, the same BAM"
 else
-  not_ok "a small index: $(grep 'bwa index' x5/log.txt)"
+  not_ok "--no-shared-index: $(grep 'bwa index' x5/log.txt)"
 fi
 # Where shared memory cannot hold the index, each rank loads its own copy: same output, a warning.
 mkdir x2
 (cd x2 && OMPI_MCA_osc_sm_backing_directory=/nonexistent gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 \
-   --piece-records 1500 --share-index always 2> log.txt)
+   --piece-records 1500 2> log.txt)
 if grep -q "cannot hold the bwa index" x2/log.txt && ! grep -q "one copy shared" x2/log.txt &&
    cmp -s <(body x1/out/S000001.bam) <(body x2/out/S000001.bam); then
   ok "without room in shared memory: a copy per rank, a warning, the same BAM"
