@@ -136,16 +136,6 @@ struct BwaIndex::Impl {
   }
 };
 
-std::int64_t bwa_index_bytes(const fs::path& prefix) {
-  std::int64_t total = 0;
-  for (const char* suffix : {".bwt", ".sa", ".pac"}) {
-    std::error_code ec;
-    const auto size = fs::file_size(prefix.string() + suffix, ec);
-    if (!ec) total += static_cast<std::int64_t>(size);
-  }
-  return total;
-}
-
 BwaIndex::BwaIndex(const fs::path& prefix, bool huge_pages) : impl_(std::make_unique<Impl>()) {
   for (const auto& f : bwa_index_files(prefix)) {
     std::error_code ec;

@@ -27,9 +27,6 @@ namespace genoforest::align {
 /// Throws InputError for an unreadable or empty FASTA.
 void build_bwa_index(const std::filesystem::path& fasta, const std::filesystem::path& prefix);
 
-/// Bytes that the index of `prefix` takes in memory (from its files' sizes; 0 if they are absent).
-[[nodiscard]] std::int64_t bwa_index_bytes(const std::filesystem::path& prefix);
-
 /// Options of BWA-MEM that genoforest exposes; the rest are bwa's defaults (as `bwa mem`).
 struct BwaOptions {
   int threads = 1;                   ///< bwa worker threads within a rank (output does not change)
