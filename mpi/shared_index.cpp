@@ -27,7 +27,7 @@ std::int64_t shared_memory_room(const std::string& dir) {
 
 }  // namespace
 
-NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, bool share_if_several) {
+NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix, bool share) {
   MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node_);
   int node_rank = 0;
   MPI_Comm_rank(node_, &node_rank);
@@ -37,9 +37,9 @@ NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix
   std::int64_t size = 0;
   if (node_rank == 0) {
     try {
-      const bool share = node_size_ > 1 && share_if_several;
-      index_.emplace(prefix, /*huge_pages=*/!share);
-      if (share) {
+      const bool to_share = node_size_ > 1 && share;
+      index_.emplace(prefix, /*huge_pages=*/!to_share);
+      if (to_share) {
         const std::int64_t need = index_->memory_bytes() + (64 << 20);
         const std::string dir = shared_memory_dir();
         const std::int64_t room = shared_memory_room(dir);
@@ -49,6 +49,7 @@ NodeBwaIndex::NodeBwaIndex(const Comm& comm, const std::filesystem::path& prefix
           log_warning("shared memory (" + dir + ", " + std::to_string(room >> 20) + " MiB free) cannot hold the bwa index (" +
                       std::to_string(need >> 20) + " MiB with a margin): each of this node's " + std::to_string(node_size_) +
                       " ranks loads its own copy");
+          index_->use_huge_pages();
         }
       }
     } catch (...) {

@@ -8,13 +8,12 @@
 /// shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by default) has no room for
 /// it, each rank loads its own copy and a warning says so.
 ///
-/// Or a copy per rank (`share` false, or one rank on the node), on transparent huge pages, which
+/// Or a copy per rank (`share` false, one rank on the node, or no room in shared memory), on transparent huge pages, which
 /// align 5-10% faster; shared memory gets huge pages only where the system allows them for shmem,
 /// rarely by default. Several ranks still share by default: their copies would compete for the
 /// CPU's cache, and a large index would take the node's memory many times over.
 #include <filesystem>
 #include <optional>
-#include <string>
 
 #include "comm.hpp"
 #include "genoforest/align/bwa.hpp"

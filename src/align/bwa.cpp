@@ -149,13 +149,16 @@ BwaIndex::BwaIndex(const fs::path& prefix, bool huge_pages) : impl_(std::make_un
   bwa_verbose = 1;
   impl_->idx = bwa_idx_load(prefix.c_str(), BWA_IDX_ALL);
   if (!impl_->idx) throw InputError(prefix.string(), "cannot load the bwa index");
-  if (huge_pages) {
-    bwaidx_t* idx = impl_->idx;
-    move_to_huge_pages(idx->bwt->bwt, static_cast<std::size_t>(idx->bwt->bwt_size) * 4);
-    move_to_huge_pages(idx->bwt->sa, static_cast<std::size_t>(idx->bwt->n_sa) * sizeof(bwtint_t));
-    move_to_huge_pages(idx->pac, static_cast<std::size_t>(idx->bns->l_pac / 4 + 1));
-  }
+  if (huge_pages) use_huge_pages();
   describe();
+}
+
+void BwaIndex::use_huge_pages() {
+  bwaidx_t* idx = impl_->idx;
+  if (idx->is_shm || idx->mem) return;  // a packed or viewed block is not ours to move
+  move_to_huge_pages(idx->bwt->bwt, static_cast<std::size_t>(idx->bwt->bwt_size) * 4);
+  move_to_huge_pages(idx->bwt->sa, static_cast<std::size_t>(idx->bwt->n_sa) * sizeof(bwtint_t));
+  move_to_huge_pages(idx->pac, static_cast<std::size_t>(idx->bns->l_pac / 4 + 1));
 }
 
 BwaIndex::BwaIndex() : impl_(std::make_unique<Impl>()) {}

@@ -49,6 +49,8 @@ class BwaIndex {
   /// dominate alignment are random reads over them, and with 4 KiB pages most miss the TLB
   /// (measured: alignment 5-10% faster on a 5 Mb reference). Best effort, same results.
   explicit BwaIndex(const std::filesystem::path& prefix, bool huge_pages = true);
+  /// Moves the loaded index's arrays to huge pages (what the constructor's `huge_pages` does).
+  void use_huge_pages();
   ~BwaIndex();
   BwaIndex(BwaIndex&&) noexcept;
   BwaIndex& operator=(BwaIndex&&) noexcept;

@@ -41,7 +41,7 @@ class FastqReader {
   [[nodiscard]] std::int64_t line() const noexcept { return line_; }
 
  private:
-  /// The next line (without its newline or a CR before it) into line_; false at the end.
+  /// The next line (without its newline or a CR before it) into text_; false at the end.
   bool getline();
   [[noreturn]] void fail(const std::string& reason) const;
   std::filesystem::path path_;
