@@ -38,6 +38,14 @@ pkg_check_modules(GF_HTSLIB QUIET IMPORTED_TARGET htslib>=1.13)
 gf_require(GF_HTSLIB_FOUND "htslib >= 1.13" "libhts-dev")
 add_library(GF::htslib ALIAS PkgConfig::GF_HTSLIB)
 
+# align's BGZF writer: ISA-L's igzip at the fast levels, libdeflate (htslib's own) at the others.
+pkg_check_modules(GF_ISAL QUIET IMPORTED_TARGET libisal)
+gf_require(GF_ISAL_FOUND "ISA-L (libisal)" "libisal-dev")
+add_library(GF::isal ALIAS PkgConfig::GF_ISAL)
+pkg_check_modules(GF_DEFLATE QUIET IMPORTED_TARGET libdeflate)
+gf_require(GF_DEFLATE_FOUND "libdeflate" "libdeflate-dev")
+add_library(GF::deflate ALIAS PkgConfig::GF_DEFLATE)
+
 # bwa ships a static library and its headers (include them as <bwa/...>: its kseq.h, khash.h and
 # kstring.h must never shadow htslib's).
 find_library(GF_BWA_LIBRARY NAMES libbwa.a bwa PATHS /usr/lib /usr/local/lib)

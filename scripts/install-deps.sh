@@ -13,7 +13,7 @@ pkgs=(
   build-essential cmake pkg-config ninja-build
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
-  libhts-dev zlib1g-dev tabix
+  libhts-dev zlib1g-dev libdeflate-dev libisal-dev tabix
   libbwa-dev bwa bcftools
   munge slurmctld slurmd slurm-client procps
   libeigen3-dev

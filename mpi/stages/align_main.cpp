@@ -47,8 +47,8 @@ bool align_main(const Comm& comm, const StageCall& call) {
       ("output-dir,o", po::value(&o.output_dir)->value_name("DIR"), "folder for SAMPLE.bam, SAMPLE.bam.bai, SAMPLE.qc.json")  //
       ("output-format", po::value(&o.format)->default_value("bam")->value_name("F"), "bam or cram")  //
       ("compression-level", po::value(&o.compression_level)->default_value(o.compression_level)->value_name("N"),
-       "BAM compression level, 0-9 (1: with libdeflate about as small as 2, GATK's, in two thirds of the time; 6 is "
-       "samtools' default, ~10% smaller, 3-5x the time)")  //
+       "BAM compression level, 0-9: 0 stores; 1-3 are ISA-L igzip's fast levels (1: twice as fast as libdeflate's "
+       "level 1, 4-6% larger); 4-9 are libdeflate's, as htslib (6: samtools' default, 6-13% smaller than 1, 4-7x the time)")  //
       ("no-markdup", po::bool_switch(&no_markdup), "do not mark duplicates");
   const align::QcOptions d;
   po::options_description qc("Read QC (before alignment)");

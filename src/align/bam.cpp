@@ -1,10 +1,12 @@
 #include "genoforest/align/bam.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <queue>
 #include <span>
-#include <cstring>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -14,9 +16,9 @@
 
 #include <cerrno>
 
-#include <htslib/bgzf.h>
 #include <htslib/hts.h>
 
+#include "genoforest/align/bgzf_writer.hpp"
 #include "genoforest/core/error.hpp"
 
 namespace genoforest::align {
@@ -259,33 +261,9 @@ struct IndexEvent {
   std::int32_t mapped = 0;
 };
 
-struct BgzfCloser {
-  void operator()(BGZF* f) const noexcept { if (f) bgzf_close(f); }
-};
-using BgzfPtr = std::unique_ptr<BGZF, BgzfCloser>;
-
-BgzfPtr open_bgzf_writer(const fs::path& path, int level) {
-  if (level < 0 || level > 9) throw UsageError("the compression level must be 0-9, not " + std::to_string(level));
-  const std::string mode = "w" + std::to_string(level);
-  BgzfPtr fp(bgzf_open(path.c_str(), mode.c_str()));
-  if (!fp) throw IoError("cannot write " + path.string() + ": " + errno_text());
-  return fp;
-}
-
 /// The 28-byte empty block that ends every BGZF file.
 constexpr unsigned char kBgzfEof[28] = {0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43,
                                         0x02, 0,    0x1b, 0,    0x03, 0, 0, 0, 0, 0, 0,    0, 0, 0};
-
-/// Closes a BGZF writer and cuts off the EOF block it wrote; returns the file's size.
-std::uint64_t close_without_eof(BgzfPtr fp, const fs::path& path) {
-  if (bgzf_close(fp.release()) != 0) throw IoError("cannot write " + path.string() + " (disk full?)");
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (ec || size < sizeof kBgzfEof) throw IoError("cannot read back " + path.string());
-  fs::resize_file(path, size - sizeof kBgzfEof, ec);
-  if (ec) throw IoError("cannot cut the EOF block off " + path.string() + ": " + ec.message());
-  return size - sizeof kBgzfEof;
-}
 
 /// Appends bytes [0, n) of `from` to the file open as `to` (at its end): in the kernel where it
 /// can (copy_file_range), else through a buffer.
@@ -336,6 +314,80 @@ void write_all(int fd, const fs::path& path, const void* data, std::size_t n) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Bytes of a record in BAM's encoding, its length field included.
+std::size_t encoded_size(const bam1_t* b) {
+  return 4 + 32 + static_cast<std::size_t>(b->l_data) - b->core.l_extranul + (b->core.n_cigar > 0xffff ? 16 : 0);
+}
+
+}  // namespace
+
+void write_bam_record(BgzfWriter& out, const bam1_t* b) {
+  const bam1_core_t& c = b->core;
+  const std::uint32_t l_name = static_cast<std::uint32_t>(c.l_qname) - c.l_extranul;
+  if (l_name > 255) {
+    throw InputError(bam_get_qname(b), "the read name is longer than the 254 characters a BAM record can hold");
+  }
+  if (c.pos > INT32_MAX || c.mpos > INT32_MAX || c.isize < INT32_MIN || c.isize > INT32_MAX) {
+    throw InputError(bam_get_qname(b), "a position beyond 2^31, which a BAM record cannot hold (write CRAM)");
+  }
+  const bool long_cigar = c.n_cigar > 0xffff;
+  std::uint32_t x[9];
+  x[0] = static_cast<std::uint32_t>(b->l_data) - c.l_extranul + 32 + (long_cigar ? 16 : 0);  // block_size
+  x[1] = static_cast<std::uint32_t>(c.tid);
+  x[2] = static_cast<std::uint32_t>(c.pos);
+  x[3] = static_cast<std::uint32_t>(c.bin) << 16 | static_cast<std::uint32_t>(c.qual) << 8 | l_name;
+  x[4] = static_cast<std::uint32_t>(c.flag) << 16 | (long_cigar ? 2 : c.n_cigar);
+  x[5] = static_cast<std::uint32_t>(c.l_qseq);
+  x[6] = static_cast<std::uint32_t>(c.mtid);
+  x[7] = static_cast<std::uint32_t>(c.mpos);
+  x[8] = static_cast<std::uint32_t>(c.isize);
+  static_assert(std::endian::native == std::endian::little, "BAM is little-endian; this writer copies native integers");
+  out.flush_try(encoded_size(b));
+  out.write(x, sizeof x);
+  out.write(b->data, l_name);  // the name without its extra NULs
+  const std::size_t rest = static_cast<std::size_t>(b->l_data) - c.l_qname;
+  if (!long_cigar) {
+    out.write(b->data + c.l_qname, rest);
+    return;
+  }
+  // As htslib: a placeholder CIGAR <l_qseq>S<reference length>N, the real one in CG:B,I at the end.
+  const auto ref_len = static_cast<std::uint64_t>(bam_cigar2rlen(static_cast<int>(c.n_cigar), bam_get_cigar(b)));
+  if (ref_len >= (std::uint64_t{1} << 28)) {
+    throw InputError(bam_get_qname(b), "an alignment spanning 2^28 bases or more, which a BAM record cannot hold");
+  }
+  const std::uint32_t fake[2] = {static_cast<std::uint32_t>(c.l_qseq) << 4 | BAM_CSOFT_CLIP,
+                                 static_cast<std::uint32_t>(ref_len) << 4 | BAM_CREF_SKIP};
+  const std::size_t cigar_bytes = std::size_t{c.n_cigar} * 4;
+  out.write(fake, sizeof fake);
+  out.write(b->data + c.l_qname + cigar_bytes, rest - cigar_bytes);
+  const std::uint32_t n = c.n_cigar;
+  out.write("CGBI", 4);
+  out.write(&n, sizeof n);
+  out.write(b->data + c.l_qname, cigar_bytes);
+}
+
+void write_bam_header(BgzfWriter& out, const sam_hdr_t* hdr) {
+  sam_hdr_t* h = const_cast<sam_hdr_t*>(hdr);  // htslib's getters take non-const headers
+  const char* text = sam_hdr_str(h);
+  if (!text) throw InternalError("htslib cannot render the SAM header");
+  const auto l_text = static_cast<std::uint32_t>(sam_hdr_length(h));
+  out.write("BAM\1", 4);
+  out.write(&l_text, 4);
+  out.write(text, l_text);
+  const auto n_ref = static_cast<std::int32_t>(sam_hdr_nref(h));
+  out.write(&n_ref, 4);
+  for (std::int32_t t = 0; t < n_ref; ++t) {
+    const char* name = sam_hdr_tid2name(h, t);
+    const auto l_name = static_cast<std::uint32_t>(std::strlen(name) + 1);
+    const auto l_ref = static_cast<std::uint32_t>(sam_hdr_tid2len(h, t));
+    out.write(&l_name, 4);
+    out.write(name, l_name);
+    out.write(&l_ref, 4);
+  }
+}
 
 AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin, BinKey bin_end,
                         const std::vector<std::uint8_t>& dups, int level, const fs::path& out,
@@ -389,14 +441,14 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
     bam_set_mempolicy(&x.b, BAM_USER_OWNS_STRUCT | BAM_USER_OWNS_DATA);
     if (advance(i)) heap.emplace(x.key, i);
   }
-  BgzfPtr fp = open_bgzf_writer(out, level);
+  BgzfWriter fp(out, level);
   std::vector<IndexEvent> events;
   AlignCounts c;
   BinKey bin = bin_begin;
   // End offsets as `samtools index` reads them back: a record that ends a block ends at the next
   // block's start. So an offset is moved forward whenever a block is flushed after it.
   auto note_flush = [&] {
-    if (!events.empty()) events.back().voffset = static_cast<std::uint64_t>(bgzf_tell(fp.get()));
+    if (!events.empty()) events.back().voffset = fp.tell();
   };
   while (!heap.empty()) {
     const std::size_t i = heap.top().second;
@@ -422,21 +474,20 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
       c.duplicates += (b->core.flag & BAM_FDUP) != 0;
     }
     if (this_bin != bin) {  // a new bin starts a new block
-      if (bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+      fp.flush();
       note_flush();
       bin = this_bin;
     }
-    const auto size = static_cast<std::size_t>(b->l_data - b->core.l_extranul + 32 + 4);
-    const auto before = bgzf_tell(fp.get());
-    if (bgzf_flush_try(fp.get(), static_cast<ssize_t>(size)) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
-    if (bgzf_tell(fp.get()) != before) note_flush();
-    if (bam_write1(fp.get(), b) < 0) throw IoError("cannot write " + out.string() + " (disk full?)");
-    events.push_back({b->core.pos, bam_endpos(b), static_cast<std::uint64_t>(bgzf_tell(fp.get())), b->core.tid, mapped ? 1 : 0});
+    const auto before = fp.tell();
+    fp.flush_try(encoded_size(b));  // what write_bam_record would do; seen here for the index
+    if (fp.tell() != before) note_flush();
+    write_bam_record(fp, b);
+    events.push_back({b->core.pos, bam_endpos(b), fp.tell(), b->core.tid, mapped ? 1 : 0});
     if (advance(i)) heap.emplace(in[i].key, i);
   }
-  if (bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + out.string() + " (disk full?)");
+  fp.flush();
   note_flush();
-  close_without_eof(std::move(fp), out);
+  fp.close();
   std::string bytes(events.size() * sizeof(IndexEvent), '\0');
   if (!events.empty()) std::memcpy(bytes.data(), events.data(), bytes.size());
   std::FILE* ev = std::fopen(index_events.c_str(), "wb");
@@ -462,9 +513,9 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
   } remove_header{hdr_path};
   std::uint64_t hdr_size = 0;
   {
-    BgzfPtr fp = open_bgzf_writer(hdr_path, level);
-    if (bam_hdr_write(fp.get(), hdr) < 0 || bgzf_flush(fp.get()) != 0) throw IoError("cannot write " + hdr_path.string());
-    hdr_size = close_without_eof(std::move(fp), hdr_path);
+    BgzfWriter fp(hdr_path, level);
+    write_bam_header(fp, hdr);
+    hdr_size = fp.close();
   }
   // The index, as samtools index makes it: CSI when a contig is too long for BAI.
   int min_shift = 14, n_lvls = 5, fmt = HTS_FMT_BAI;

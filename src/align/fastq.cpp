@@ -22,9 +22,7 @@ constexpr std::array<char, 256> kBaseTable = [] {
 }  // namespace
 
 FastqReader::FastqReader(const std::filesystem::path& path)
-    : path_(path), fp_(bgzf_open(path.c_str(), "r")), buf_(std::size_t{1} << 20) {
-  if (!fp_) throw InputError(path.string(), "cannot open the FASTQ file: " + errno_text());
-}
+    : path_(path), in_(path), buf_(std::size_t{1} << 20) {}
 
 FastqReader::~FastqReader() = default;
 
@@ -51,10 +49,10 @@ bool FastqReader::getline() {
     end_ -= begin_;
     begin_ = 0;
     if (end_ == buf_.size()) buf_.resize(2 * buf_.size());
-    const ssize_t got = bgzf_read(fp_.get(), buf_.data() + end_, buf_.size() - end_);
+    const ssize_t got = in_.read(buf_.data() + end_, buf_.size() - end_);
     if (got < 0) {
       ++line_;
-      fail("truncated or corrupt gzip data");
+      fail(in_.error());
     }
     if (got == 0) at_end_ = true;
     end_ += static_cast<std::size_t>(got);

@@ -27,7 +27,12 @@ expect_error() {
 # Truncated gzip: cut the compressed file in the middle.
 size=$(stat -c %s c.S000001_1.fq.gz); head -c $((size / 2)) c.S000001_1.fq.gz > trunc.fq.gz
 sheet S1 trunc.fq.gz c.S000001_2.fq.gz > s.tsv
-expect_error "truncated gzip" 3 ".*QC of sample S1\): trunc.fq.gz line [0-9]+: truncated or corrupt gzip data" align -s s.tsv -r c.ref.fa -o out
+expect_error "truncated gzip" 3 ".*QC of sample S1\): trunc.fq.gz line [0-9]+: truncated gzip data" align -s s.tsv -r c.ref.fa -o out
+# Corrupt gzip: bytes in the middle overwritten (a bad block, or a CRC that no longer matches).
+cp c.S000001_1.fq.gz corrupt.fq.gz
+printf '\x55\xaa\x55\xaa' | dd of=corrupt.fq.gz bs=1 seek=$((size / 2)) conv=notrunc status=none
+sheet S1 corrupt.fq.gz c.S000001_2.fq.gz > s.tsv
+expect_error "corrupt gzip" 3 ".*QC of sample S1\): corrupt.fq.gz line [0-9]+: corrupt gzip data" align -s s.tsv -r c.ref.fa -o out
 # Malformed record: the 3rd record's '+' line replaced.
 awk 'NR == 11 {print "oops"; next} {print}' r1.fq > bad.fq
 sheet S1 bad.fq r2.fq > s.tsv

@@ -3,15 +3,23 @@
 #include <gtest/gtest.h>
 #include <htslib/vcf.h>
 
+#include <htslib/bgzf.h>
+#include <htslib/sam.h>
+
+#include <zlib.h>
+
 #include <fstream>
+#include <random>
 
 #include "genoforest/align/bam.hpp"
+#include "genoforest/align/bgzf_writer.hpp"
 #include "genoforest/align/bwa.hpp"
 #include "genoforest/align/fastq.hpp"
 #include "genoforest/align/qc.hpp"
 #include "genoforest/align/read_chunk.hpp"
 #include "genoforest/align/sample_sheet.hpp"
 #include "genoforest/core/error.hpp"
+#include "genoforest/io/gzip_reader.hpp"
 #include "genoforest/sim/reads.hpp"
 #include "genoforest/sim/reference.hpp"
 #include "temp_dir.hpp"
@@ -116,6 +124,104 @@ TEST_F(TempDir, FastqReaderReadsAcrossItsBufferAndLongLines) {
   EXPECT_EQ(in.line(), 80004);
 }
 
+namespace {
+/// The whole uncompressed content of a BGZF file, read back by htslib.
+std::string bgzf_content(const std::filesystem::path& p) {
+  BGZF* fp = bgzf_open(p.c_str(), "r");
+  EXPECT_NE(fp, nullptr) << p;
+  if (!fp) return {};
+  std::string all;
+  char buf[1 << 16];
+  ssize_t n = 0;
+  while ((n = bgzf_read(fp, buf, sizeof buf)) > 0) all.append(buf, static_cast<std::size_t>(n));
+  EXPECT_EQ(n, 0) << "read error in " << p;
+  bgzf_close(fp);
+  return all;
+}
+/// Appends the EOF block that BgzfWriter leaves to its caller.
+void end_bgzf(const std::filesystem::path& p) {
+  static const char eof[28] = {'\x1f', '\x8b', '\x08', '\x04', 0, 0, 0, 0, 0, '\xff', '\x06', 0, 'B', 'C', '\x02', 0, '\x1b', 0, '\x03', 0,
+                               0, 0, 0, 0, 0, 0, 0, 0};
+  std::ofstream(p, std::ios::app | std::ios::binary).write(eof, sizeof eof);
+}
+}  // namespace
+
+namespace {
+/// Everything a GzipReader gives, read in uneven steps; `error` gets its error (empty when none).
+std::string read_all(const std::filesystem::path& p, std::string& error) {
+  gf::io::GzipReader r(p);
+  std::string all;
+  std::vector<char> buf(100'003);
+  for (;;) {
+    const ssize_t n = r.read(buf.data(), buf.size() - all.size() % 7);
+    if (n < 0) {
+      error = r.error();
+      return all;
+    }
+    if (n == 0) break;
+    all.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  error.clear();
+  return all;
+}
+/// `data` as one gzip member (zlib's gzwrite).
+void write_gzip(const std::filesystem::path& p, const std::string& data) {
+  gzFile f = gzopen(p.c_str(), "wb6");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(gzwrite(f, data.data(), static_cast<unsigned>(data.size())), static_cast<int>(data.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+}
+std::string file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+}  // namespace
+
+TEST_F(TempDir, GzipReaderReadsPlainAndOneOrManyGzipMembersAndNamesDamage) {
+  std::string data;
+  for (int i = 0; i < 400'000; ++i) data += "@read" + std::to_string(i) + "\nACGT\n+\nIIII\n";
+  std::string err;
+  write(dir_ / "plain.fq", data);
+  EXPECT_EQ(read_all(dir_ / "plain.fq", err), data);
+  EXPECT_EQ(err, "");
+  write(dir_ / "empty.fq", "");
+  EXPECT_EQ(read_all(dir_ / "empty.fq", err), "");
+  EXPECT_EQ(err, "");
+  write_gzip(dir_ / "one.gz", data);
+  EXPECT_EQ(read_all(dir_ / "one.gz", err), data);
+  EXPECT_EQ(err, "");
+  // Members back to back (as `cat a.gz b.gz`), then zero padding.
+  write_gzip(dir_ / "a.gz", data.substr(0, 1'000'001));
+  write_gzip(dir_ / "b.gz", data.substr(1'000'001));
+  write(dir_ / "two.gz", file_bytes(dir_ / "a.gz") + file_bytes(dir_ / "b.gz") + std::string(1000, '\0'));
+  EXPECT_EQ(read_all(dir_ / "two.gz", err), data);
+  EXPECT_EQ(err, "");
+  // BGZF: many small members and the empty EOF member.
+  {
+    BgzfWriter w(dir_ / "b.bgz", 1);
+    w.write(data.data(), data.size());
+    w.close();
+    end_bgzf(dir_ / "b.bgz");
+  }
+  EXPECT_EQ(read_all(dir_ / "b.bgz", err), data);
+  EXPECT_EQ(err, "");
+  // Damage: cut short; a CRC that does not match; bytes after the last member.
+  const std::string one = file_bytes(dir_ / "one.gz");
+  write(dir_ / "cut.gz", one.substr(0, one.size() / 2));
+  const std::string got = read_all(dir_ / "cut.gz", err);
+  EXPECT_EQ(data.compare(0, got.size(), got), 0) << "what comes before the cut is the data";
+  EXPECT_NE(err.find("truncated gzip data"), std::string::npos) << err;
+  std::string bad_crc = one;
+  bad_crc[bad_crc.size() - 8] ^= 0x5a;
+  write(dir_ / "crc.gz", bad_crc);
+  (void)read_all(dir_ / "crc.gz", err);
+  EXPECT_NE(err.find("corrupt gzip data (a member's CRC-32"), std::string::npos) << err;
+  write(dir_ / "tail.gz", one + "tail");
+  (void)read_all(dir_ / "tail.gz", err);
+  EXPECT_NE(err.find("corrupt gzip data"), std::string::npos) << err;
+  EXPECT_THROW(gf::io::GzipReader(dir_ / "missing.gz"), gf::InputError);
+}
+
 TEST_F(TempDir, ReadChunkRoundTripsThroughItsFileAndRejectsATruncatedOne) {
   ReadChunk c;
   c.add("r1", "ACGTN", "IIII#");
@@ -143,6 +249,107 @@ TEST_F(TempDir, ReadChunkRoundTripsThroughItsFileAndRejectsATruncatedOne) {
     EXPECT_NE(std::string(e.what()).find("c.bin"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("read 3"), std::string::npos) << e.what();
   }
+}
+
+
+TEST_F(TempDir, BgzfWriterBlocksAndVirtualOffsetsReadBackThroughHtslibAtEveryLevel) {
+  // Sequence-like text (compresses), random bytes (does not: stored blocks), and flush points.
+  std::mt19937 rng(7);
+  std::string text, noise;
+  for (int i = 0; i < 300'000; ++i) text += "ACGT"[rng() % 4];
+  for (int i = 0; i < 150'000; ++i) noise += static_cast<char>(rng());
+  for (int level : {0, 1, 2, 3, 6}) {
+    SCOPED_TRACE("level " + std::to_string(level));
+    const auto path = dir_ / ("w" + std::to_string(level) + ".gz");
+    std::vector<std::pair<std::uint64_t, std::string>> marks;  // (virtual offset, the bytes there)
+    std::string all;
+    {
+      BgzfWriter w(path, level);
+      EXPECT_EQ(w.tell(), 0u);
+      for (std::size_t at = 0; at < text.size(); at += 70'001) {
+        const std::string part = text.substr(at, 70'001) + noise.substr(at / 2, 30'000);
+        marks.emplace_back(w.tell(), part.substr(0, 16));
+        w.flush_try(part.size());
+        w.write(part.data(), part.size());
+        all += part;
+        if (at % 140'002 == 0) w.flush();
+      }
+      const std::uint64_t size = w.close();
+      EXPECT_EQ(size, std::filesystem::file_size(path));
+    }
+    end_bgzf(path);
+    EXPECT_EQ(bgzf_content(path), all);
+    BGZF* fp = bgzf_open(path.c_str(), "r");
+    ASSERT_NE(fp, nullptr);
+    for (const auto& [voffset, bytes] : marks) {
+      ASSERT_EQ(bgzf_seek(fp, static_cast<std::int64_t>(voffset), SEEK_SET), 0);
+      std::string got(bytes.size(), '\0');
+      ASSERT_EQ(bgzf_read(fp, got.data(), got.size()), static_cast<ssize_t>(got.size()));
+      EXPECT_EQ(got, bytes) << "at virtual offset " << voffset;
+    }
+    bgzf_close(fp);
+  }
+  EXPECT_LT(std::filesystem::file_size(dir_ / "w1.gz"), std::filesystem::file_size(dir_ / "w0.gz"));
+  EXPECT_THROW(BgzfWriter(dir_ / "x.gz", 10), gf::UsageError);
+  EXPECT_THROW(BgzfWriter(dir_ / "no/such/dir/x.gz", 1), gf::IoError);
+}
+
+TEST_F(TempDir, BamRecordsAndHeaderAreEncodedAsHtslibEncodesThem) {
+  SamHdrPtr hdr = parse_header("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:200000\n@SQ\tSN:chrM\tLN:16569\n@RG\tID:x\tSM:x\n");
+  // A long CIGAR (over 65535 operations: htslib moves it into CG:B,I), a plain pair, an unmapped
+  // read, and names whose lengths leave extra NULs for alignment.
+  std::string seq, qual, cigar;
+  for (int i = 0; i < 40'000; ++i) {
+    seq += "AC";
+    qual += "I#";
+    cigar += "1M1I";
+  }
+  const std::vector<std::string> lines = {
+      "r1\t99\tchr1\t101\t60\t5M\t=\t301\t205\tACGTA\tIIIII\tNM:i:0\tRG:Z:x",
+      "read_two\t147\tchr1\t301\t60\t2S3M\t=\t101\t-205\tACGTA\t#####\tMD:Z:3",
+      "u\t4\t*\t0\t0\t*\t*\t0\t0\tNNNN\t!!!!",
+      "long\t0\tchrM\t10\t7\t" + cigar + "\t*\t0\t0\t" + seq + "\t" + qual + "\tAS:i:5",
+  };
+  const auto ours = dir_ / "ours.bam", theirs = dir_ / "theirs.bam";
+  {
+    BgzfWriter w(ours, 1);
+    write_bam_header(w, hdr.get());
+    BGZF* fp = bgzf_open(theirs.c_str(), "w1");
+    ASSERT_NE(fp, nullptr);
+    ASSERT_EQ(bam_hdr_write(fp, hdr.get()), 0);
+    bam1_t* b = bam_init1();
+    for (std::string line : lines) {
+      kstring_t k = {line.size(), line.size() + 1, line.data()};
+      ASSERT_GE(sam_parse1(&k, hdr.get(), b), 0) << line.substr(0, 40);
+      write_bam_record(w, b);
+      ASSERT_GE(bam_write1(fp, b), 0);
+    }
+    EXPECT_GT(b->core.n_cigar, 0xffffu);
+    bam_destroy1(b);
+    ASSERT_EQ(bgzf_close(fp), 0);
+    w.close();
+    end_bgzf(ours);
+  }
+  const std::string a = bgzf_content(ours), b = bgzf_content(theirs);
+  EXPECT_GT(a.size(), 200'000u);
+  EXPECT_TRUE(a == b) << "sizes " << a.size() << " and " << b.size();
+  // And htslib reads ours back, the long CIGAR restored from its tag.
+  samFile* in = sam_open(ours.c_str(), "r");
+  ASSERT_NE(in, nullptr);
+  sam_hdr_t* h = sam_hdr_read(in);
+  ASSERT_NE(h, nullptr);
+  bam1_t* r = bam_init1();
+  int n = 0;
+  while (sam_read1(in, h, r) >= 0) {
+    ++n;
+    if (std::string(bam_get_qname(r)) == "long") {
+      EXPECT_EQ(r->core.n_cigar, 80'000u);
+    }
+  }
+  EXPECT_EQ(n, 4);
+  bam_destroy1(r);
+  sam_hdr_destroy(h);
+  sam_close(in);
 }
 
 TEST_F(TempDir, SampleSheetResolvesPathsAndRejectsDuplicates) {

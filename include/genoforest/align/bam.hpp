@@ -107,6 +107,16 @@ class ChunkBuilder {
   std::vector<DupSignature> sigs_;
 };
 
+class BgzfWriter;
+
+/// Appends one record to `out` in BAM's encoding, as htslib's bam_write1 does (a CIGAR of more than
+/// 65535 operations goes to a CG:B,I tag), starting a new block first when the record would not
+/// fit in the current one. Throws InputError when BAM cannot hold the record (a read name over 254
+/// characters, a position beyond 2^31), IoError when the file cannot be written.
+void write_bam_record(BgzfWriter& out, const bam1_t* b);
+/// Appends a BAM header (magic, text, references), as htslib's bam_hdr_write does.
+void write_bam_header(BgzfWriter& out, const sam_hdr_t* hdr);
+
 /// One chunk's share of a piece: its file, and where the piece's first bin starts in it.
 struct PieceInput {
   std::filesystem::path chunk;
@@ -114,7 +124,7 @@ struct PieceInput {
 };
 
 /// Merges the records of bins [bin_begin, bin_end) from sorted chunks into `out`: raw BGZF blocks
-/// at compression `level` (0-9), a new block at each bin, no header and no EOF block. Marks
+/// at compression `level` (0-9, see BgzfWriter), a new block at each bin, no header and no EOF block. Marks
 /// duplicates from `dups` (decide_duplicates; empty: none). Writes to
 /// `index_events` what the BAM index needs of each record (offsets relative to `out`), for
 /// assemble_bam. Returns the counts. Throws InputError/IoError naming the file.

@@ -1,6 +1,7 @@
 #pragma once
 /// @file fastq.hpp
-/// Strict FASTQ reading and writing (plain, gzip or bgzip, through htslib's BGZF).
+/// Strict FASTQ reading (plain, gzip or bgzip, decompressed by ISA-L: io::GzipReader) and writing
+/// (BGZF, through htslib).
 ///
 /// A malformed record, a truncated gzip stream or a read error is an InputError naming the file
 /// and the line: never a silent end of data.
@@ -12,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "genoforest/io/gzip_reader.hpp"
 
 namespace genoforest::align {
 
@@ -45,7 +48,7 @@ class FastqReader {
   bool getline();
   [[noreturn]] void fail(const std::string& reason) const;
   std::filesystem::path path_;
-  std::unique_ptr<BGZF, BgzfCloser> fp_;
+  io::GzipReader in_;
   std::vector<char> buf_;       ///< decompressed bytes [begin_, end_) not yet returned
   std::size_t begin_ = 0, end_ = 0;
   bool at_end_ = false;
