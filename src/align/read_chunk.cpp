@@ -19,6 +19,7 @@ struct ReadHead {
 void ReadChunk::add(std::string_view name, std::string_view seq, std::string_view qual) {
   if (!qual.empty() && qual.size() != seq.size()) throw InternalError("ReadChunk::add: quality length differs from sequence length");
   const ReadHead h{static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(seq.size()), static_cast<std::uint32_t>(qual.size())};
+  refs_.clear();
   bytes_.append(reinterpret_cast<const char*>(&h), sizeof h);
   for (std::string_view f : {name, seq, qual}) {
     bytes_.append(f);
@@ -29,6 +30,7 @@ void ReadChunk::add(std::string_view name, std::string_view seq, std::string_vie
 
 void ReadChunk::clear() noexcept {
   bytes_.clear();
+  refs_.clear();
   n_ = 0;
 }
 
@@ -50,11 +52,20 @@ ReadChunk ReadChunk::load(const std::filesystem::path& path) {
   const bool ok = size >= 0 && std::fread(c.bytes_.data(), 1, c.bytes_.size(), f) == c.bytes_.size();
   std::fclose(f);
   if (!ok) throw InputError(path.string(), "cannot read the temporary chunk: " + errno_text());
-  c.n_ = c.parse(path.string()).size();  // checks the layout
+  c.refs_ = c.parse(path.string());  // checks the layout
+  c.refs_base_ = c.bytes_.data();
+  c.n_ = c.refs_.size();
   return c;
 }
 
-std::vector<ReadRef> ReadChunk::refs() { return parse("a read chunk"); }
+std::vector<ReadRef> ReadChunk::refs() {
+  // Parsed by load() unless the reads changed or moved since (a copy, a short chunk moved).
+  if (refs_.size() != n_ || refs_base_ != bytes_.data()) {
+    refs_ = parse("a read chunk");
+    refs_base_ = bytes_.data();
+  }
+  return refs_;
+}
 
 std::vector<ReadRef> ReadChunk::parse(const std::string& where) {
   std::vector<ReadRef> v;

@@ -41,6 +41,8 @@ class ReadChunk {
   std::vector<ReadRef> parse(const std::string& where);
   std::string bytes_;
   std::size_t n_ = 0;
+  std::vector<ReadRef> refs_;         ///< parsed by load(); cleared by a change
+  const char* refs_base_ = nullptr;   ///< bytes_.data() when refs_ was parsed
 };
 
 }  // namespace genoforest::align
