@@ -313,10 +313,6 @@ void write_all(int fd, const fs::path& path, const void* data, std::size_t n) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 /// Bytes of a record in BAM's encoding, its length field included.
 std::size_t encoded_size(const bam1_t* b) {
   return 4 + 32 + static_cast<std::size_t>(b->l_data) - b->core.l_extranul + (b->core.n_cigar > 0xffff ? 16 : 0);
@@ -331,7 +327,7 @@ void write_bam_record(BgzfWriter& out, const bam1_t* b) {
     throw InputError(bam_get_qname(b), "the read name is longer than the 254 characters a BAM record can hold");
   }
   if (c.pos > INT32_MAX || c.mpos > INT32_MAX || c.isize < INT32_MIN || c.isize > INT32_MAX) {
-    throw InputError(bam_get_qname(b), "a position beyond 2^31, which a BAM record cannot hold (write CRAM)");
+    throw InputError(bam_get_qname(b), "a position beyond 2^31 - 1 (a contig longer than 2 Gbp), which BAM cannot hold");
   }
   const bool long_cigar = c.n_cigar > 0xffff;
   std::uint32_t x[9];

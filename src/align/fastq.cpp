@@ -76,6 +76,7 @@ bool FastqReader::next(FastqRecord& rec) {
       (rec.name.back() == '1' || rec.name.back() == '2')) {
     rec.name.resize(rec.name.size() - 2);
   }
+  if (rec.name.size() > 254) fail("a read name of " + std::to_string(rec.name.size()) + " characters; BAM holds at most 254");
   if (!getline()) fail("the file ends inside a record (no sequence line)");
   rec.seq.resize(text_.size());
   unsigned char bad = 0;

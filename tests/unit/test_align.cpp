@@ -97,6 +97,17 @@ TEST_F(TempDir, FastqReaderStripsMateSuffixAndNamesTheLineOfAnError) {
   write(dir_ / "c.fq", "@r1\nACGT\n+\nIII");
   FastqReader cut(dir_ / "c.fq");
   EXPECT_THROW(cut.next(r), gf::InputError);
+  // BAM holds read names of up to 254 characters: 254 passes (its /1 stripped), 255 is refused.
+  write(dir_ / "d.fq", "@" + std::string(254, 'n') + "/1\nA\n+\nI\n@" + std::string(255, 'n') + "\nA\n+\nI\n");
+  FastqReader longname(dir_ / "d.fq");
+  ASSERT_TRUE(longname.next(r));
+  EXPECT_EQ(r.name.size(), 254u);
+  try {
+    longname.next(r);
+    FAIL() << "no error";
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("d.fq line 5: a read name of 255 characters"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(TempDir, FastqReaderReadsAcrossItsBufferAndLongLines) {

@@ -29,7 +29,6 @@ class GzipReader {
   /// error (then error() says what: truncated or corrupt gzip data, a read error).
   ssize_t read(void* out, std::size_t n);
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
-  [[nodiscard]] bool compressed() const noexcept { return gzip_; }
 
  private:
   /// Refills the input buffer; false at the end of the file. Throws nothing: a read error sets
