@@ -1,6 +1,9 @@
 // genoforest: the program's entry point. Initialises MPI, dispatches to a stage, and turns every
 // error into exactly one line on stderr and a documented exit code (docs/errors.md).
+#include <sys/resource.h>
+
 #include <chrono>
+
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -69,6 +72,16 @@ const std::map<std::string, Stage>& stages() {
   return s;
 }
 
+/// `call` keeps a BAM and its index open per sample: the soft limit on open files (often 1024)
+/// goes up to the hard limit, which the system lets any process do.
+void raise_open_file_limit() {
+  struct rlimit r {};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);  // best effort: an open that still fails names EMFILE
+  }
+}
+
 void usage(std::FILE* out) {
   std::string s = "genoforest " + std::string(gf::kVersion) +
                   ": population-scale genomics and machine learning with MPI\n\n"
@@ -90,6 +103,7 @@ int main(int argc, char** argv) {
   gf::configure_log("", gf::LogLevel::kInfo, world.size() > 1 ? "rank " + std::to_string(world.rank()) : "",
                     world.is_root());
   gf::mpi::install_stop_handlers();
+  raise_open_file_limit();
   gf::io::quiet_htslib();
   gf::io::h5::mute_hdf5_errors();
   gf::io::h5::install_scaleoffset_codec();

@@ -40,10 +40,6 @@ using align::SampleEntry;
 
 namespace {
 
-std::string make_token() {
-  return std::to_string(getpid()) + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -276,7 +272,7 @@ void run_index(const Comm& comm, const IndexOptions& o) {
     }
     if (!bwa_ok) align::build_bwa_index(o.fasta, prefix);  // checks the FASTA first
     if (!fai_ok) {
-      AtomicOutput fai(o.fasta + ".fai", std::to_string(getpid()));
+      AtomicOutput fai(o.fasta + ".fai", temp_token());
       if (fai_build3(o.fasta.c_str(), fai.tmp().c_str(), nullptr) != 0) {
         throw InputError(o.fasta, "cannot build the .fai of this FASTA (a compressed FASTA must be bgzipped, not gzipped)");
       }
@@ -328,12 +324,27 @@ void run_align(const Comm& comm, const AlignOptions& o) {
         if (!probe) throw InputError(f.string(), "cannot read the FASTQ of sample " + e.id + ": " + errno_text());
       }
     }
+    // No output may replace an input (a FASTQ, the reference or the sheet in the output folder).
+    std::vector<NamedPath> inputs{{"the reference", o.reference}, {"--samples", o.samples}}, outputs;
+    for (const auto& e : sheet) {
+      for (const auto& f : {e.fastq_1, e.fastq_2}) inputs.push_back({"the FASTQ of sample " + e.id, f});
+      const fs::path out = fs::path(o.output_dir) / (e.id + (o.format == "cram" ? ".cram" : ".bam"));
+      outputs.push_back({"the output of sample " + e.id, out});
+      outputs.push_back({"the index of sample " + e.id, out.string() + (o.format == "cram" ? ".crai" : ".bai")});
+      outputs.push_back({"the QC report of sample " + e.id, fs::path(o.output_dir) / (e.id + ".qc.json")});
+    }
     std::error_code ec;
     fs::create_directories(o.output_dir, ec);
     if (ec) throw IoError("cannot create the output folder " + o.output_dir + ": " + ec.message());
+    check_outputs(inputs, outputs);
+    if (const auto stale = remove_stale_temporaries(o.output_dir, ".genoforest-align."); !stale.empty()) {
+      std::string names;
+      for (const auto& s : stale) names += (names.empty() ? "" : ", ") + s;
+      log_info("removed " + std::to_string(stale.size()) + " temporary folder(s) of align runs that were killed: " + names);
+    }
     // Under `genoforest run` (task journals on) the temporary folder has a stable name, kept when
     // the stage is interrupted, so that a rerun finds the chunks of the tasks it does not redo.
-    token = resumable ? "run-" + std::to_string(fnv1a64(journal_key() + "\n" + o.output_dir) % 1000000007) : make_token();
+    token = resumable ? "run-" + std::to_string(fnv1a64(journal_key() + "\n" + o.output_dir) % 1000000007) : temp_token();
     const fs::path tmp = fs::path(o.output_dir) / (".genoforest-align." + token);
     fs::create_directory(tmp, ec);
     if (ec) throw IoError("cannot create " + tmp.string() + ": " + ec.message());

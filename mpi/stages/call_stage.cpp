@@ -128,8 +128,16 @@ void run_call(const Comm& comm, CallStageOptions o) {
         if (plan.contigs[i].name == r.contig) plan.region_contig.push_back(i);
       }
     }
-    check_output_writable(o.output);
-    plan.token = std::to_string(getpid());
+    std::vector<NamedPath> inputs{{"-f/--reference", o.reference},
+                                  {"the reference's index", o.reference + ".fai"},
+                                  {"-b/--bam-list", o.bam_list},
+                                  {"-R/--regions-file", o.regions_file}};
+    for (const auto& b : plan.bams) {
+      inputs.push_back({"the input", b});
+      for (const char* ext : {".bai", ".csi", ".crai"}) inputs.push_back({"the input's index", b + ext});
+    }
+    check_outputs(inputs, {{"-o/--output", o.output}, {"the output's index", index_path}});
+    plan.token = temp_token();
     std::int64_t bases = 0;
     for (const auto& r : plan.regions) bases += r.end - r.beg;
     char buf[256];

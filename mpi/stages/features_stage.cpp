@@ -80,11 +80,6 @@ struct RegionSummary {
   }
 };
 
-std::string make_token() {
-  return std::to_string(getpid()) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007);
-}
-
 /// Finds a duplicate sample name in a VCF's #CHROM line (htslib refuses such a header without
 /// saying why once its log is muted). Empty when none found.
 std::string find_duplicate_sample(const fs::path& path) {
@@ -284,7 +279,10 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   // ---- 1. rank 0 checks every input and plans ------------------------------------------------
   comm.on_root([&] {
     opt.validate();
-    check_output_writable(out_path);
+    check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
+                   {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes},
+                   {"-R/--regions-file", opt.regions_file}},
+                  {{"-o/--output", out_path}});
     auto reader = open_input(opt.input);
     if (!reader->has_gt()) {
       throw InputError(opt.input, "the header declares no FORMAT/GT field: genotypes are needed for dosages");
@@ -311,7 +309,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     }
     plan.regions = features::plan_regions(*reader, requested, opt.region_size);
     plan.n_samples = static_cast<std::int64_t>(samples.size());
-    plan.token = make_token();
+    plan.token = temp_token();
     // The inputs' checksums (provenance) are read beside the extraction, on a core of their own
     // when there is one; they are needed only at the end.
     input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.input, opt.phenotypes, opt.regions_file}] {

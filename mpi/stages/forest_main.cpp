@@ -39,6 +39,14 @@ po::options_description forest_options(ForestCommon& c) {
        "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles");
   return g;
 }
+
+/// --sample-fraction 0 stands for "auto" inside; given by the user, 0 is an error, not the default.
+void check_explicit_sample_fraction(const po::variables_map& vm) {
+  const auto& v = vm["sample-fraction"];
+  if (!v.empty() && !v.defaulted() && v.as<double>() == 0.0) {
+    throw UsageError("--sample-fraction must be in (0, 1] (got 0; leave it out for the default: 1 with replacement, 0.632 without)");
+  }
+}
 }  // namespace
 
 bool train_main(const Comm& comm, const StageCall& call) {
@@ -64,6 +72,7 @@ bool train_main(const Comm& comm, const StageCall& call) {
   spec.positional.add("input", 1);
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
+  check_explicit_sample_fraction(vm);
   o.common.command_line = call.command_line;
   run_train(comm, o);
   return true;
@@ -91,6 +100,7 @@ bool cv_main(const Comm& comm, const StageCall& call) {
   spec.positional.add("input", 1);
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
+  check_explicit_sample_fraction(vm);
   o.common.command_line = call.command_line;
   run_cv(comm, o);
   return true;
@@ -102,14 +112,17 @@ bool predict_main(const Comm& comm, const StageCall& call) {
   spec.name = "predict";
   spec.purpose =
       "Predicts new samples with a trained model. Input: a feature store or a VCF/BCF; variants are\n"
-      "matched to the model by chrom:pos:ref:alt, and those absent are reported and count as missing.\n"
+      "matched to the model by chrom:pos:ref:alt ('chr1' and '1' alike), and those absent are reported and\n"
+      "count as missing; fewer than --min-overlap of them found is an error.\n"
       "Writes a TSV: sample_id, predicted label (or value), class probabilities.";
   spec.usage = "-m <model.gfm> [options] <store.h5|in.vcf.gz> -o <predictions.tsv>";
   po::options_description g("Input and output");
   g.add_options()  //
       ("model,m", po::value(&o.model)->value_name("FILE"), "model from 'genoforest train'")  //
       ("input", po::value(&o.input)->value_name("FILE"), "feature store (.h5) or VCF/BCF of the new samples (positional)")  //
-      ("output,o", po::value(&o.output)->value_name("FILE"), "predictions TSV to write");
+      ("output,o", po::value(&o.output)->value_name("FILE"), "predictions TSV to write ('-': standard output)")  //
+      ("min-overlap", po::value(&o.min_overlap)->default_value(0.5, "0.5")->value_name("F"),
+       "the least fraction of the model's variants the input must have (0 to 1)");
   spec.groups.push_back(g);
   spec.positional.add("input", 1);
   po::variables_map vm;

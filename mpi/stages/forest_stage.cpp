@@ -248,7 +248,10 @@ void run_train(const Comm& comm, TrainOptions opt) {
     if (opt.importance != "permutation" && opt.importance != "impurity" && opt.importance != "none") {
       throw UsageError("--importance must be permutation, impurity or none (got '" + opt.importance + "')");
     }
-    check_output_writable(opt.output);
+    if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
+    check_outputs({{"the input", opt.common.input}},
+                  {{"-o/--output", opt.output},
+                   {"--importance-output", opt.importance == "none" ? std::string() : opt.importance_output, true}});
   });
   opt.common.apply();
   if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
@@ -383,9 +386,10 @@ void run_cv(const Comm& comm, CvOptions opt) {
   comm.on_root([&] {
     opt.common.apply();
     if (opt.folds < 2) throw UsageError("--folds must be at least 2");
-    if (opt.repeats < 1) throw UsageError("--repeats must be at least 1");
-    if (!opt.output.empty()) check_output_writable(opt.output);
-    if (!opt.assignments.empty()) check_output_writable(opt.assignments);
+    if (opt.repeats < 1 || opt.repeats > 1000) throw UsageError("--repeats must be between 1 and 1000");
+    if (opt.folds > 1'000'000) throw UsageError("--folds must be at most 1000000");
+    check_outputs({{"the input", opt.common.input}},
+                  {{"-o/--output", opt.output, true}, {"--assignments", opt.assignments, true}});
   });
   opt.common.apply();
   auto& params = opt.common.params;
@@ -621,7 +625,8 @@ void run_cv(const Comm& comm, CvOptions opt) {
         table += "\n";
       }
     }
-    std::fputs(table.c_str(), stdout);
+    // The table goes to standard output, unless a report streams there (then to standard error).
+    std::fputs(table.c_str(), is_stdout_path(opt.output) || is_stdout_path(opt.assignments) ? stderr : stdout);
     std::fflush(stdout);
     if (!opt.output.empty()) {
       const char* crit[] = {"gini", "entropy", "variance"};
@@ -657,7 +662,10 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     if (opt.model.empty()) throw UsageError("-m/--model is required");
     if (opt.input.empty()) throw UsageError("no input: give a feature store (.h5) or a VCF/BCF of the new samples");
     if (opt.output.empty()) throw UsageError("-o/--output (the predictions TSV) is required");
-    check_output_writable(opt.output);
+    if (!(opt.min_overlap >= 0 && opt.min_overlap <= 1)) throw UsageError("--min-overlap must be in [0, 1]");
+    check_outputs({{"-m/--model", opt.model}, {"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
+                   {"the input's index", opt.input + ".csi"}},
+                  {{"-o/--output", opt.output, true}});
     const ml::Model model = ml::load_model(opt.model);
     std::int64_t absent = 0;
     std::vector<std::string> absent_names;
@@ -666,6 +674,15 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     const bool is_h5 = H5Fis_hdf5(opt.input.c_str()) > 0;
     ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, absent, &absent_names)
                            : ml::load_vcf_for_model(opt.input, model, absent, &absent_names);
+    const auto n_model = static_cast<std::int64_t>(model.variants.size());
+    if (n_model > 0 && static_cast<double>(n_model - absent) < opt.min_overlap * static_cast<double>(n_model)) {
+      throw InconsistentInputError(
+          opt.input, "only " + std::to_string(n_model - absent) + " of the model's " + std::to_string(n_model) +
+                         " variants are in this file (--min-overlap " + fmt(opt.min_overlap, "%g") +
+                         "): another genome build, other variants, or a contig naming that is neither 'chr1' nor '1'? "
+                         "The model's first variant is " + model.variants.front().name() +
+                         "; lower --min-overlap to predict anyway");
+    }
     if (absent) {
       std::string first;
       for (std::size_t i = 0; i < absent_names.size() && i < 5; ++i) first += (i ? ", " : "") + absent_names[i];

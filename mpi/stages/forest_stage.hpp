@@ -45,7 +45,8 @@ struct CvOptions {
 struct PredictOptions {
   std::string model;
   std::string input;   ///< feature store (HDF5) or VCF/BCF
-  std::string output;  ///< TSV
+  std::string output;  ///< TSV ("-": standard output)
+  double min_overlap = 0.5;  ///< the least fraction of the model's variants the input must have
 };
 
 void run_train(const Comm& comm, TrainOptions opt);

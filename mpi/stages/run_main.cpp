@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/serialization/map.hpp>
@@ -215,10 +216,12 @@ bool run_main(const Comm& comm, const StageCall& call) {
 
   // The run folder; every rank works in it.
   Manifest manifest;
+  std::optional<FolderLock> lock;  // rank 0 holds the run folder for the whole run
   comm.on_root([&] {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
     if (ec) throw IoError("cannot create the run folder " + run_dir + ": " + ec.message());
+    lock.emplace(run_dir, ".genoforest-run.lock", "run folder");
     const fs::path mpath = fs::path(run_dir) / kManifest;
     if (force) {
       fs::remove(mpath, ec);

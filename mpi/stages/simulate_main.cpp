@@ -154,7 +154,7 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
     ro.validate();
   }
   o.validate();
-  std::string token = std::to_string(getpid());
+  std::string token = temp_token();
   comm.bcast(token);
   const std::string ref_path = reference.empty() ? prefix + ".ref.fa" : reference;
   comm.on_root([&] {

@@ -252,7 +252,9 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
   if (o.pcs < 1) throw UsageError("--pcs must be at least 1");
   if (o.oversample < 0 || o.iterations < 0) throw UsageError("--oversample and --iterations must be >= 0");
   comm.on_root([&] {
-    for (const char* ext : {".eigenvec", ".eigenval", ".pca.h5"}) check_output_writable(o.output + ext);
+    std::vector<NamedPath> outputs;
+    for (const char* ext : {".eigenvec", ".eigenval", ".pca.h5"}) outputs.push_back({"-o/--output", o.output + ext});
+    check_outputs({{"the input", o.input}}, outputs);
   });
   const Data d = load(comm, o.input, false, 0);
   if (o.pcs >= d.n) throw UsageError("--pcs " + std::to_string(o.pcs) + " must be smaller than the number of samples (" + std::to_string(d.n) + ")");
@@ -281,7 +283,7 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
   const ml::PcaResult r = ml::finish_pca(q, ml::to_matrix(tacc, l, l), o.pcs, d.features);
 
   comm.on_root([&] {
-    const std::string token = std::to_string(getpid());
+    const std::string token = temp_token();
     std::string vec = "#IID\tpopulation";
     for (int c = 0; c < o.pcs; ++c) vec += "\tPC" + std::to_string(c + 1);
     vec += "\n";
@@ -327,7 +329,10 @@ void run_cluster(const Comm& comm, const ClusterOptions& o) {
   if (o.k < 1) throw UsageError("-k/--clusters is required (at least 1)");
   if (o.n_init < 1 || o.max_iter < 1) throw UsageError("--n-init and --max-iter must be at least 1");
   if (!fs::exists(o.input)) throw IoError("cannot open " + o.input + ": no such file");
-  comm.on_root([&] { check_output_writable(o.output + ".clusters.tsv"); });
+  comm.on_root([&] {
+    check_outputs({{"the input", o.input}},
+                  {{"-o/--output", o.output + ".clusters.tsv"}, {"-o/--output", o.output + ".cluster.json"}});
+  });
   const bool pcs = is_pca_file(o.input);
   const Data d = load(comm, o.input, pcs, o.pcs);
   if (o.k > d.n) {

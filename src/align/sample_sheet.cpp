@@ -8,6 +8,23 @@
 
 namespace genoforest::align {
 
+std::string sample_id_problem(std::string_view id) {
+  if (id.empty()) return "is empty";
+  if (id.size() > 200) return "is longer than 200 characters";
+  if (id.front() == '.') return "starts with '.'";
+  if (id.front() == '-') return "starts with '-'";
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("._-+:@=,#%").find(c) != std::string_view::npos;
+    if (ok) continue;
+    if (c == '/' || c == '\\') return "contains a path separator";
+    if (c == ' ' || c == '\t') return "contains a space";
+    if (c < 0x20 || c >= 0x7f) return "contains a control or non-ASCII character";
+    return std::string("contains the character '") + c + "'";
+  }
+  return {};
+}
+
 std::string SampleEntry::read_group_line() const {
   std::string s = "@RG\tID:" + read_group + "\tSM:" + id + "\tLB:" + library + "\tPL:" + platform;
   if (!platform_unit.empty()) s += "\tPU:" + platform_unit;
@@ -57,7 +74,11 @@ std::vector<SampleEntry> read_sample_sheet(const std::filesystem::path& path) {
     e.line = line_no;
     e.id = std::string(get("sample_id"));
     if (e.id.empty()) throw InputError(where, "empty sample_id");
-    if (e.id.find_first_of(" \t") != std::string::npos) throw InputError(where, "sample_id '" + e.id + "' contains a space");
+    if (const std::string why = sample_id_problem(e.id); !why.empty()) {
+      throw InputError(where, "sample_id '" + e.id + "' " + why +
+                                  " (it names the sample's files: letters, digits and . _ - + : @ = , # % only, "
+                                  "not starting with '.' or '-', at most 200 characters)");
+    }
     if (const auto [it, fresh] = seen.emplace(e.id, line_no); !fresh) {
       throw InputError(where, "duplicate sample_id " + e.id + " (first on line " + std::to_string(it->second) + ")");
     }

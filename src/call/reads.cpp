@@ -5,6 +5,7 @@
 #include <htslib/sam.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include "genoforest/core/error.hpp"
@@ -18,6 +19,12 @@ namespace fs = std::filesystem;
 std::uint64_t hash_name(const char* name) noexcept { return fnv1a64(name); }
 
 namespace {
+
+/// The open-file limit reached: the BAM and its index are there, the system refused to open them.
+[[noreturn]] void throw_too_many_files(const std::string& where) {
+  throw IoError("cannot open " + where + " or its index: too many open files (" + errno_text() +
+                "); each sample holds a BAM and its index open: raise the limit (ulimit -n) or call fewer samples at once");
+}
 
 struct FaiCloser {
   void operator()(faidx_t* p) const noexcept { if (p) fai_destroy(p); }
@@ -94,7 +101,9 @@ BamSample::BamSample(const fs::path& path, const fs::path& reference, const std:
     : path_(path), impl_(std::make_unique<Impl>()) {
   const std::string where = path.string();
   if (!fs::exists(path)) throw InputError(where, "alignment file not found");
+  errno = 0;
   impl_->fp = hts_open(path.c_str(), "r");
+  if (!impl_->fp && (errno == EMFILE || errno == ENFILE)) throw_too_many_files(where);
   if (!impl_->fp) throw InputError(where, "cannot open (unreadable, or not BAM/CRAM/SAM)");
   const htsFormat* fmt = hts_get_format(impl_->fp);
   if (fmt->category != sequence_data || (fmt->format != bam && fmt->format != cram)) {
@@ -108,7 +117,9 @@ BamSample::BamSample(const fs::path& path, const fs::path& reference, const std:
   }
   impl_->hdr = sam_hdr_read(impl_->fp);
   if (!impl_->hdr) throw InputError(where, "cannot read the header (truncated or corrupt file)");
+  errno = 0;
   impl_->idx = sam_index_load(impl_->fp, path.c_str());
+  if (!impl_->idx && (errno == EMFILE || errno == ENFILE)) throw_too_many_files(where);
   if (!impl_->idx) throw InputError(where, "has no index (.bai, .csi or .crai); build one with 'samtools index " + where + "'");
 
   for (const auto& c : contigs) {

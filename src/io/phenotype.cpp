@@ -41,6 +41,7 @@ PhenotypeTable read_phenotypes(const std::filesystem::path& path) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (lineno == 1) {
+      if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 byte-order mark (Excel's CSV)
       if (line.find('\t') == std::string::npos && line.find(',') != std::string::npos) sep = ',';
       const auto f = split(line, sep);
       ncols = f.size();

@@ -101,8 +101,18 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
     const auto code = h5::read_vector<std::int32_t>(store.file(), "labels/code");
     ds.classes = h5::read_strings(store.file(), "labels/classes");
     ds.y.task = Task::kClassification;
+    if (static_cast<std::int64_t>(code.size()) != store.n_samples()) {
+      throw InputError(p + " dataset labels/code", "has " + std::to_string(code.size()) + " entries for " +
+                                                      std::to_string(store.n_samples()) + " samples (damaged store?)");
+    }
     std::vector<std::int64_t> per_class(ds.classes.size(), 0);
     for (std::size_t i = 0; i < code.size(); ++i) {
+      if (code[i] < -1 || code[i] >= static_cast<std::int32_t>(ds.classes.size())) {
+        throw InputError(p + " dataset labels/code", "entry " + std::to_string(i) + " is " + std::to_string(code[i]) +
+                                                        ", outside -1 (missing) .. " + std::to_string(ds.classes.size()) +
+                                                        " - 1 (labels/classes has " + std::to_string(ds.classes.size()) +
+                                                        " names; damaged store?)");
+      }
       if (code[i] < 0) continue;
       rows.push_back(static_cast<std::int64_t>(i));
       ds.y.code.push_back(code[i]);
@@ -121,6 +131,10 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
     ds.y.n_classes = static_cast<int>(ds.classes.size());
   } else if (type == "quantitative") {
     const auto value = h5::read_vector<double>(store.file(), "labels/value");
+    if (static_cast<std::int64_t>(value.size()) != store.n_samples()) {
+      throw InputError(p + " dataset labels/value", "has " + std::to_string(value.size()) + " entries for " +
+                                                       std::to_string(store.n_samples()) + " samples (damaged store?)");
+    }
     ds.y.task = Task::kRegression;
     for (std::size_t i = 0; i < value.size(); ++i) {
       if (std::isnan(value[i])) continue;
@@ -128,6 +142,8 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
       ds.y.value.push_back(value[i]);
     }
     if (rows.size() < 2) throw DataError(p + ": fewer than two samples with a label");
+  } else if (type != "none") {
+    throw InputError(p + " group labels", "unknown label type '" + type + "' (expected class or quantitative)");
   } else {
     throw DataError(p + ": the feature store has no labels: build it with 'genoforest features --phenotypes FILE'");
   }
@@ -170,7 +186,7 @@ Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absen
       cols[j] = it->second;
     } else {
       ++absent;
-      if (absent_names) absent_names->push_back(m.variants[j].match_key());
+      if (absent_names) absent_names->push_back(m.variants[j].name());
     }
   }
   ds.variants = m.variants;
@@ -239,7 +255,7 @@ Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, std::int64_t& ab
   for (std::size_t j = 0; j < found.size(); ++j) {
     if (found[j]) continue;
     ++absent;
-    if (absent_names) absent_names->push_back(m.variants[j].match_key());
+    if (absent_names) absent_names->push_back(m.variants[j].name());
   }
   return ds;
 }

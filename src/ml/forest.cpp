@@ -26,7 +26,7 @@ double xlogx(double v) { return v > 0 ? v * std::log(v) : 0.0; }
 
 void ForestParams::resolve(std::int64_t p) {
   if (p < 1) throw DataError("no feature to train on");
-  if (n_trees < 1) throw UsageError("--trees must be at least 1");
+  if (n_trees < 1 || n_trees > kMaxTrees) throw UsageError("--trees must be between 1 and " + std::to_string(kMaxTrees));
   const bool cls = task == Task::kClassification;
   if (cls && criterion == Criterion::kVariance) throw UsageError("--criterion variance is for regression (quantitative labels)");
   if (!cls) criterion = Criterion::kVariance;

@@ -12,6 +12,13 @@
 
 namespace genoforest::ml {
 
+std::string VariantKey::match_key() const {
+  std::string_view c = chrom;
+  if (c.size() > 3 && (c[0] == 'c' || c[0] == 'C') && (c[1] == 'h' || c[1] == 'H') && (c[2] == 'r' || c[2] == 'R')) c.remove_prefix(3);
+  const std::string_view contig = c == "M" ? std::string_view("MT") : c;
+  return std::string(contig) + ':' + std::to_string(pos) + ':' + ref + ':' + alt;
+}
+
 namespace {
 constexpr char kMagic[] = "genoforest-model\n";
 constexpr std::size_t kMagicLen = sizeof(kMagic) - 1;

@@ -155,7 +155,11 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   files.phenotypes = prefix + ".pheno.tsv";
   files.truth = prefix + ".truth.tsv";
   if (o.planted_samples > 0) files.planted = prefix + ".planted.vcf.gz";
-  for (const auto& p : {files.genotypes, files.phenotypes, files.truth}) check_output_writable(p);
+  check_outputs({}, {{"-o/--output", files.genotypes},
+                     {"-o/--output", files.index},
+                     {"-o/--output", files.phenotypes},
+                     {"-o/--output", files.truth},
+                     {"-o/--output", files.planted}});
 
   const SiteLayout layout = from_ref ? layout_on(o, *reference) : make_layout(o);
   if (plant) *reference = random_reference(layout.length, o.seed);

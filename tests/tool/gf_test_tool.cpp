@@ -391,9 +391,20 @@ int main(int argc, char** argv) {
       print_chunks(f, a[2].c_str());
       return 0;
     }
+    if (a.size() == 5 && a[0] == "set-int32") {  // damages a store: one entry of a 1-D int32 dataset
+      h5::Hid f(H5Fopen(a[1].c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot open " + a[1]);
+      h5::Hid d(H5Dopen2(f, a[2].c_str(), H5P_DEFAULT), "open " + a[2]);
+      h5::Hid space(H5Dget_space(d), "space");
+      const hsize_t at = std::stoull(a[3]), one = 1;
+      h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &at, nullptr, &one, nullptr), "select");
+      h5::Hid mem(H5Screate_simple(1, &one, nullptr), "memory space");
+      const std::int32_t v = std::stoi(a[4]);
+      h5::check(H5Dwrite(d, H5T_NATIVE_INT32, mem, space, H5P_DEFAULT, &v), "write " + a[2]);
+      return 0;
+    }
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | bam-body FILE | bam-index BAM OUT | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
+  std::cerr << "usage: gf_test_tool set-int32 FILE DATASET INDEX VALUE | index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | bam-body FILE | bam-index BAM OUT | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
   return 2;
 }

@@ -377,6 +377,28 @@ TEST_F(TempDir, SampleSheetResolvesPathsAndRejectsDuplicates) {
   EXPECT_THROW((void)read_sample_sheet(dir_ / "d.tsv"), gf::InputError);
 }
 
+TEST_F(TempDir, SampleIdsThatWouldNameFilesElsewhereAreRefusedWithTheLine) {
+  using genoforest::align::sample_id_problem;
+  for (const char* ok : {"NA12878", "HG00096", "S-1_a.b", "1000123", "s+1:2@x=y,z#%"}) EXPECT_EQ(sample_id_problem(ok), "") << ok;
+  EXPECT_EQ(sample_id_problem("../S1"), "starts with '.'");
+  EXPECT_EQ(sample_id_problem(".hidden"), "starts with '.'");
+  EXPECT_EQ(sample_id_problem("-rf"), "starts with '-'");
+  EXPECT_EQ(sample_id_problem("/tmp/x/precious"), "contains a path separator");
+  EXPECT_EQ(sample_id_problem("a/b"), "contains a path separator");
+  EXPECT_EQ(sample_id_problem("a\\b"), "contains a path separator");
+  EXPECT_EQ(sample_id_problem("a b"), "contains a space");
+  EXPECT_EQ(sample_id_problem("a*"), "contains the character '*'");
+  EXPECT_EQ(sample_id_problem("a\x01"), "contains a control or non-ASCII character");
+  EXPECT_EQ(sample_id_problem(std::string(201, 'a')), "is longer than 200 characters");
+  write(dir_ / "p.tsv", "sample_id\tfastq_1\nA\ta.fq\n../S1\tb.fq\n");
+  try {
+    (void)read_sample_sheet(dir_ / "p.tsv");
+    ADD_FAILURE() << "accepted ../S1";
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("p.tsv line 3: sample_id '../S1' starts with '.'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Duplicates, PicardRulesForPairsAndFragments) {
   auto pair = [](std::uint32_t t, int p1, int p2, int score) {
     DupSignature s;

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -158,6 +160,105 @@ TEST_F(Atomic, UnwritableFolderIsAnIoError) {
   EXPECT_THROW(gf::check_output_writable(dir_ / "missing" / "x.h5"), gf::IoError);
   EXPECT_NO_THROW(gf::check_output_writable(dir_ / "x.h5"));
   EXPECT_THROW(gf::check_output_writable(dir_), gf::IoError);
+}
+
+namespace {
+/// A token as temp_token() makes, for a process that has ended (a child that exited).
+std::string dead_token() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  const std::string live = gf::temp_token();
+  return std::to_string(child) + live.substr(live.find('-'));
+}
+}  // namespace
+
+TEST_F(Atomic, StaleTemporariesOfDeadProcessesGoAndNothingElse) {
+  const auto target = dir_ / "out.h5";
+  const std::string dead = dead_token(), live = gf::temp_token();
+  const std::string parent = std::to_string(getppid()) + live.substr(live.find('-'));
+  const std::string other_host = dead.substr(0, dead.find('-')) + "-zzzzzzzz" + dead.substr(dead.rfind('-'));
+  for (const std::string& t : {dead, live, parent, other_host, std::string("123"), std::string("run-77")}) {
+    std::ofstream(dir_ / ("out.h5.tmp." + t)) << "x";
+  }
+  fs::create_directory(dir_ / (".genoforest-align." + dead));
+  std::ofstream(dir_ / (".genoforest-align." + dead) / "chunk") << "x";
+  std::ofstream(dir_ / "other.h5.tmp.x") << "x";
+
+  const auto removed = gf::remove_stale_temporaries(dir_, "out.h5.tmp.");
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0], "out.h5.tmp." + dead);
+  EXPECT_FALSE(fs::exists(dir_ / ("out.h5.tmp." + dead)));
+  for (const std::string& t : {live, parent, other_host, std::string("123"), std::string("run-77")}) {
+    EXPECT_TRUE(fs::exists(dir_ / ("out.h5.tmp." + t))) << t;  // alive, elsewhere, or not ours
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "other.h5.tmp.x"));
+  // A folder (align's temporary) goes whole.
+  EXPECT_EQ(gf::remove_stale_temporaries(dir_, ".genoforest-align.").size(), 1u);
+  EXPECT_FALSE(fs::exists(dir_ / (".genoforest-align." + dead)));
+  // Checking the outputs of a command cleans up too.
+  std::ofstream(dir_ / ("out.h5.tmp." + dead)) << "x";
+  gf::check_outputs({}, {{"-o", target}});
+  EXPECT_FALSE(fs::exists(dir_ / ("out.h5.tmp." + dead)));
+  EXPECT_TRUE(fs::exists(dir_ / ("out.h5.tmp." + live)));
+}
+
+TEST_F(Atomic, CommitNeverReplacesANonRegularFile) {
+  fs::create_directory(dir_ / "d");
+  gf::AtomicOutput o(dir_ / "d", "t3");
+  std::ofstream(o.tmp()) << "x";
+  EXPECT_THROW(o.commit(), gf::IoError);
+  EXPECT_TRUE(fs::is_directory(dir_ / "d"));
+}
+
+TEST_F(Atomic, OutputsMustBeNewOrRegularAndNeverAnInputOrAnotherOutput) {
+  std::ofstream(dir_ / "in.vcf") << "x";
+  fs::create_hard_link(dir_ / "in.vcf", dir_ / "hard.vcf");
+  fs::create_symlink(dir_ / "in.vcf", dir_ / "soft.vcf");
+  const std::vector<gf::NamedPath> in{{"the input", dir_ / "in.vcf"}};
+  auto message = [&](const std::vector<gf::NamedPath>& out) -> std::string {
+    try {
+      gf::check_outputs(in, out);
+    } catch (const gf::UsageError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(message({{"-o", dir_ / "new.h5"}}), "");
+  for (const char* same : {"in.vcf", "hard.vcf", "soft.vcf", "sub/../in.vcf"}) {
+    if (std::string(same).starts_with("sub")) fs::create_directories(dir_ / "sub");
+    const std::string m = message({{"-o", dir_ / same}});
+    EXPECT_NE(m.find("is the same file as the input"), std::string::npos) << same << ": " << m;
+  }
+  EXPECT_NE(message({{"-o", dir_ / "a.tsv"}, {"--other", dir_ / "." / "a.tsv"}}).find("give each output its own path"),
+            std::string::npos);
+  EXPECT_NE(message({{"-o", "/dev/null"}}).find("is a character device"), std::string::npos);
+  EXPECT_NE(message({{"-o", "-"}}).find("cannot go to standard output"), std::string::npos);
+  EXPECT_EQ(message({{"-o", "-", true}}), "");
+  EXPECT_TRUE(gf::is_stdout_path("-"));
+  EXPECT_TRUE(gf::is_stdout_path("/dev/stdout"));
+  EXPECT_THROW(gf::check_outputs(in, {{"-o", dir_}}), gf::UsageError);  // a folder
+}
+
+TEST_F(Atomic, AFolderLockRefusesASecondHolderNamingTheFirst) {
+  {
+    gf::FolderLock first(dir_, ".lock", "run folder");
+    const pid_t child = fork();
+    if (child == 0) {  // another process: flock locks belong to the open file, so a new open competes
+      try {
+        gf::FolderLock second(dir_, ".lock", "run folder");
+        _exit(1);
+      } catch (const gf::UsageError& e) {
+        _exit(std::string(e.what()).find("PID " + std::to_string(getppid())) != std::string::npos ? 0 : 2);
+      }
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  EXPECT_NO_THROW(gf::FolderLock again(dir_, ".lock", "run folder"));  // released with its holder
 }
 
 TEST_F(Atomic, DigestIsTheMd5OfTheBytes) {

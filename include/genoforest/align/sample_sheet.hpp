@@ -8,6 +8,7 @@
 /// sheet's folder unless absolute. Lines starting with '#' and blank lines are skipped.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace genoforest::align {
@@ -25,6 +26,10 @@ struct SampleEntry {
 
 /// Reads and checks the sheet: the columns, a sample ID per line, no ID twice, no tab or space in
 /// IDs. Throws InputError naming the file and line. Does not open the FASTQ files.
+/// Why `id` cannot be a sample ID (it names the sample's output files), or "" when it can: letters,
+/// digits and `._-+:@=,#%`, not starting with '.' or '-', 1 to 200 characters.
+[[nodiscard]] std::string sample_id_problem(std::string_view id);
+
 [[nodiscard]] std::vector<SampleEntry> read_sample_sheet(const std::filesystem::path& path);
 
 }  // namespace genoforest::align

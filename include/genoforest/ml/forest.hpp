@@ -26,6 +26,7 @@ enum class Criterion : std::int8_t { kGini = 0, kEntropy = 1, kVariance = 2 };
 struct ForestParams {
   Task task = Task::kClassification;
   Criterion criterion = Criterion::kGini;
+  static constexpr std::int64_t kMaxTrees = 1'000'000;  ///< a bound on --trees (each tree costs memory)
   std::int64_t n_trees = 500;
   std::int64_t mtry = 0;           ///< features tried per split; 0: sqrt(p) (classification), p/3 (regression)
   std::int64_t min_node_size = 0;  ///< nodes with at most this many samples are leaves; 0: 1 (classification), 5 (regression)

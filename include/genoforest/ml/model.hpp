@@ -26,7 +26,11 @@ struct VariantKey {
   std::string chrom;
   std::int64_t pos = 0;
   std::string id, ref, alt;
-  [[nodiscard]] std::string match_key() const { return chrom + ':' + std::to_string(pos) + ':' + ref + ':' + alt; }
+  /// CHROM:POS:REF:ALT, as written.
+  [[nodiscard]] std::string name() const { return chrom + ':' + std::to_string(pos) + ':' + ref + ':' + alt; }
+  /// The key a variant is found by in another file: name() with the contig's "chr" prefix dropped
+  /// and chrM written MT, so that "chr1" and "1" namings (UCSC and Ensembl/1000 Genomes) match.
+  [[nodiscard]] std::string match_key() const;
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
     ar & chrom & pos & id & ref & alt;
