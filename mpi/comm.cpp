@@ -76,6 +76,21 @@ void Comm::wait_quietly() const {
   }
 }
 
+bool Comm::wait_quietly_for(double seconds) const {
+  if (size_ == 1) return true;
+  MPI_Request req;
+  MPI_Ibarrier(comm_, &req);
+  Backoff b;
+  const double until = MPI_Wtime() + seconds;
+  for (;;) {
+    int done = 0;
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (MPI_Wtime() > until) return false;  // the request stays pending: this rank ends without finalize
+    b.pause();
+  }
+}
+
 void describe_exception(std::exception_ptr e, ExitCode& code, std::string& message) {
   try {
     std::rethrow_exception(e);
@@ -102,7 +117,18 @@ void Comm::agree(std::exception_ptr local) const {
     describe_exception(local, code, msg);
     throw JobError(code, msg);
   }
-  wait_quietly();
+  if (local) {
+    // A rank with an error waits for the others only so long: one stuck in a collective call of a
+    // library (parallel HDF5 after a failed write on this rank) would never come.
+    ExitCode code;
+    std::string msg;
+    describe_exception(local, code, msg);
+    if (code != ExitCode::kInterrupted && !wait_quietly_for(kAgreeSeconds)) {
+      throw JobError(code, (rank_ != 0 ? "rank " + std::to_string(rank_) + ": " : std::string()) + msg, true);
+    }
+  } else {
+    wait_quietly();
+  }
   int mine = local ? rank_ : size_;
   int first = size_;
   MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm_);

@@ -27,7 +27,14 @@ namespace genoforest::mpi {
 /// with its exit code; only rank 0 prints it.
 class JobError : public Error {
  public:
-  JobError(ExitCode code, const std::string& what) : Error(code, what) {}
+  JobError(ExitCode code, const std::string& what, bool alone = false) : Error(code, what), alone_(alone) {}
+  /// Only this rank knows: the others did not reach the agreement in time (stuck in a collective
+  /// call inside a library, such as parallel HDF5 after a failed write). This rank reports and ends
+  /// without MPI_Finalize; mpirun then stops the others.
+  [[nodiscard]] bool alone() const noexcept { return alone_; }
+
+ private:
+  bool alone_ = false;
 };
 
 /// MPI_Init_thread / MPI_Finalize. Never finalizes while an exception unwinds (that hangs the
@@ -65,6 +72,10 @@ class Comm {
 
   /// Returns when every rank has called it, sleeping while waiting.
   void wait_quietly() const;
+  /// wait_quietly() for at most `seconds`; false when the others did not all come in time.
+  [[nodiscard]] bool wait_quietly_for(double seconds) const;
+  /// How long a rank with an error waits in agree() for the others before it ends alone.
+  static constexpr double kAgreeSeconds = 30.0;
 
   /// Each rank passes its local failure (or null). Every rank returns normally if none failed;
   /// otherwise every rank throws the same JobError: the failure of the lowest failing rank, its

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
   gf::mpi::install_stop_handlers();
   raise_open_file_limit();
   gf::io::quiet_htslib();
+  gf::io::h5::disable_hdf5_atexit();
   gf::io::h5::mute_hdf5_errors();
   gf::io::h5::install_scaleoffset_codec();
 
@@ -142,8 +144,16 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const gf::mpi::JobError& e) {
-    // Every rank knows: rank 0 reports once, everyone ends cleanly.
-    if (world.is_root()) gf::log_error(e.what());
+    // Every rank knows: rank 0 reports once, everyone ends cleanly. An error only this rank knows
+    // (the others are stuck) is reported here, and this rank ends without finalize: mpirun then
+    // stops the others and exits with this code.
+    if (world.is_root() || e.alone()) gf::log_error(e.what());
+    if (e.alone() || gf::io::h5::handles_abandoned()) {
+      // A parallel file left open after a failed write (every rank let go of it): MPI_Finalize
+      // would close it through HDF5 and hang, so the ranks end here, with the agreed code.
+      std::fflush(nullptr);
+      std::_Exit(static_cast<int>(e.code()));
+    }
     env.finalize();
     return static_cast<int>(e.code());
   } catch (const gf::UsageError& e) {
@@ -158,6 +168,10 @@ int main(int argc, char** argv) {
     if (world.size() > 1) msg = "rank " + std::to_string(world.rank()) + ": " + msg;
     gf::log_error(msg);
     if (world.size() > 1) gf::mpi::Environment::abort(static_cast<int>(code));
+    if (gf::io::h5::handles_abandoned()) {
+      std::fflush(nullptr);
+      std::_Exit(static_cast<int>(code));
+    }
     env.finalize();
     return static_cast<int>(code);
   }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <future>
 #include <ctime>
@@ -334,18 +335,30 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   const auto n_regions = static_cast<std::int64_t>(plan.regions.size());
 
   // ---- 2. collective creation of the file ----------------------------------------------------
-  Hid file, dosage;
+  Hid file, dosage, dxpl;
+  // Should anything fail from here on, the parallel file is let go of, not closed: after a failed
+  // write its ranks' metadata caches differ, and the collective close would hang (Hid::abandon).
+  struct AbandonOnFailure {
+    std::vector<Hid*> ids;
+    int uncaught = std::uncaught_exceptions();
+    ~AbandonOnFailure() {
+      if (std::uncaught_exceptions() > uncaught)
+        for (Hid* h : ids) h->abandon();
+    }
+  } abandon_on_failure{{&file, &dosage, &dxpl}};
   {
     std::exception_ptr e;
     try {
       file = create_parallel_file(comm, output.tmp());
       dosage = features::create_dosage_dataset(file, n, opt.layout);
+    } catch (const IoError& x) {
+      e = std::make_exception_ptr(IoError(with_disk_full_note(x.what(), output.tmp())));
     } catch (...) {
       e = std::current_exception();
     }
     comm.agree(e);
   }
-  Hid dxpl = collective_transfer();
+  dxpl = collective_transfer();
 
   // ---- 3. waves of regions: dynamic extraction, then chunk-aligned collective writes -----------
   // Ranks extract whole regions, whose columns do not line up with the dataset's chunks. Before
@@ -413,6 +426,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
         });
         written = upto;
       }
+    } catch (const IoError& x) {
+      e = std::make_exception_ptr(IoError(with_disk_full_note(x.what(), output.tmp())));
     } catch (...) {
       e = std::current_exception();
     }
@@ -502,6 +517,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       dosage.close("cannot close the dosage matrix of " + output.tmp().string());
       dxpl.close("cannot close transfer properties");
       file.close("cannot close " + output.tmp().string());
+    } catch (const IoError& x) {
+      e = std::make_exception_ptr(IoError(with_disk_full_note(x.what(), output.tmp())));
     } catch (...) {
       e = std::current_exception();
     }
@@ -519,10 +536,14 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     prov.regions = requested_text;
     prov.window_size = opt.window_size;
     {
-      Hid f(H5Fopen(output.tmp().c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot reopen " + output.tmp().string());
-      features::write_store_metadata(f, variants, samples, labels.get(), windows, prov);
-      phase("tables");
-      f.close("cannot close " + output.tmp().string());
+      try {
+        Hid f(H5Fopen(output.tmp().c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot reopen " + output.tmp().string());
+        features::write_store_metadata(f, variants, samples, labels.get(), windows, prov);
+        phase("tables");
+        f.close("cannot close " + output.tmp().string());
+      } catch (const IoError& x) {
+        throw IoError(with_disk_full_note(x.what(), output.tmp()));
+      }
     }
     phase("close");
     output.commit();

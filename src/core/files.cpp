@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -137,6 +138,11 @@ void check_outputs(const std::vector<NamedPath>& inputs, const std::vector<Named
     const NamedPath& o = outputs[i];
     if (o.path.empty()) continue;
     if (is_stdout_path(o.path)) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (is_stdout_path(outputs[j].path)) {
+          throw UsageError(named(o) + " and " + named(outputs[j]) + " both go to standard output: name a file for one");
+        }
+      }
       if (!o.stdout_ok) {
         throw UsageError(named(o) + ": this output is not text and cannot go to standard output; name a file");
       }
@@ -203,6 +209,17 @@ void clean_stale_outputs(const fs::path& final_path) {
   for (const auto& r : removed) names += (names.empty() ? "" : ", ") + r;
   log_info("removed " + std::to_string(removed.size()) + " temporary file(s) of " + final_path.string() +
            " left by a run that was killed: " + names);
+}
+
+std::string with_disk_full_note(const std::string& message, const fs::path& path) {
+  const std::string reason = std::strerror(ENOSPC);
+  if (message.find(reason) != std::string::npos) return message;
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  struct statvfs st {};
+  if (statvfs(dir.c_str(), &st) != 0) return message;
+  const auto free_bytes = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes >= (16u << 20)) return message;
+  return message + ": " + reason + " (" + std::to_string(free_bytes) + " bytes free in " + dir.string() + ")";
 }
 
 FileDigest digest_file(const fs::path& path) {

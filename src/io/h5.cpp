@@ -1,5 +1,7 @@
 #include "genoforest/io/h5.hpp"
 
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 
 #include "genoforest/core/error.hpp"
@@ -17,10 +19,14 @@ herr_t innermost(unsigned n, const H5E_error2_t* e, void* data) {
 }  // namespace
 
 void fail(const std::string& what) {
+  // HDF5's messages do not say why a write failed; the system's reason is in errno.
+  const int err = errno;
+  const bool system = err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG || err == EROFS;
   std::string detail;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost, &detail);
   H5Eclear2(H5E_DEFAULT);
-  throw IoError(what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+  throw IoError(what + (system ? ": " + std::string(std::strerror(err)) : "") +
+                (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
 
 Hid::Hid(hid_t id, const std::string& what) : id_(id) {
@@ -41,6 +47,20 @@ herr_t close_id(hid_t id) {
   }
 }
 }  // namespace
+
+void disable_hdf5_atexit() { H5dont_atexit(); }
+
+namespace {
+// Process state, as HDF5's own library state is: set once a handle was let go of.
+std::atomic<bool> abandoned{false};
+}  // namespace
+
+void Hid::abandon() noexcept {
+  if (id_ >= 0) abandoned = true;
+  id_ = H5I_INVALID_HID;
+}
+
+bool handles_abandoned() noexcept { return abandoned; }
 
 Hid::~Hid() {
   if (id_ >= 0) close_id(id_);  // errors already reported by an explicit close(); never throw

@@ -85,6 +85,11 @@ std::vector<std::string> remove_stale_temporaries(const std::filesystem::path& d
 /// remove_stale_temporaries() for `<final>.tmp.*` beside `final_path`, with a log line naming them.
 void clean_stale_outputs(const std::filesystem::path& final_path);
 
+/// `message`, and when the file system that holds `path` is (nearly) full and the message does not
+/// say so yet, ": No space left on device (N bytes free in DIR)": the reason a write failed, for
+/// libraries whose errors do not say it.
+[[nodiscard]] std::string with_disk_full_note(const std::string& message, const std::filesystem::path& path);
+
 /// Size in bytes and lowercase hex MD5 of a file's contents. Throws IoError if unreadable.
 struct FileDigest {
   std::uint64_t size = 0;

@@ -36,10 +36,22 @@ class Hid {
   /// Closes now and throws IoError(`what`) if HDF5 reports an error (a file's close is where
   /// write errors appear).
   void close(const std::string& what);
+  /// Lets go of the handle without closing it. For a parallel file after a failed write: its
+  /// ranks' metadata caches then differ, and closing it (a collective flush) would hang or crash;
+  /// the process ends with the file open (see disable_hdf5_atexit), and the temporary is removed.
+  void abandon() noexcept;
 
  private:
   hid_t id_ = H5I_INVALID_HID;
 };
+
+/// Stops HDF5 from closing the files left open at process exit (an abandoned parallel file would
+/// make that close hang). Call before any other HDF5 call.
+void disable_hdf5_atexit();
+
+/// Whether this process let go of an open handle (Hid::abandon). Then it must end without
+/// MPI_Finalize, where parallel HDF5 closes every open file (and would hang on that one).
+[[nodiscard]] bool handles_abandoned() noexcept;
 
 /// Checks an herr_t: throws IoError(`what`) when negative.
 inline void check(herr_t status, const std::string& what) {
