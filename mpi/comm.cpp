@@ -109,7 +109,7 @@ void describe_exception(std::exception_ptr e, ExitCode& code, std::string& messa
   }
 }
 
-void Comm::agree(std::exception_ptr local) const {
+void Comm::agree(std::exception_ptr local, double max_wait_seconds) const {
   if (size_ == 1) {
     if (!local) return;
     ExitCode code;
@@ -117,13 +117,13 @@ void Comm::agree(std::exception_ptr local) const {
     describe_exception(local, code, msg);
     throw JobError(code, msg);
   }
-  if (local) {
+  if (local && max_wait_seconds > 0) {
     // A rank with an error waits for the others only so long: one stuck in a collective call of a
     // library (parallel HDF5 after a failed write on this rank) would never come.
-    ExitCode code;
-    std::string msg;
-    describe_exception(local, code, msg);
-    if (code != ExitCode::kInterrupted && !wait_quietly_for(kAgreeSeconds)) {
+    if (!wait_quietly_for(max_wait_seconds)) {
+      ExitCode code;
+      std::string msg;
+      describe_exception(local, code, msg);
       throw JobError(code, (rank_ != 0 ? "rank " + std::to_string(rank_) + ": " : std::string()) + msg, true);
     }
   } else {

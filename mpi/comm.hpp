@@ -74,13 +74,16 @@ class Comm {
   void wait_quietly() const;
   /// wait_quietly() for at most `seconds`; false when the others did not all come in time.
   [[nodiscard]] bool wait_quietly_for(double seconds) const;
-  /// How long a rank with an error waits in agree() for the others before it ends alone.
+  /// How long a rank with an error waits in agree() for the others, after a collective call of a
+  /// library that may leave them stuck, before it ends alone.
   static constexpr double kAgreeSeconds = 30.0;
 
   /// Each rank passes its local failure (or null). Every rank returns normally if none failed;
   /// otherwise every rank throws the same JobError: the failure of the lowest failing rank, its
-  /// message prefixed with "rank R: " when R > 0 and the job has several ranks.
-  void agree(std::exception_ptr local) const;
+  /// message prefixed with "rank R: " when R > 0 and the job has several ranks. With
+  /// `max_wait_seconds` > 0 (after collective library calls that can leave ranks stuck), a rank
+  /// with a failure waits that long for the others, then throws it alone (JobError::alone).
+  void agree(std::exception_ptr local, double max_wait_seconds = 0) const;
 
   /// Runs `f` on rank 0 only, then agree()s on its outcome.
   template <class F>

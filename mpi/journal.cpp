@@ -1,5 +1,6 @@
 #include "journal.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <vector>
@@ -29,13 +30,20 @@ std::string g_key;
 
 /// Inside a task set, the first signal asks for a clean stop at the next task boundary; outside
 /// one (or at a second signal) the default action applies: the process ends at once.
+// The line a stop at once writes (prepared beforehand: a handler may only call write()).
+char g_stop_line[2][256] = {};  // [0]: SIGTERM, [1]: SIGINT
+std::size_t g_stop_len[2] = {0, 0};
+
 extern "C" void on_stop_signal(int sig) {
   if (g_graceful && g_stop_signal == 0) {
     g_stop_signal = sig;
     return;
   }
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
+  const int k = sig == SIGINT ? 1 : 0;
+  if (g_stop_len[k] > 0) {
+    [[maybe_unused]] const auto w = ::write(STDERR_FILENO, g_stop_line[k], g_stop_len[k]);
+  }
+  _exit(static_cast<int>(ExitCode::kInterrupted));
 }
 
 }  // namespace
@@ -96,6 +104,18 @@ int stop_signal() noexcept { return g_stop_signal; }
 
 GracefulStop::GracefulStop() noexcept { g_graceful = 1; }
 GracefulStop::~GracefulStop() { g_graceful = 0; }
+
+void set_stop_line(const std::string& stage, bool report) {
+  for (int k = 0; k < 2; ++k) {
+    const std::string line =
+        report ? "genoforest " + stage + ": error: stopped at once by " + (k ? "SIGINT" : "SIGTERM") +
+                     " (outside a task set, or a second signal): no output written; its temporaries go at the next run\n"
+               : std::string();
+    const std::size_t n = std::min(line.size(), sizeof g_stop_line[k] - 1);
+    std::memcpy(g_stop_line[k], line.data(), n);
+    g_stop_len[k] = n;
+  }
+}
 
 void install_stop_handlers() {
   struct sigaction sa;

@@ -56,5 +56,8 @@ struct GracefulStop {
 };
 /// Installs the SIGTERM/SIGINT handlers (once, in main).
 void install_stop_handlers();
+/// The one line a SIGTERM/SIGINT that stops the process at once writes (on the reporting rank);
+/// the process then exits with code 7 (interrupted).
+void set_stop_line(const std::string& stage, bool report);
 
 }  // namespace genoforest::mpi

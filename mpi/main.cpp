@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   }
   gf::configure_log(name, gf::LogLevel::kInfo, world.size() > 1 ? "rank " + std::to_string(world.rank()) : "",
                     world.is_root());
+  gf::mpi::set_stop_line(name, world.is_root());
 
   const auto t0 = std::chrono::steady_clock::now();
   gf::mpi::StageCall call{std::vector<std::string>(argv + 2, argv + argc), command_line};

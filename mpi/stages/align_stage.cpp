@@ -2,6 +2,7 @@
 #include "stages/stages.hpp"
 
 #include <htslib/faidx.h>
+#include <htslib/hts.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,8 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <system_error>
 
 #include <boost/serialization/vector.hpp>
@@ -24,6 +27,7 @@
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/core/version.hpp"
+#include "genoforest/io/vcf.hpp"
 #include "journal.hpp"
 #include "scheduler.hpp"
 #include "shared_index.hpp"
@@ -259,6 +263,25 @@ std::string read_file(const fs::path& p) {
 
 }  // namespace
 
+namespace {
+/// The first contig name that appears twice among a FASTA's '>' lines (plain or bgzipped), or "".
+std::string duplicate_contig(const std::string& fasta) {
+  io::HtsFilePtr fp(hts_open(fasta.c_str(), "r"));
+  if (!fp) return {};  // unreadable: the index build names the problem
+  kstring_t line{0, 0, nullptr};
+  std::set<std::string> seen;
+  std::string found;
+  while (found.empty() && hts_getline(fp.get(), 2 /* KS_SEP_LINE */, &line) >= 0) {
+    if (line.l == 0 || line.s[0] != '>') continue;
+    std::string_view name(line.s + 1, line.l - 1);
+    name = name.substr(0, name.find_first_of(" \t"));
+    if (!seen.emplace(name).second) found = name;
+  }
+  free(line.s);
+  return found;
+}
+}  // namespace
+
 void run_index(const Comm& comm, const IndexOptions& o) {
   comm.on_root([&] {
     const auto t0 = std::chrono::steady_clock::now();
@@ -269,6 +292,9 @@ void run_index(const Comm& comm, const IndexOptions& o) {
     if (bwa_ok && fai_ok) {
       log_info("the index of " + o.fasta + " is up to date (" + prefix.string() + ".bwt, .fai); nothing to do (--force rebuilds)");
       return;
+    }
+    if (const std::string dup = duplicate_contig(o.fasta); !dup.empty()) {
+      throw InputError(o.fasta, "the contig name '" + dup + "' appears twice (every sequence of a reference needs its own name)");
     }
     if (!bwa_ok) align::build_bwa_index(o.fasta, prefix);  // checks the FASTA first
     if (!fai_ok) {
@@ -311,6 +337,17 @@ void run_align(const Comm& comm, const AlignOptions& o) {
     for (const auto& f : align::bwa_index_files(prefix)) {
       if (!fs::exists(f)) {
         throw InputError(f.string(), "missing bwa index file; build it with: genoforest index " + o.reference);
+      }
+    }
+    {
+      std::error_code ec;
+      const auto fasta_time = fs::last_write_time(o.reference, ec);
+      for (const auto& f : align::bwa_index_files(prefix)) {
+        if (!ec && fs::last_write_time(f, ec) < fasta_time && !ec) {
+          throw InputError(f.string(), "this bwa index file is older than " + o.reference +
+                                           " (the FASTA changed since it was indexed?): rebuild it with: genoforest index --force " +
+                                           o.reference);
+        }
       }
     }
     if (o.format == "cram" && !fs::exists(o.reference + ".fai")) {

@@ -356,7 +356,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     } catch (...) {
       e = std::current_exception();
     }
-    comm.agree(e);
+    comm.agree(e, Comm::kAgreeSeconds);  // after collective HDF5 calls
   }
   dxpl = collective_transfer();
 
@@ -431,7 +431,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     } catch (...) {
       e = std::current_exception();
     }
-    comm.agree(e);
+    comm.agree(e, Comm::kAgreeSeconds);  // after collective HDF5 calls
   }
 
   const auto phase = [&](const char* what) {
@@ -522,7 +522,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     } catch (...) {
       e = std::current_exception();
     }
-    comm.agree(e);
+    comm.agree(e, Comm::kAgreeSeconds);  // after collective HDF5 calls
   }
 
   phase("sample statistics");

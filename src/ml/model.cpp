@@ -12,6 +12,8 @@
 
 namespace genoforest::ml {
 
+namespace fs = std::filesystem;
+
 std::string VariantKey::match_key() const {
   std::string_view c = chrom;
   if (c.size() > 3 && (c[0] == 'c' || c[0] == 'C') && (c[1] == 'h' || c[1] == 'H') && (c[2] == 'r' || c[2] == 'R')) c.remove_prefix(3);
@@ -74,6 +76,8 @@ void save_model(const Model& m, const std::filesystem::path& path) {
 
 Model load_model(const std::filesystem::path& path) {
   const std::string p = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InputError(p, "is a folder, not a model file (from 'genoforest train -o')");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw IoError("cannot open " + p + ": " + errno_text());
   std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

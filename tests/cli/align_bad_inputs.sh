@@ -64,4 +64,9 @@ expect_error "empty index file" 3 "broken.fa.sa: empty bwa index file" align -s 
 printf 'ACGT\n' > notfasta.fa
 expect_error "index of a non-FASTA" 3 "notfasta.fa: not a FASTA file" index notfasta.fa
 expect_error "index of a missing file" 3 "nope.fa: no such reference FASTA" index nope.fa
+cp c.ref.fa stale.fa; for x in amb ann bwt pac sa fai; do cp c.ref.fa.$x stale.fa.$x; done; touch -d '+1 minute' stale.fa
+expect_error "an index older than its FASTA" 3 "stale.fa.amb: this bwa index file is older than stale.fa .*genoforest index --force stale.fa" align -s s.tsv -r stale.fa -o out
+{ cat c.ref.fa; head -2 c.ref.fa; } > dup.fa
+expect_error "a reference with a contig twice" 3 "dup.fa: the contig name '$(head -1 c.ref.fa | cut -c2- | cut -d' ' -f1)' appears twice" index dup.fa
+[[ ! -e dup.fa.bwt && ! -e dup.fa.fai ]] && ok "no index written for it" || not_ok "an index was written for a reference with a duplicate contig"
 finish

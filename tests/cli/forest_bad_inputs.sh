@@ -36,4 +36,6 @@ cp good.gfm bad.gfm; size=$(stat -c %s bad.gfm); printf '\xff\xfe' | dd of=bad.g
 expect_error "corrupt model" 3 "bad.gfm: corrupt model file" predict -m bad.gfm c.h5 -o out.tsv
 expect_error "not a model" 3 "c.pheno.tsv: not a genoforest model file" predict -m c.pheno.tsv c.h5 -o out.tsv
 expect_error "missing model" 6 "cannot open nope.gfm" predict -m nope.gfm c.h5 -o out.tsv
+mkdir -p adir
+expect_error "a folder as the model" 3 "adir: is a folder, not a model file" predict -m adir c.h5 -o out.tsv
 finish
