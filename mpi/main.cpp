@@ -145,6 +145,9 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const gf::mpi::JobError& e) {
+    // The job ends with this error: a SIGTERM that mpirun sends meanwhile (another rank has
+    // exited with the code) must not add a second line.
+    gf::mpi::set_stop_line(name, false);
     // Every rank knows: rank 0 reports once, everyone ends cleanly. An error only this rank knows
     // (the others are stuck) is reported here, and this rank ends without finalize: mpirun then
     // stops the others and exits with this code.
@@ -158,11 +161,13 @@ int main(int argc, char** argv) {
     env.finalize();
     return static_cast<int>(e.code());
   } catch (const gf::UsageError& e) {
+    gf::mpi::set_stop_line(name, false);
     // Option parsing is the same on every rank, so every rank is here.
     if (world.is_root()) gf::log_error(e.what());
     env.finalize();
     return static_cast<int>(e.code());
   } catch (...) {
+    gf::mpi::set_stop_line(name, false);
     gf::ExitCode code;
     std::string msg;
     gf::mpi::describe_exception(std::current_exception(), code, msg);
