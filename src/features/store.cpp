@@ -1,5 +1,7 @@
 #include "genoforest/features/store.hpp"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "genoforest/core/error.hpp"
@@ -140,7 +142,13 @@ StoreReader::StoreReader(const std::filesystem::path& path) : path_(path) {
   if (!std::filesystem::exists(path, ec)) throw IoError("cannot open " + path.string() + ": no such file");
   const htri_t is = H5Fis_hdf5(path.c_str());
   if (is <= 0) throw InputError(path.string(), "not an HDF5 file");
-  file_ = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + path.string());
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0 && access(path.c_str(), R_OK) == 0) {
+    // The system lets us read it: what HDF5 refuses is the content (a cut or damaged file).
+    H5Eclear2(H5E_DEFAULT);
+    throw InputError(path.string(), "an HDF5 file that cannot be opened: truncated or damaged (copied in part?)");
+  }
+  file_ = Hid(id, "cannot open " + path.string());  // an unreadable file: the system's reason
   if (!H5Aexists(file_, "format") || h5::read_attr_string(file_, "format") != schema::kFormat) {
     throw InputError(path.string(), "not a genoforest feature store (no format=genoforest.features attribute)");
   }

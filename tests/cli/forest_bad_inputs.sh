@@ -36,6 +36,8 @@ cp good.gfm bad.gfm; size=$(stat -c %s bad.gfm); printf '\xff\xfe' | dd of=bad.g
 expect_error "corrupt model" 3 "bad.gfm: corrupt model file" predict -m bad.gfm c.h5 -o out.tsv
 expect_error "not a model" 3 "c.pheno.tsv: not a genoforest model file" predict -m c.pheno.tsv c.h5 -o out.tsv
 expect_error "missing model" 6 "cannot open nope.gfm" predict -m nope.gfm c.h5 -o out.tsv
+head -c $(( $(stat -c %s c.h5) / 2 )) c.h5 > cut.h5
+expect_error "a store cut in half" 3 "cut.h5: an HDF5 file that cannot be opened: truncated or damaged" train cut.h5 -o out.gfm
 mkdir -p adir
 expect_error "a folder as the model" 3 "adir: is a folder, not a model file" predict -m adir c.h5 -o out.tsv
 finish
