@@ -14,3 +14,14 @@ not_ok() { echo "NOT OK: $*"; FAILED=$((FAILED + 1)); }
 # same_store A B: identical datasets and attributes, provenance (dates, command lines) aside.
 same_store() { "$H5DIFF" --exclude-path /provenance "$1" "$2"; }
 finish() { echo "$PASSED passed, $FAILED failed"; [[ $FAILED -eq 0 ]]; }
+# fails_once CODE PATTERN STAGE ARGS...: runs STAGE on 2 ranks; true when it exits CODE with exactly
+# one error line, "genoforest STAGE: error: PATTERN..." (stdout.txt, stderr.txt and rc are left).
+fails_once() {
+  local code=$1 pattern=$2 stage=$3; shift 3
+  set +e
+  gf 2 "$stage" "$@" >stdout.txt 2>stderr.txt
+  rc=$?
+  set -e
+  local lines; lines=$(grep -c "error" stderr.txt || true)
+  [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt
+}

@@ -728,7 +728,8 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     }
     write_atomically(opt.output, tsv);
     log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " +
-             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") + "; wrote " + opt.output);
+             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") + "; wrote " +
+             (is_stdout_path(opt.output) ? std::string("them to standard output") : opt.output));
   });
 }
 

@@ -11,15 +11,10 @@ awk 'BEGIN{OFS="\t"} NR==1 {print; next} {$2 = (NR <= 3 ? "1" : "0"); print}' c.
 gf 1 features c.vcf.gz -p rare.tsv -o rare.h5 -q
 gf 1 train c.h5 -o good.gfm --trees 5 -q
 
-# expect_error NAME CODE PATTERN STAGE ARGS...: run on 2 ranks, check exit code and the one line
+# expect_error NAME CODE PATTERN STAGE ARGS...: 2 ranks, the exit code and the one line, no output
 expect_error() {
   local name=$1 code=$2 pattern=$3 stage=$4; shift 4
-  set +e
-  gf 2 "$stage" "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  set -e
-  local lines; lines=$(grep -c "error" stderr.txt || true)
-  if [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt && [[ ! -e out.gfm && ! -e out.tsv ]]; then
+  if fails_once "$code" "$pattern" "$stage" "$@" && [[ ! -e out.gfm && ! -e out.tsv ]]; then
     ok "$name: exit $rc, $(grep error stderr.txt)"
   else
     not_ok "$name: exit $rc (want $code), stderr:"; cat stderr.txt

@@ -12,16 +12,11 @@ ln -s c.h5 soft.h5
 digest() { md5sum c.vcf.gz c.vcf.gz.tbi c.pheno.tsv c.h5 m.gfm | md5sum; }
 before=$(digest)
 
-# expect_exit NAME CODE PATTERN STAGE ARGS...: 2 ranks, the exit code, exactly one error line
-# matching "genoforest STAGE: error: PATTERN", and every input unchanged.
+# expect_exit NAME CODE PATTERN STAGE ARGS...: 2 ranks, the exit code and the one line, every
+# input unchanged.
 expect_exit() {
   local name=$1 code=$2 pattern=$3 stage=$4; shift 4
-  set +e
-  gf 2 "$stage" "$@" >stdout.txt 2>stderr.txt
-  local rc=$?
-  set -e
-  local lines; lines=$(grep -c "error" stderr.txt || true)
-  if [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt && [[ $(digest) == "$before" ]]; then
+  if fails_once "$code" "$pattern" "$stage" "$@" && [[ $(digest) == "$before" ]]; then
     ok "$name: exit $rc, $(grep error stderr.txt)"
   else
     not_ok "$name: exit $rc (want $code), stderr:"; cat stderr.txt
