@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -27,6 +28,13 @@ po::options_description common_options() {
 }
 
 namespace {
+std::ifstream open_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw IoError("cannot read config file " + path + ": it is a folder");
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot read config file " + path + ": " + errno_text());
+  return in;
+}
 bool is_flag(const po::options_description& known, const std::string& key) {
   const auto* o = known.find_nothrow(key, false);
   return o && o->semantic()->max_tokens() == 0;
@@ -35,8 +43,7 @@ bool is_flag(const po::options_description& known, const std::string& key) {
 
 std::vector<std::string> ini_section_as_args(const std::string& path, const std::string& section,
                                              const po::options_description& known) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read config file " + path + ": " + errno_text());
+  std::ifstream in = open_config(path);
   std::vector<std::string> args;
   std::string line, current;
   std::size_t lineno = 0;
@@ -86,8 +93,7 @@ std::vector<std::string> ini_section_as_args(const std::string& path, const std:
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> ini_sections(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError("cannot read config file " + path + ": " + errno_text());
+  std::ifstream in = open_config(path);
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   std::string line;
   while (std::getline(in, line)) {

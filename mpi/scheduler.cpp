@@ -70,11 +70,12 @@ const std::function<void()>* g_serve = nullptr;
 
 /// The error every rank throws once a task set has failed (rank 0 builds it).
 std::exception_ptr failure_error(const Comm& comm, const std::optional<Failure>& failure,
-                                 const std::function<std::string(std::int64_t)>& describe) {
+                                 const std::function<std::string(std::int64_t)>& describe, bool keyed = false) {
   if (!failure) return nullptr;
   if (failure->task < 0) return std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), failure->message));
-  std::string where = "task " + std::to_string(failure->task);
-  if (describe) where += " (" + describe(failure->task) + ")";
+  // A keyed set's keys encode the task (align: sample << 32 | chunk): its description alone.
+  std::string where = keyed && describe ? describe(failure->task) : "task " + std::to_string(failure->task);
+  if (describe && !keyed) where += " (" + describe(failure->task) + ")";
   if (comm.size() > 1) where = "rank " + std::to_string(failure->rank) + ", " + where;
   return std::make_exception_ptr(JobError(static_cast<ExitCode>(failure->code), where + ": " + failure->message));
 }
@@ -115,7 +116,7 @@ void run_master(const Comm& comm, const TaskSet& ts) {
                  " tasks were finished by an earlier run (" + ts.journal + ")");
       }
     } catch (...) {
-      failure = make_failure(0, ts.begin, std::current_exception());
+      failure = make_failure(0, -1, std::current_exception());
     }
   }
   auto skip_resumed = [&] {
@@ -242,7 +243,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
         log_info("resuming: " + std::to_string(journaled.size()) + " tasks were finished by an earlier run (" + ts.journal + ")");
       }
     } catch (...) {
-      failure = make_failure(0, 0, std::current_exception());
+      failure = make_failure(0, -1, std::current_exception());
     }
   }
   const Announce announce = [&](std::int64_t key, std::string payload) {
@@ -264,7 +265,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   try {
     for (const auto& [key, payload] : ts.initial) announce(key, payload);
   } catch (...) {
-    if (!failure) failure = make_failure(0, 0, std::current_exception());
+    if (!failure) failure = make_failure(0, -1, std::current_exception());
   }
   auto is_long = [&](std::int64_t key) { return ts.is_long && ts.is_long(key); };
 
@@ -399,7 +400,7 @@ void run_dynamic_master(const Comm& comm, const DynamicTaskSet& ts) {
   }
   for (int w = 1; w <= n_workers; ++w) send_task(w, kStop, std::string());
   for (auto& m : sends) MPI_Wait(&m.first, MPI_STATUS_IGNORE);
-  comm.agree(failure_error(comm, failure, ts.describe));
+  comm.agree(failure_error(comm, failure, ts.describe, true));
 }
 
 /// A worker of either kind of task set: runs what rank 0 sends (key and payload) until told to stop;

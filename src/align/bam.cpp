@@ -20,6 +20,7 @@
 
 #include "genoforest/align/bgzf_writer.hpp"
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
 
 namespace genoforest::align {
 
@@ -247,7 +248,7 @@ std::vector<ChunkBin> ChunkBuilder::write(const fs::path& path) {
     ok = ok && std::fwrite(records_.data() + at, 1, size, f) == size;
     offset += size;
   }
-  if (std::fclose(f) != 0 || !ok) throw IoError("cannot write " + path.string() + " (disk full?)");
+  if (std::fclose(f) != 0 || !ok) throw IoError(failed_write(path));
   return bins;
 }
 
@@ -489,7 +490,7 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
   std::FILE* ev = std::fopen(index_events.c_str(), "wb");
   if (!ev || std::fwrite(bytes.data(), 1, bytes.size(), ev) != bytes.size() || std::fclose(std::exchange(ev, nullptr)) != 0) {
     if (ev) std::fclose(ev);
-    throw IoError("cannot write " + index_events.string() + " (disk full?)");
+    throw IoError(failed_write(index_events));
   }
   return c;
 }
@@ -562,7 +563,7 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
     base += piece_size;
   }
   write_all(o, bam_path, kBgzfEof, sizeof kBgzfEof);
-  if (::close(std::exchange(closer.fd, -1)) != 0) throw IoError("cannot write " + bam_path.string() + " (disk full?)");
+  if (::close(std::exchange(closer.fd, -1)) != 0) throw IoError(failed_write(bam_path));
   if (hts_idx_finish(idx.get(), base << 16) != 0) throw InternalError("cannot finish the index of " + bam_path.string());
   if (!cram) {
     if (hts_idx_save_as(idx.get(), nullptr, index_path.c_str(), fmt) != 0) throw IoError("cannot write the index " + index_path.string());
@@ -584,12 +585,12 @@ void assemble_bam(const sam_hdr_t* hdr, const std::vector<std::pair<fs::path, fs
   while ((r = sam_read1(in.get(), in_hdr.get(), b)) >= 0) {
     if (sam_write1(fp.get(), hdr, b) < 0) {
       bam_destroy1(b);
-      throw IoError("cannot write " + out.string() + " (disk full?)");
+      throw IoError(failed_write(out));
     }
   }
   bam_destroy1(b);
   if (r < -1) throw InputError(bam_path.string(), "corrupt BAM while converting to CRAM");
-  if (sam_close(fp.release()) != 0) throw IoError("cannot close " + out.string() + " (disk full?)");
+  if (sam_close(fp.release()) != 0) throw IoError(failed_write(out, "cannot close"));
   in.reset();
   fs::remove(bam_path, ec);
   if (sam_index_build3(out.c_str(), index_path.c_str(), 0, std::max(threads, 1)) < 0) throw IoError("cannot index " + out.string());

@@ -12,6 +12,7 @@
 #include <libdeflate.h>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
 
 namespace genoforest::align {
 
@@ -143,7 +144,7 @@ std::uint64_t BgzfWriter::close() {
   end_block();
   drain();
   const int fd = std::exchange(fd_, -1);
-  if (::close(fd) != 0) throw IoError("cannot write " + path_.string() + " (disk full?): " + errno_text());
+  if (::close(fd) != 0) throw IoError(failed_write(path_));
   return coffset_;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
 
 namespace genoforest::align {
 
@@ -120,11 +121,11 @@ void FastqWriter::write(const std::string& name, const std::string& seq, const s
   buf_ += "\n+\n";
   buf_ += qual;
   buf_ += '\n';
-  if (bgzf_write(fp_.get(), buf_.data(), buf_.size()) < 0) throw IoError("cannot write " + path_.string() + " (disk full?)");
+  if (bgzf_write(fp_.get(), buf_.data(), buf_.size()) < 0) throw IoError(failed_write(path_));
 }
 
 void FastqWriter::close() {
-  if (fp_ && bgzf_close(fp_.release()) != 0) throw IoError("cannot close " + path_.string() + " (disk full?)");
+  if (fp_ && bgzf_close(fp_.release()) != 0) throw IoError(failed_write(path_, "cannot close"));
 }
 
 }  // namespace genoforest::align

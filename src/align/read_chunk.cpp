@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
 
 namespace genoforest::align {
 
@@ -38,7 +39,7 @@ void ReadChunk::save(const std::filesystem::path& path) const {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw IoError("cannot write " + path.string() + ": " + errno_text());
   const bool ok = std::fwrite(bytes_.data(), 1, bytes_.size(), f) == bytes_.size();
-  if (std::fclose(f) != 0 || !ok) throw IoError("cannot write " + path.string() + " (disk full?)");
+  if (std::fclose(f) != 0 || !ok) throw IoError(failed_write(path));
 }
 
 ReadChunk ReadChunk::load(const std::filesystem::path& path) {

@@ -222,6 +222,13 @@ std::string with_disk_full_note(const std::string& message, const fs::path& path
   return message + ": " + reason + " (" + std::to_string(free_bytes) + " bytes free in " + dir.string() + ")";
 }
 
+std::string failed_write(const fs::path& path, const std::string& verb) {
+  const int err = errno;
+  std::string message = verb + " " + path.string();
+  if (err != 0) message += std::string(": ") + std::strerror(err);
+  return with_disk_full_note(message, path);
+}
+
 FileDigest digest_file(const fs::path& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw IoError("cannot read " + path.string() + ": " + errno_text());

@@ -37,6 +37,18 @@ std::vector<Region> plan_regions(io::VcfReader& reader, const std::vector<Region
   std::unordered_map<std::string, std::size_t> rank;
   for (std::size_t i = 0; i < contigs.size(); ++i) rank.emplace(contigs[i].name, i);
 
+  // A contig with records that the header's text does not declare (htslib took it from the
+  // index): refused when the header declares others, as a cut or wrongly merged header would be.
+  // A header that declares no contig at all (hand-made files) takes its contigs from the index.
+  if (!reader.undeclared_contigs().empty() && reader.declared_contig_count() > 0) {
+    const auto& name = reader.undeclared_contigs().front();
+    throw InconsistentInputError(
+        reader.path().string(),
+        "contig '" + name + "' has records but no ##contig line in the header, which declares " +
+            std::to_string(reader.declared_contig_count()) + " other contig(s) (" +
+            std::to_string(reader.undeclared_contigs().size()) +
+            " undeclared in all); add the line with 'bcftools reheader' or drop its records");
+  }
   std::vector<Region> wanted;
   if (requested.empty()) {
     for (const auto& name : reader.indexed_contigs()) {

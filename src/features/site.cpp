@@ -48,6 +48,11 @@ bool is_sequence(const char* s) noexcept {
     if (!is_base(*s) && *s != 'N' && *s != 'n') return false;
   return true;
 }
+int call_width(const std::int32_t* g, int ploidy) noexcept {
+  int k = 0;
+  while (k < ploidy && g[k] != bcf_int32_vector_end) ++k;
+  return k;
+}
 char upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 }  // namespace
 
@@ -158,6 +163,12 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
         const int32_t* g = gt + static_cast<std::ptrdiff_t>(s) * ploidy;
         int d = 0, n = 0;
         bool miss = false;
+        if (ploidy > 2 && g[2] != bcf_int32_vector_end) {
+          throw InputError(where(), "sample " + std::string(hdr_->samples[s]) + " has a call of " +
+                                        std::to_string(call_width(g, ploidy)) +
+                                        " alleles: only haploid and diploid calls become dosages "
+                                        "(polyploid genotypes are not supported)");
+        }
         for (int k = 0; k < ploidy; ++k) {
           if (g[k] == bcf_int32_vector_end) break;
           if (bcf_gt_is_missing(g[k])) {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <unordered_set>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -48,11 +49,46 @@ VcfReader::VcfReader(const fs::path& path, bool require_index) : path_(path) {
   }
   hdr_.reset(bcf_hdr_read(fp_.get()));
   if (!hdr_) throw InputError(p, "cannot read the VCF header (malformed or truncated)");
+  const auto header_contigs = contigs();
+  declared_count_ = header_contigs.size();
+  if (fmt->format == vcf) {
+    // htslib adds to the header every contig that the .tbi lists and the text does not declare:
+    // read the text's own ##contig lines to tell them apart.
+    std::unordered_set<std::string> declared;
+    BGZF* b = bgzf_open(p.c_str(), "r");
+    if (!b) throw IoError("cannot open " + p + ": " + errno_text());
+    kstring_t line{0, 0, nullptr};
+    while (bgzf_getline(b, '\n', &line) >= 0 && line.l > 0 && line.s[0] == '#') {
+      static constexpr std::string_view kContig = "##contig=<";
+      const std::string_view text(line.s, line.l);
+      if (!text.starts_with(kContig)) continue;
+      const auto id = text.find("ID=", kContig.size());
+      if (id == std::string_view::npos) continue;
+      const auto from = id + 3, to = text.find_first_of(",>", from);
+      declared.emplace(text.substr(from, to == std::string_view::npos ? std::string_view::npos : to - from));
+    }
+    free(line.s);
+    bgzf_close(b);
+    declared_count_ = declared.size();
+    for (const auto& c : header_contigs)
+      if (!declared.count(c.name)) undeclared_.push_back(c.name);
+  }
   if (require_index) {
     if (fmt->format == bcf) {
       idx_.reset(bcf_index_load(p.c_str()));
     } else {
       tbx_.reset(tbx_index_load(p.c_str()));
+    }
+    if (idx_ || tbx_) {
+      for (const char* ext : {".tbi", ".csi"}) {
+        std::error_code e1, e2;
+        const fs::path candidate = p + ext;
+        if (!fs::exists(candidate, e1)) continue;
+        index_path_ = candidate.string();
+        const auto ti = fs::last_write_time(candidate, e1), tf = fs::last_write_time(path, e2);
+        index_older_ = !e1 && !e2 && ti < tf;
+        break;
+      }
     }
     if (!idx_ && !tbx_) {
       throw InputError(p, std::string("no index found (looked for ") + p + ".tbi and " + p +
@@ -168,6 +204,10 @@ void VcfReader::check_record(bcf1_t* rec, int ret) {
   if (ret < 0 || rec->errcode) {
     throw InputError(where(rec), describe_errcode(rec->errcode));
   }
+  if (rec->pos < 0) {
+    throw InputError(where(rec), "POS is 0; VCF positions start at 1 (a telomere breakend, or a file "
+                                 "converted from 0-based coordinates?)");
+  }
   if (bcf_unpack(rec, BCF_UN_STR | BCF_UN_FLT | BCF_UN_FMT) < 0) throw InputError(where(rec), "cannot decode the record");
 }
 
@@ -202,6 +242,21 @@ bool VcfReader::next(bcf1_t* rec) {
   return true;
 }
 
+std::string VcfReader::index_hint() const {
+  if (index_path_.empty()) return "truncated or corrupt file";
+  if (index_older_) {
+    return "its index " + index_path_ + " is older than the file and likely stale: rebuild it with 'bcftools index -f " +
+           (tbx_ ? "-t " : "") + path_.string() + "'; or the file is corrupt";
+  }
+  return "truncated or corrupt file, or an index " + index_path_ + " that does not match it";
+}
+
+void VcfReader::stale_index(const std::string& what) const {
+  throw InconsistentInputError(index_path_, "does not match " + path_.string() + ": " + what +
+                                                "; the index is stale: rebuild it with 'bcftools index -f " +
+                                                (tbx_ ? "-t " : "") + path_.string() + "'");
+}
+
 bool VcfReader::refill() {
   constexpr std::size_t kPiece = 256 * 1024;  // a few BGZF blocks: little read past a region's end
   if (scan_eof_) return false;
@@ -214,7 +269,7 @@ bool VcfReader::refill() {
   const auto n = bgzf_read(fp_->fp.bgzf, scan_buf_.data() + scan_end_, kPiece);
   if (n < 0) {
     throw InputError(path_.string() + " after record " + std::to_string(nread_),
-                     "cannot read the next line (truncated or corrupt file)");
+                     "cannot read the next line (" + index_hint() + ")");
   }
   if (n == 0) scan_eof_ = true;
   scan_end_ += static_cast<std::size_t>(n);
@@ -225,9 +280,20 @@ bool VcfReader::next_line() {
   if (!scan_.active) throw InternalError("VcfReader::next_line without a region");
   if (scan_.done) return false;
   if (!scan_.started) {
-    if (bgzf_seek(fp_->fp.bgzf, static_cast<std::int64_t>(scan_.start_offset), SEEK_SET) < 0) {
-      throw IoError("cannot seek in " + path_.string() + " (truncated or corrupt file)");
+    // The index points at the start of a line of the region's contig; a stale one (the file
+    // rewritten since) points anywhere. Check the byte before (within the same block).
+    const auto offset = static_cast<std::int64_t>(scan_.start_offset);
+    const bool check_previous = (offset & 0xffff) > 0;
+    if (bgzf_seek(fp_->fp.bgzf, check_previous ? offset - 1 : offset, SEEK_SET) < 0) {
+      throw InputError(path_.string(), "cannot seek to a record of " + scan_.contig + " (" + index_hint() + ")");
     }
+    if (check_previous) {
+      char before = 0;
+      if (bgzf_read(fp_->fp.bgzf, &before, 1) != 1 || before != '\n') {
+        stale_index("it points into the middle of a line (contig " + scan_.contig + ")");
+      }
+    }
+    scan_.check_first = true;
     scan_beg_ = scan_end_ = 0;
     scan_eof_ = false;
     scan_.started = true;
@@ -257,6 +323,13 @@ bool VcfReader::next_line() {
     const char* e = s + len;
     const char* tab = static_cast<const char*>(std::memchr(s, '\t', len));
     if (!tab) return true;  // malformed: let the parser name it
+    if (scan_.check_first) {
+      scan_.check_first = false;
+      const std::string_view chrom(s, static_cast<std::size_t>(tab - s));
+      if (chrom != scan_.contig) {
+        stale_index("it gives a record of " + std::string(chrom.substr(0, 100)) + " as the first of " + scan_.contig);
+      }
+    }
     if (std::string_view(s, static_cast<std::size_t>(tab - s)) != scan_.contig) {
       if (scan_.seen_contig) {  // the contig's records are contiguous (the index requires it)
         scan_.done = true;
@@ -269,6 +342,7 @@ bool VcfReader::next_line() {
     const char* q = tab + 1;
     for (; q < e && *q >= '0' && *q <= '9'; ++q) pos = pos * 10 + (*q - '0');
     if (q == tab + 1 || q == e || *q != '\t') return true;  // malformed POS: let the parser name it
+    if (pos == 0 && scan_.beg == 0) return true;             // invalid: check_record names it
     if (pos - 1 >= scan_.end) {
       scan_.done = true;
       return false;

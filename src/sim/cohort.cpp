@@ -345,7 +345,7 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
       throw InternalError("cannot set genotypes");
     }
     if (bcf_write(fp.get(), hdr.get(), rec.get()) < 0) {
-      throw IoError("cannot write " + gt_out.tmp().string() + " (disk full?)");
+      throw IoError(failed_write(gt_out.tmp()));
     }
     if (n_planted > 0 && std::any_of(allele.begin(), allele.begin() + static_cast<std::ptrdiff_t>(2 * n_planted),
                                      [](std::uint8_t a) { return a != 0; })) {
@@ -362,15 +362,15 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
         throw InternalError("cannot set genotypes");
       }
       if (bcf_write(planted_fp.get(), planted_hdr.get(), rec.get()) < 0) {
-        throw IoError("cannot write " + planted_out->tmp().string() + " (disk full?)");
+        throw IoError(failed_write(planted_out->tmp()));
       }
     }
   }
   if (planted_fp) {
-    if (hts_close(planted_fp.release()) != 0) throw IoError("cannot close " + planted_out->tmp().string() + " (disk full?)");
+    if (hts_close(planted_fp.release()) != 0) throw IoError(failed_write(planted_out->tmp(), "cannot close"));
     io::build_index(planted_out->tmp(), planted_idx_out->tmp(), false, threads);
   }
-  if (hts_close(fp.release()) != 0) throw IoError("cannot close " + gt_out.tmp().string() + " (disk full?)");
+  if (hts_close(fp.release()) != 0) throw IoError(failed_write(gt_out.tmp(), "cannot close"));
   io::build_index(gt_out.tmp(), idx_out.tmp(), bcf, threads);
 
   // Phenotype: standardised genetic value + noise.

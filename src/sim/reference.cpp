@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/files.hpp"
 #include "genoforest/core/rng.hpp"
 
 namespace genoforest::sim {
@@ -144,7 +145,7 @@ void write_reference(const Reference& ref, const std::filesystem::path& path, co
       ok = std::fwrite(s.data() + i, 1, n, f) == n && std::fputc('\n', f) != EOF;
     }
   }
-  if (std::fclose(f) != 0 || !ok) throw IoError("cannot write " + path.string() + " (disk full?)");
+  if (std::fclose(f) != 0 || !ok) throw IoError(failed_write(path));
   if (fai_build3(path.c_str(), fai_path.c_str(), nullptr) != 0) throw IoError("cannot write the index " + fai_path.string());
 }
 

@@ -32,4 +32,11 @@ set +e; gf 1 features c.vcf.gz -o t.h5 --config sect.ini 2>stderr.txt; rc=$?; se
 printf '[features]\nmin-maf = lots\n' > val.ini
 set +e; gf 1 features c.vcf.gz -o t.h5 --config val.ini 2>stderr.txt; rc=$?; set -e
 [[ $rc -eq 2 ]] && grep -q "val.ini" stderr.txt && grep -q "min-maf" stderr.txt && ok "bad value names key and file" || { not_ok "bad value"; cat stderr.txt; }
+set +e; gf 1 features --config nope.ini 2>stderr.txt; rc=$?; set -e
+[[ $rc -eq 6 ]] && grep -q "^genoforest features: error: cannot read config file nope.ini: No such file or directory" stderr.txt \
+  && ok "missing config file: exit 6 (a missing file), named" || { not_ok "missing config (exit $rc)"; cat stderr.txt; }
+mkdir -p cfgdir
+set +e; gf 1 run --config cfgdir 2>stderr.txt; rc=$?; set -e
+[[ $rc -eq 6 ]] && grep -q "cannot read config file cfgdir: it is a folder" stderr.txt \
+  && ok "a folder as config: exit 6" || { not_ok "folder as config (exit $rc)"; cat stderr.txt; }
 finish

@@ -36,6 +36,20 @@ expect_error "record with missing sample columns" 3 "short.vcf.gz record chr1:[0
 awk 'BEGIN{OFS="\t"} !/^#/ && ++n==77 {$2="12x4"} {print}' plain.vcf | bgzip > badpos.vcf.gz
 "$GF_TEST_TOOL" index badpos.vcf.gz 2>/dev/null || true
 [[ -f badpos.vcf.gz.tbi ]] && expect_error "malformed POS" 3 "badpos.vcf.gz" badpos.vcf.gz || ok "malformed POS: indexing refuses the file"
+awk 'BEGIN{OFS="\t"} !/^#/ && ++n==1 {$2="0"} {print}' plain.vcf | mkvcf pos0 2>/dev/null
+expect_error "POS 0" 3 "pos0.vcf.gz record chr1:0: POS is 0; VCF positions start at 1" pos0.vcf.gz
+awk 'BEGIN{OFS="\t"} !/^#/ && ++n==200 {$1="chrQ"} {print}' plain.vcf | mkvcf undeclared
+expect_error "contig absent from the header" 4 "undeclared.vcf.gz: contig 'chrQ' has records but no ##contig line in the header" undeclared.vcf.gz
+grep -v '^##contig' plain.vcf | mkvcf nocontigs
+gf 2 features nocontigs.vcf.gz -o nocontigs.h5 -q && ok "a header without any ##contig line takes its contigs from the index" \
+  || not_ok "a header without ##contig lines refused"
+awk 'BEGIN{OFS="\t"} !/^#/ && ++n==10 {$10="0/1/1"} {print}' plain.vcf | mkvcf triploid
+expect_error "triploid call" 3 "triploid.vcf.gz record chr1:[0-9]+: sample S000001 has a call of 3 alleles: only haploid and diploid" triploid.vcf.gz
+gf 1 simulate -o e -n 12 -m 300 --seed 3 -q
+cp e.vcf.gz stale.vcf.gz; cp c.vcf.gz.tbi stale.vcf.gz.tbi
+expect_error "an index from another file" 3 "stale.vcf.gz after record 0: cannot read the next line \(truncated or corrupt file, or an index stale.vcf.gz.tbi that does not match it\)" stale.vcf.gz
+touch -d '1 hour ago' stale.vcf.gz.tbi
+expect_error "an index older than its file" 3 "stale.vcf.gz after record 0: cannot read the next line \(its index stale.vcf.gz.tbi is older than the file and likely stale: rebuild it with 'bcftools index -f -t stale.vcf.gz'" stale.vcf.gz
 head -c $(( $(stat -c %s c.vcf.gz) / 2 )) c.vcf.gz > trunc.vcf.gz; cp c.vcf.gz.tbi trunc.vcf.gz.tbi
 expect_error "truncated BGZF" 3 "trunc.vcf.gz: the BGZF end-of-file marker is missing: the file is truncated" trunc.vcf.gz
 sed '/^#CHROM/ s/S000003/S000001/' plain.vcf | bgzip > dup.vcf.gz; cp c.vcf.gz.tbi dup.vcf.gz.tbi

@@ -90,6 +90,10 @@ void clean_stale_outputs(const std::filesystem::path& final_path);
 /// libraries whose errors do not say it.
 [[nodiscard]] std::string with_disk_full_note(const std::string& message, const std::filesystem::path& path);
 
+/// "VERB PATH: <errno's text>" with_disk_full_note(): the line for a failed write or close, made
+/// right after it (errno still its own).
+[[nodiscard]] std::string failed_write(const std::filesystem::path& path, const std::string& verb = "cannot write");
+
 /// Size in bytes and lowercase hex MD5 of a file's contents. Throws IoError if unreadable.
 struct FileDigest {
   std::uint64_t size = 0;

@@ -96,6 +96,11 @@ class VcfReader {
   [[nodiscard]] std::vector<Contig> contigs() const;
   /// Names of the contigs that have records according to the index, in index order.
   [[nodiscard]] std::vector<std::string> indexed_contigs() const;
+  /// Contigs of a VCF's header that its text does not declare (no `##contig` line): htslib adds
+  /// those the index lists when it reads the header. Empty for BCF.
+  [[nodiscard]] const std::vector<std::string>& undeclared_contigs() const noexcept { return undeclared_; }
+  /// Number of `##contig` lines in the header's text (for a BCF, of the header's contigs).
+  [[nodiscard]] std::size_t declared_contig_count() const noexcept { return declared_count_; }
   /// True if the header declares FORMAT/GT.
   [[nodiscard]] bool has_gt() const;
   [[nodiscard]] bool is_bcf() const noexcept;
@@ -140,7 +145,7 @@ class VcfReader {
   HtsItrPtr itr_;
   // The current region of a bgzipped VCF, read as a stream (see seek()).
   struct Scan {
-    bool active = false, started = false, done = false, seen_contig = false;
+    bool active = false, started = false, done = false, seen_contig = false, check_first = false;
     std::string contig;
     std::int64_t beg = 0, end = 0;
     std::uint64_t start_offset = 0;
@@ -156,6 +161,14 @@ class VcfReader {
   /// Reads more of the file into scan_buf_, keeping [scan_beg_, scan_end_); false at the end.
   bool refill();
   std::uint64_t nread_ = 0;
+  std::vector<std::string> undeclared_;
+  std::size_t declared_count_ = 0;
+  std::string index_path_;     // the index loaded (empty without one)
+  bool index_older_ = false;   // its modification time is before the file's
+  /// What a stale index would explain, for errors met while reading through it.
+  [[nodiscard]] std::string index_hint() const;
+  /// Throws InconsistentInputError naming the index: it does not match the file.
+  [[noreturn]] void stale_index(const std::string& what) const;
 
  public:
   ~VcfReader();
