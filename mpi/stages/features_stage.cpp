@@ -188,6 +188,7 @@ void create_stats_dataset(hid_t file, const std::string& name, hid_t type, std::
     space = Hid(H5Screate_simple(2, dims, nullptr), "cannot create a dataspace");
     h5::check(H5Pset_chunk(dcpl, 2, chunk), "cannot set chunking");
     h5::check(H5Pset_deflate(dcpl, 4), "cannot set compression");
+    h5::check(H5Pset_fletcher32(dcpl), "cannot set the Fletcher32 checksum");
     // Every value is written: no fill-value chunks to compress when the file space is allocated.
     h5::check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "cannot set the fill time");
   }

@@ -34,6 +34,9 @@ Hid create_dosage_dataset(hid_t file, std::int64_t n_samples, const StoreLayout&
   // deflate, and a built-in HDF5 filter that every reader (h5py, h5dump) decodes.
   h5::check(H5Pset_scaleoffset(dcpl, H5Z_SO_INT, H5Z_SO_INT_MINBITS_DEFAULT), "cannot set scale-offset packing");
   if (layout.compression > 0) h5::check(H5Pset_deflate(dcpl, static_cast<unsigned>(layout.compression)), "cannot set compression");
+  // Last in the pipeline: a Fletcher32 checksum of each stored chunk, checked by HDF5 on every
+  // read (any reader), so that a damaged chunk is an error, never changed dosages.
+  h5::check(H5Pset_fletcher32(dcpl), "cannot set the Fletcher32 checksum");
   const std::int8_t fill = kMissingDosage;
   h5::check(H5Pset_fill_value(dcpl, H5T_NATIVE_INT8, &fill), "cannot set the fill value");
   Hid d(H5Dcreate2(file, schema::kDosage, H5T_STD_I8LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "genoforest/core/error.hpp"
@@ -11,9 +12,14 @@ namespace genoforest::io::h5 {
 void mute_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 namespace {
-herr_t innermost(unsigned n, const H5E_error2_t* e, void* data) {
-  auto* out = static_cast<std::string*>(data);
-  if (n == 0 && e->desc) *out = e->desc;
+struct Stack {
+  std::string innermost;
+  bool checksum = false;  // a filtered chunk failed its Fletcher32 checksum
+};
+herr_t walk(unsigned n, const H5E_error2_t* e, void* data) {
+  auto* out = static_cast<Stack*>(data);
+  if (n == 0 && e->desc) out->innermost = e->desc;
+  if (e->desc && std::strstr(e->desc, "Fletcher32")) out->checksum = true;
   return 0;
 }
 }  // namespace
@@ -22,9 +28,14 @@ void fail(const std::string& what) {
   // HDF5's messages do not say why a write failed; the system's reason is in errno.
   const int err = errno;
   const bool system = err == ENOSPC || err == EDQUOT || err == EIO || err == EFBIG || err == EROFS;
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost, &detail);
+  Stack stack;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, &stack);
   H5Eclear2(H5E_DEFAULT);
+  if (stack.checksum) {
+    throw InputError(what, "a stored chunk fails its Fletcher32 checksum: the file is damaged "
+                           "(copy it again, or write it again with 'genoforest features')");
+  }
+  const std::string& detail = stack.innermost;
   throw IoError(what + (system ? ": " + std::string(std::strerror(err)) : "") +
                 (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
@@ -196,6 +207,7 @@ Hid vector_dcpl(hsize_t n) {
     // written at a fraction of level 4's time; the 2,000 x 100,000 feature store grew 0.6%.
     check(H5Pset_shuffle(dcpl), "cannot set the shuffle filter");
     check(H5Pset_deflate(dcpl, 1), "cannot set compression");
+    check(H5Pset_fletcher32(dcpl), "cannot set the Fletcher32 checksum");
   }
   return dcpl;
 }
@@ -261,6 +273,16 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& name) {
   return out;
 }
 
+std::string object_name(hid_t obj) {
+  std::string file(1024, '\0'), name(1024, '\0');
+  const ssize_t nf = H5Fget_name(obj, file.data(), file.size());
+  const ssize_t nn = H5Iget_name(obj, name.data(), name.size());
+  file.resize(nf > 0 ? std::min<std::size_t>(static_cast<std::size_t>(nf), file.size() - 1) : 0);
+  name.resize(nn > 0 ? std::min<std::size_t>(static_cast<std::size_t>(nn), name.size() - 1) : 0);
+  H5Eclear2(H5E_DEFAULT);
+  return (file.empty() ? std::string("a store") : file) + " dataset " + (name.empty() ? std::string("?") : name);
+}
+
 template <class T>
 void read_block(hid_t dataset, hsize_t row0, hsize_t nrows, hsize_t col0, hsize_t ncols, T* out, hid_t dxpl) {
   Hid fspace(H5Dget_space(dataset), "cannot read a dataset's shape");
@@ -273,7 +295,19 @@ void read_block(hid_t dataset, hsize_t row0, hsize_t nrows, hsize_t col0, hsize_
   }
   check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr), "cannot select a block");
   Hid mspace(H5Screate_simple(2, count, nullptr), "cannot create a dataspace");
-  check(H5Dread(dataset, native_type<T>(), mspace, fspace, dxpl, out), "cannot read a dataset block");
+  if (H5Dread(dataset, native_type<T>(), mspace, fspace, dxpl, out) < 0) {
+    // Named after the failure only: the names cost a few calls into HDF5.
+    const int err = errno;
+    Stack stack;  // keep the error stack for fail(): object_name() clears it
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, &stack);
+    const hid_t saved = H5Eget_current_stack();
+    const std::string where = object_name(dataset) + " rows " + std::to_string(row0 + 1) + "-" +
+                              std::to_string(row0 + nrows) + ", columns " + std::to_string(col0 + 1) + "-" +
+                              std::to_string(col0 + ncols);
+    if (saved >= 0) H5Eset_current_stack(saved);
+    errno = err;
+    fail(stack.checksum ? where : "cannot read " + where);
+  }
 }
 
 #define GF_INSTANTIATE(T)                                                                     \

@@ -33,6 +33,15 @@ expect_error "not a model" 3 "c.pheno.tsv: not a genoforest model file" predict 
 expect_error "missing model" 6 "cannot open nope.gfm" predict -m nope.gfm c.h5 -o out.tsv
 head -c $(( $(stat -c %s c.h5) / 2 )) c.h5 > cut.h5
 expect_error "a store cut in half" 3 "cut.h5: an HDF5 file that cannot be opened: truncated or damaged" train cut.h5 -o out.gfm
+# A damaged dosage chunk (16 bytes overwritten): HDF5's Fletcher32 checksum catches it on read.
+cp c.h5 damaged.h5
+read -r addr size < <("$GF_TEST_TOOL" chunk-address damaged.h5 /genotypes/dosage 0)
+printf '0123456789abcdef' | dd of=damaged.h5 bs=1 seek=$((addr + size / 2)) conv=notrunc 2>/dev/null
+for stage in train cv pca; do
+  case $stage in train) args=(-o out.gfm);; cv) args=(--trees 5);; pca) args=(-o outpca);; esac
+  expect_error "a damaged dosage chunk ($stage)" 3 "damaged.h5 dataset /genotypes/dosage rows 1-40, columns 1-[0-9]+: a stored chunk fails its Fletcher32 checksum: the file is damaged" $stage damaged.h5 "${args[@]}"
+done
+expect_error "a damaged dosage chunk (predict)" 3 "damaged.h5 dataset /genotypes/dosage .*: a stored chunk fails its Fletcher32 checksum" predict -m good.gfm damaged.h5 -o out.tsv
 mkdir -p adir
 expect_error "a folder as the model" 3 "adir: is a folder, not a model file" predict -m adir c.h5 -o out.tsv
 finish

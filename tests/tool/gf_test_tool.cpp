@@ -391,6 +391,17 @@ int main(int argc, char** argv) {
       print_chunks(f, a[2].c_str());
       return 0;
     }
+    if (a.size() == 4 && a[0] == "chunk-address") {  // where chunk K of a dataset lies: "ADDRESS SIZE"
+      h5::Hid f(H5Fopen(a[1].c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + a[1]);
+      h5::Hid d(H5Dopen2(f, a[2].c_str(), H5P_DEFAULT), "open " + a[2]);
+      h5::Hid space(H5Dget_space(d), "space");
+      hsize_t off[2] = {0, 0}, size = 0;
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      h5::check(H5Dget_chunk_info(d, space, std::stoull(a[3]), off, &mask, &addr, &size), "chunk info");
+      std::printf("%llu %llu\n", static_cast<unsigned long long>(addr), static_cast<unsigned long long>(size));
+      return 0;
+    }
     if (a.size() == 5 && a[0] == "set-int32") {  // damages a store: one entry of a 1-D int32 dataset
       h5::Hid f(H5Fopen(a[1].c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot open " + a[1]);
       h5::Hid d(H5Dopen2(f, a[2].c_str(), H5P_DEFAULT), "open " + a[2]);
@@ -405,6 +416,6 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return fail(e.what());
   }
-  std::cerr << "usage: gf_test_tool set-int32 FILE DATASET INDEX VALUE | index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | bam-body FILE | bam-index BAM OUT | so-write FILE | so-dump FILE | chunks FILE DATASET\n";
+  std::cerr << "usage: gf_test_tool set-int32 FILE DATASET INDEX VALUE | index FILE [csi] | compare-vcf STORE VCF | check-hipster STORE | same-model A B | dump-vcf FILE | dump-bam FILE [REF] | compare-primary A B MIN | bam-body FILE | bam-index BAM OUT | so-write FILE | so-dump FILE | chunks FILE DATASET | chunk-address FILE DATASET K\n";
   return 2;
 }
