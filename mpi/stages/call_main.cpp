@@ -23,7 +23,7 @@ bool call_main(const Comm& comm, const StageCall& call) {
       ("bam", po::value(&o.bams)->value_name("FILE"), "sorted, indexed BAM or CRAM, one per sample (positional, repeatable)")  //
       ("bam-list,b", po::value(&o.bam_list)->value_name("FILE"), "file with one BAM/CRAM path per line")  //
       ("reference,f", po::value(&o.reference)->value_name("FASTA"), "the reference the reads were aligned to (with its .fai)")  //
-      ("output,o", po::value(&o.output)->value_name("FILE"), "OUT.vcf.gz (bgzipped VCF + .tbi) or OUT.bcf (BCF + .csi)")  //
+      ("output,o", po::value(&o.output)->value_name("FILE"), "OUT.vcf.gz (bgzipped VCF + .tbi), OUT.bcf (BCF + .csi), or - (plain VCF on standard output, no index)")  //
       ("regions,r", po::value(&o.regions)->value_name("LIST"), "only these regions: chr, chr:beg-end (1-based), comma-separated")  //
       ("regions-file,R", po::value(&o.regions_file)->value_name("FILE"), "only the regions of a BED file");
   po::options_description reads("Reads");

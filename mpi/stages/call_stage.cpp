@@ -92,8 +92,9 @@ void CallStageOptions::validate() const {
   if (bams.empty() && bam_list.empty()) throw UsageError("give the BAM/CRAM files (positional) or --bam-list FILE");
   if (reference.empty()) throw UsageError("-f/--reference FASTA is required");
   if (output.empty()) throw UsageError("-o/--output is required (OUT.vcf.gz or OUT.bcf)");
-  if (!output.ends_with(".vcf.gz") && !output.ends_with(".bcf")) {
-    throw UsageError("-o/--output must end in .vcf.gz (bgzipped VCF + .tbi) or .bcf (BCF + .csi): " + output);
+  if (!output.ends_with(".vcf.gz") && !output.ends_with(".bcf") && !is_stdout_path(output)) {
+    throw UsageError("-o/--output must end in .vcf.gz (bgzipped VCF + .tbi) or .bcf (BCF + .csi), or be - "
+                     "(plain VCF on standard output): " + output);
   }
   if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
   if (region_size < 1000) throw UsageError("--region-size must be at least 1000 bp");
@@ -103,7 +104,8 @@ void CallStageOptions::validate() const {
 void run_call(const Comm& comm, CallStageOptions o) {
   const auto t0 = std::chrono::steady_clock::now();
   const bool bcf = o.output.ends_with(".bcf");
-  const fs::path index_path = o.output + (bcf ? ".csi" : ".tbi");
+  const bool to_stdout = is_stdout_path(o.output);  // plain VCF text, no index
+  const fs::path index_path = to_stdout ? fs::path() : fs::path(o.output + (bcf ? ".csi" : ".tbi"));
   Plan plan;
   comm.on_root([&] {
     plan.bams = o.bams;
@@ -136,7 +138,9 @@ void run_call(const Comm& comm, CallStageOptions o) {
       inputs.push_back({"the input", b});
       for (const char* ext : {".bai", ".csi", ".crai"}) inputs.push_back({"the input's index", b + ext});
     }
-    check_outputs(inputs, {{"-o/--output", o.output}, {"the output's index", index_path}});
+    std::vector<NamedPath> outputs{{"-o/--output", o.output, true}};
+    if (!to_stdout) outputs.push_back({"the output's index", index_path});
+    check_outputs(inputs, outputs);
     plan.token = temp_token();
     std::int64_t bases = 0;
     for (const auto& r : plan.regions) bases += r.end - r.beg;
@@ -151,10 +155,14 @@ void run_call(const Comm& comm, CallStageOptions o) {
   std::optional<AtomicOutput> out, idx;
   std::optional<call::CallWriter> writer;
   comm.on_root([&] {
-    out.emplace(o.output, plan.token);
-    idx.emplace(index_path, plan.token);
     call::VcfHeaderFacts facts{plan.contigs, plan.samples, o.reference, o.command_line, o.caller.low_qual};
-    writer.emplace(out->tmp(), idx->tmp(), bcf, facts);
+    if (to_stdout) {
+      writer.emplace("-", fs::path(), false, facts);
+    } else {
+      out.emplace(o.output, plan.token);
+      idx.emplace(index_path, plan.token);
+      writer.emplace(out->tmp(), idx->tmp(), bcf, facts);
+    }
   });
 
   // Every rank opens the inputs once, at its first task.
@@ -193,12 +201,12 @@ void run_call(const Comm& comm, CallStageOptions o) {
 
   comm.on_root([&] {
     writer->close();
-    out->commit();
-    idx->commit();
+    if (out) out->commit();
+    if (idx) idx->commit();
     char buf[512];
     std::snprintf(buf, sizeof buf, "called %lld sites (%lld SNP, %lld indel; %lld LowQual) in %zu sample(s) into %s in %.1f s",
                   static_cast<long long>(snps + indels), static_cast<long long>(snps), static_cast<long long>(indels),
-                  static_cast<long long>(low), plan.samples.size(), o.output.c_str(), seconds_since(t0));
+                  static_cast<long long>(low), plan.samples.size(), to_stdout ? "standard output" : o.output.c_str(), seconds_since(t0));
     log_info(buf);
   });
 }

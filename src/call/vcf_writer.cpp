@@ -72,10 +72,11 @@ CallWriter::CallWriter(const fs::path& path, const fs::path& index_path, bool bc
   m.pass = bcf_hdr_id2int(m.hdr, BCF_DT_ID, "PASS");
   m.low_qual_id = bcf_hdr_id2int(m.hdr, BCF_DT_ID, "LowQual");
 
-  m.fp = hts_open(path.c_str(), bcf ? "wb" : "wz");
+  // No index: plain VCF text (standard output, "-").
+  m.fp = hts_open(path.c_str(), index_path.empty() ? "w" : bcf ? "wb" : "wz");
   if (!m.fp) throw IoError("cannot create " + path.string() + ": " + errno_text());
   if (bcf_hdr_write(m.fp, m.hdr) < 0) throw IoError("cannot write " + path.string() + ": " + errno_text());
-  if (bcf_idx_init(m.fp, m.hdr, bcf ? 14 : 0, index_path.c_str()) < 0) {
+  if (!index_path.empty() && bcf_idx_init(m.fp, m.hdr, bcf ? 14 : 0, index_path.c_str()) < 0) {
     throw IoError("cannot start the index " + index_path.string());
   }
   m.rec = bcf_init();
@@ -141,7 +142,7 @@ void CallWriter::write(std::size_t contig, const std::vector<SiteCall>& calls) {
 void CallWriter::close() {
   auto& m = *impl_;
   if (!m.fp) return;
-  if (bcf_idx_save(m.fp) < 0) throw IoError("cannot write the index " + m.index_path.string() + ": " + errno_text());
+  if (!m.index_path.empty() && bcf_idx_save(m.fp) < 0) throw IoError("cannot write the index " + m.index_path.string() + ": " + errno_text());
   const int ret = hts_close(m.fp);
   m.fp = nullptr;
   if (ret < 0) throw IoError("cannot finish " + m.path.string() + ": " + errno_text());

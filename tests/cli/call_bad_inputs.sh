@@ -27,6 +27,9 @@ expect_error() {
 }
 
 gf 1 call -f c.ref.fa -o good.vcf.gz $A $B -q && ok "the good inputs are called" || not_ok "the good inputs fail"
+gf 2 call -f c.ref.fa -o - $A $B -q > streamed.vcf
+cmp <(grep -v '^##genoforest_callCommand' streamed.vcf) <(zcat good.vcf.gz | grep -v '^##genoforest_callCommand') && [[ ! -e -.tbi ]] \
+  && ok "-o - streams the same calls as plain VCF (no index)" || not_ok "-o - differs from the file"
 
 cp $A noindex.bam
 expect_error "BAM without index" 3 "noindex.bam: has no index \(.bai, .csi or .crai\); build one with 'samtools index noindex.bam'" noindex.bam $B

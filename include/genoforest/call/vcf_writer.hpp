@@ -25,7 +25,8 @@ struct VcfHeaderFacts {
 class CallWriter {
  public:
   /// Opens `path` (BCF when `bcf`, else bgzipped VCF) and writes the header; the index goes to
-  /// `index_path`. Throws IoError naming the path.
+  /// `index_path`; with an empty `index_path`, plain VCF text and no index (`path` "-": standard
+  /// output). Throws IoError naming the path.
   CallWriter(const std::filesystem::path& path, const std::filesystem::path& index_path, bool bcf, const VcfHeaderFacts& facts);
   ~CallWriter();
   CallWriter(const CallWriter&) = delete;
