@@ -520,6 +520,12 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       file.close("cannot close " + output.tmp().string());
     } catch (const IoError& x) {
       e = std::make_exception_ptr(IoError(with_disk_full_note(x.what(), output.tmp())));
+    } catch (const InputError& x) {
+      // Our own matrix, just written, read back damaged: a write was lost without an error (Open
+      // MPI's OMPIO does not always report ENOSPC to HDF5), which the chunks' checksums catch.
+      e = std::make_exception_ptr(IoError(with_disk_full_note(
+          "cannot write " + output.tmp().string() + ": the dosages read back fail their checksum, so a write was lost",
+          output.tmp())));
     } catch (...) {
       e = std::current_exception();
     }
