@@ -74,6 +74,7 @@ std::vector<std::string> ini_section_as_args(const std::string& path, const std:
       const auto p = value.find(c);
       if (p != std::string::npos) value = std::string(trim(value.substr(0, p)));
     }
+    if (key.empty()) throw UsageError(where + ": a line '= value' without its key");
     if (key == "config" || key == "help") throw UsageError(where + ": '" + key + "' cannot be set in a config file");
     if (!known.find_nothrow(key, false)) {
       throw UsageError(path + " line " + std::to_string(lineno) + ": unknown key '" + key + "' in section [" + section +

@@ -7,6 +7,7 @@
 # Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
 #   scripts/install-deps.sh           build + test dependencies
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
+#   scripts/install-deps.sh --fuzz    also clang and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 pkgs=(
@@ -20,6 +21,9 @@ pkgs=(
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
+if [[ "${1:-}" == "--fuzz" ]]; then
+  pkgs+=(clang libclang-rt-dev llvm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   pkgs+=(plink2 samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread)
 fi

@@ -265,7 +265,9 @@ bool run_main(const Comm& comm, const StageCall& call) {
     });
   };
 
-  for (const auto& [name, fn] : pipeline()) {
+  for (const auto& stage : pipeline()) {
+    const std::string& name = stage.first;  // a plain reference: lambdas below capture it (clang 14)
+    const auto& fn = stage.second;
     if (!wanted.count(name)) continue;
     apply_log_options(comm, "run", verbosity, quiet);
     const std::string digest = hex_digest(digests[name]);

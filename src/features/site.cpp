@@ -1,5 +1,6 @@
 #include "genoforest/features/site.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -135,7 +136,7 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
     std::int64_t alt_copies = 0, called_alleles = 0, missing = 0;
     std::int8_t* col = column_.data();
     if (!has_gt) {
-      std::memset(col, static_cast<unsigned char>(kMissingDosage), column_.size());
+      std::fill(column_.begin(), column_.end(), kMissingDosage);
       missing = nsamples_;
     } else if (ploidy == 2) {
       for (int s = 0; s < nsamples_; ++s) {

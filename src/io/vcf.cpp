@@ -37,7 +37,10 @@ VcfReader::VcfReader(const fs::path& path, bool require_index) : path_(path) {
   if (!fp_) throw IoError("cannot open " + p + ": " + errno_text());
   const htsFormat* fmt = hts_get_format(fp_.get());
   if (fmt->category != variant_data) {
-    throw InputError(p, std::string("not a VCF or BCF file (htslib sees ") + hts_format_description(fmt) + ")");
+    char* seen = hts_format_description(fmt);  // malloc'ed
+    const std::string what = seen ? seen : "an unknown format";
+    std::free(seen);
+    throw InputError(p, "not a VCF or BCF file (htslib sees " + what + ")");
   }
   if (require_index && fmt->format == vcf && fmt->compression != bgzf) {
     throw InputError(p, "plain-text VCF cannot be indexed; compress it with 'bgzip' and index it with 'tabix -p vcf'");
@@ -301,7 +304,7 @@ bool VcfReader::next_line() {
   for (;;) {
     // The next line: up to a newline, or the end of the file.
     char* s = scan_buf_.data() + scan_beg_;
-    auto* nl = static_cast<char*>(std::memchr(s, '\n', scan_end_ - scan_beg_));
+    auto* nl = scan_end_ > scan_beg_ ? static_cast<char*>(std::memchr(s, '\n', scan_end_ - scan_beg_)) : nullptr;
     std::size_t len;
     if (nl) {
       len = static_cast<std::size_t>(nl - s);

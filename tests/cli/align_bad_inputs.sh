@@ -27,26 +27,26 @@ expect_error() {
 # Truncated gzip: cut the compressed file in the middle.
 size=$(stat -c %s c.S000001_1.fq.gz); head -c $((size / 2)) c.S000001_1.fq.gz > trunc.fq.gz
 sheet S1 trunc.fq.gz c.S000001_2.fq.gz > s.tsv
-expect_error "truncated gzip" 3 ".*QC of sample S1\): trunc.fq.gz line [0-9]+: truncated gzip data" align -s s.tsv -r c.ref.fa -o out
+expect_error "truncated gzip" 3 ".*QC of sample S1: trunc.fq.gz line [0-9]+: truncated gzip data" align -s s.tsv -r c.ref.fa -o out
 # Corrupt gzip: bytes in the middle overwritten (a bad block, or a CRC that no longer matches).
 cp c.S000001_1.fq.gz corrupt.fq.gz
 printf '\x55\xaa\x55\xaa' | dd of=corrupt.fq.gz bs=1 seek=$((size / 2)) conv=notrunc status=none
 sheet S1 corrupt.fq.gz c.S000001_2.fq.gz > s.tsv
-expect_error "corrupt gzip" 3 ".*QC of sample S1\): corrupt.fq.gz line [0-9]+: corrupt gzip data" align -s s.tsv -r c.ref.fa -o out
+expect_error "corrupt gzip" 3 ".*QC of sample S1: corrupt.fq.gz line [0-9]+: corrupt gzip data" align -s s.tsv -r c.ref.fa -o out
 # Malformed record: the 3rd record's '+' line replaced.
 awk 'NR == 11 {print "oops"; next} {print}' r1.fq > bad.fq
 sheet S1 bad.fq r2.fq > s.tsv
-expect_error "malformed FASTQ record" 3 ".*QC of sample S1\): bad.fq line 11: expected the '\+' separator line" align -s s.tsv -r c.ref.fa -o out
+expect_error "malformed FASTQ record" 3 ".*QC of sample S1: bad.fq line 11: expected the '\+' separator line" align -s s.tsv -r c.ref.fa -o out
 awk 'NR == 8 {print substr($0, 2); next} {print}' r1.fq > short.fq
 sheet S1 short.fq r2.fq > s.tsv
-expect_error "quality shorter than sequence" 3 ".*QC of sample S1\): short.fq line 8: quality length 149 differs from sequence length 150" align -s s.tsv -r c.ref.fa -o out
+expect_error "quality shorter than sequence" 3 ".*QC of sample S1: short.fq line 8: quality length 149 differs from sequence length 150" align -s s.tsv -r c.ref.fa -o out
 # Mates: one record fewer; a different name.
 n=$(wc -l < r2.fq); awk -v n="$n" 'NR <= n - 4' r2.fq > fewer.fq
 sheet S1 r1.fq fewer.fq > s.tsv
-expect_error "mates with different counts" 3 ".*QC of sample S1\): fewer.fq: mates differ in number" align -s s.tsv -r c.ref.fa -o out
+expect_error "mates with different counts" 3 ".*QC of sample S1: fewer.fq: mates differ in number" align -s s.tsv -r c.ref.fa -o out
 awk 'NR == 5 {print "@other"; next} {print}' r2.fq > renamed.fq
 sheet S1 r1.fq renamed.fq > s.tsv
-expect_error "mates with different names" 3 ".*QC of sample S1\): renamed.fq line 5: mate names differ at record 2" align -s s.tsv -r c.ref.fa -o out
+expect_error "mates with different names" 3 ".*QC of sample S1: renamed.fq line 5: mate names differ at record 2" align -s s.tsv -r c.ref.fa -o out
 # Sample sheet.
 { sheet S1 r1.fq r2.fq; printf 'S1\tr1.fq\tr2.fq\n'; } > s.tsv
 expect_error "duplicate sample IDs" 3 "s.tsv line 3: duplicate sample_id S1 \(first on line 2\)" align -s s.tsv -r c.ref.fa -o out

@@ -39,4 +39,9 @@ mkdir -p cfgdir
 set +e; gf 1 run --config cfgdir 2>stderr.txt; rc=$?; set -e
 [[ $rc -eq 6 ]] && grep -q "cannot read config file cfgdir: it is a folder" stderr.txt \
   && ok "a folder as config: exit 6" || { not_ok "folder as config (exit $rc)"; cat stderr.txt; }
+# Found by fuzz_ini: a line without its key (boost's "ambiguous option" escaped as an internal error).
+printf '[features]\n = x.h5\n' > nokey.ini
+set +e; gf 1 features c.vcf.gz -o t.h5 --config nokey.ini 2>stderr.txt; rc=$?; set -e
+[[ $rc -eq 2 ]] && grep -q "nokey.ini line 2: a line '= value' without its key" stderr.txt \
+  && ok "a config line without its key: exit 2, named" || { not_ok "config line without key (exit $rc)"; cat stderr.txt; }
 finish

@@ -25,11 +25,12 @@ namespace {
 /// A header with three samples and a record parsed from VCF text, as htslib would read it.
 class Records {
  public:
-  Records() : hdr_(bcf_hdr_init("r")) {
+  explicit Records(bool samples = true) : hdr_(bcf_hdr_init("r")) {
     std::string text =
         "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##FILTER=<ID=LowQual,Description=\"x\">\n"
-        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n";
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n";
+    text += samples ? "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n"
+                    : "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
     if (bcf_hdr_parse(hdr_.get(), text.data()) != 0) throw std::runtime_error("header");
   }
   bcf1_t* parse(const std::string& line) {
@@ -65,6 +66,17 @@ TEST(Classify, TellsSnvsIndelsAndOthers) {
   EXPECT_TRUE(ft::is_transition('A', 'G'));
   EXPECT_TRUE(ft::is_transition('t', 'c'));
   EXPECT_FALSE(ft::is_transition('A', 'C'));
+}
+
+// Found by fuzz_vcf: a sites-only record (no sample) handed memset a null column (UBSan).
+TEST(SiteExtractor, ASitesOnlyRecordGivesAnEmptyColumn) {
+  Records r(false);
+  ft::SiteExtractor ex(r.hdr(), {});
+  std::vector<ft::VariantRow> rows;
+  std::vector<std::int8_t> d;
+  ex.extract(r.parse("chr1\t10\trs1\tA\tG\t50\tPASS\t."), "f", rows, d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(ex.counts().records_without_gt, 1u);
 }
 
 TEST(SiteExtractor, DiploidPhasedUnphasedAndMissingCalls) {
@@ -461,6 +473,18 @@ TEST_F(Phenotypes, BadTablesNameTheLine) {
   EXPECT_THROW((void)gf::io::encode_labels(gf::io::read_phenotypes(dir_ / "w.tsv"), {"A"},
                                            gf::io::LabelType::kQuantitative, "v"),
                gf::InputError);
+}
+
+using VcfFiles = TempDir;
+// Found by fuzz_vcf (a leak of htslib's format description on this path; the sanitizer run checks leaks).
+TEST_F(VcfFiles, AFileOfAnotherFormatIsRefusedNamingWhatItIs) {
+  std::ofstream(dir_ / "x.vcf") << "@read1\nACGT\n+\nIIII\n";
+  try {
+    gf::io::VcfReader r(dir_ / "x.vcf", false);
+    FAIL();
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("x.vcf: not a VCF or BCF file (htslib sees "), std::string::npos) << e.what();
+  }
 }
 
 using Simulator = TempDir;
