@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <numeric>
 
 #include "genoforest/core/error.hpp"
@@ -21,6 +22,7 @@
 #include "genoforest/ml/dataset.hpp"
 #include "genoforest/ml/metrics.hpp"
 #include "genoforest/ml/model.hpp"
+#include "node_dataset.hpp"
 #include "scheduler.hpp"
 
 namespace genoforest::mpi {
@@ -62,12 +64,13 @@ std::string json_array(const std::vector<T>& v, F&& f) {
 }
 
 /// Every rank loads the training data itself (serial HDF5 reads) and resolves the parameters.
-ml::Dataset load_everywhere(const Comm& comm, ForestCommon& c) {
+/// The training data, its matrix once per node (NodeDataset): loaded by each node's first rank.
+std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   const auto t0 = std::chrono::steady_clock::now();
-  ml::Dataset ds;
+  auto node = std::make_unique<NodeDataset>(comm, [&] { return ml::load_training_data(c.input, c.with_stats); });
+  const ml::Dataset& ds = node->get();
   std::exception_ptr e;
   try {
-    ds = ml::load_training_data(c.input, c.with_stats);
     c.params.task = ds.y.task;
     c.params.resolve(ds.x.cols());
   } catch (...) {
@@ -77,7 +80,9 @@ ml::Dataset load_everywhere(const Comm& comm, ForestCommon& c) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string what = std::to_string(ds.x.rows()) + " labelled samples x " + std::to_string(ds.x.cols()) + " features (" +
                      fmt(static_cast<double>(ds.x.memory_bytes()) / (1 << 20), "%.1f") + " MiB packed, loaded in " +
-                     fmt(s, "%.1f") + " s)";
+                     fmt(s, "%.1f") + " s";
+  if (node->shared()) what += "; one copy shared by the " + std::to_string(node->ranks_on_node()) + " ranks of each node";
+  what += ")";
   if (ds.y.task == Task::kClassification) {
     what += ", " + std::to_string(ds.classes.size()) + " classes";
   } else {
@@ -85,7 +90,7 @@ ml::Dataset load_everywhere(const Comm& comm, ForestCommon& c) {
   }
   if (ds.unlabelled) what += "; " + std::to_string(ds.unlabelled) + " samples without a label left out";
   log_info(what);
-  return ds;
+  return node;
 }
 
 std::string describe_params(const ml::ForestParams& p) {
@@ -256,7 +261,8 @@ void run_train(const Comm& comm, TrainOptions opt) {
   opt.common.apply();
   if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
   auto& params = opt.common.params;
-  ml::Dataset ds = load_everywhere(comm, opt.common);
+  const auto node_data = load_on_nodes(comm, opt.common);
+  ml::Dataset& ds = node_data->get();
   if (opt.common.model == "svm") {
     run_train_svm(comm, opt, ds);
     return;
@@ -393,7 +399,8 @@ void run_cv(const Comm& comm, CvOptions opt) {
   });
   opt.common.apply();
   auto& params = opt.common.params;
-  ml::Dataset ds = load_everywhere(comm, opt.common);
+  const auto node_data = load_on_nodes(comm, opt.common);
+  ml::Dataset& ds = node_data->get();
   const bool cls = params.task == Task::kClassification;
   const int k = cls ? ds.y.n_classes : 1;
   const auto n = ds.x.rows();

@@ -7,12 +7,25 @@
 
 namespace genoforest::ml {
 
+FeatureMatrix FeatureMatrix::view(Layout layout, const std::uint8_t* bytes) {
+  FeatureMatrix m(layout.n_rows);
+  for (const auto& c : layout.cols) {
+    const auto width = c.packed ? static_cast<std::size_t>((layout.n_rows + 3) / 4) : static_cast<std::size_t>(layout.n_rows);
+    if (c.offset + width > layout.bytes) throw InternalError("FeatureMatrix::view: a column beyond the bytes");
+  }
+  m.cols_ = std::move(layout.cols);
+  m.view_ = bytes;
+  m.view_size_ = layout.bytes;
+  return m;
+}
+
 void FeatureMatrix::add_genotypes(const std::int8_t* dosage) {
   add_missing_genotypes(1);
   set_genotypes(cols() - 1, dosage);
 }
 
 void FeatureMatrix::add_missing_genotypes(std::int64_t n) {
+  if (view_) throw InternalError("FeatureMatrix: a view is read-only");
   const auto width = static_cast<std::size_t>((n_rows_ + 3) / 4);
   for (std::int64_t i = 0; i < n; ++i) {
     Column col;
@@ -24,7 +37,7 @@ void FeatureMatrix::add_missing_genotypes(std::int64_t n) {
 
 void FeatureMatrix::set_genotypes(std::int64_t c, const std::int8_t* dosage) {
   const Column& col = cols_.at(static_cast<std::size_t>(c));
-  if (!col.packed) throw InternalError("FeatureMatrix::set_genotypes on a binned column");
+  if (!col.packed || view_) throw InternalError("FeatureMatrix::set_genotypes on a binned column or a view");
   std::uint8_t* d = bytes_.data() + col.offset;
   std::fill(d, d + (n_rows_ + 3) / 4, 0);
   for (std::int64_t r = 0; r < n_rows_; ++r) {
@@ -35,7 +48,7 @@ void FeatureMatrix::set_genotypes(std::int64_t c, const std::int8_t* dosage) {
 }
 
 void FeatureMatrix::add_binned(const std::vector<std::uint8_t>& codes, int n_bins) {
-  if (static_cast<std::int64_t>(codes.size()) != n_rows_ || n_bins < 1 || n_bins > 255) {
+  if (view_ || static_cast<std::int64_t>(codes.size()) != n_rows_ || n_bins < 1 || n_bins > 255) {
     throw InternalError("FeatureMatrix::add_binned: bad column");
   }
   Column col;

@@ -33,26 +33,43 @@ class FeatureMatrix {
   [[nodiscard]] bool packed(std::int64_t c) const noexcept { return cols_[static_cast<std::size_t>(c)].packed; }
   /// Start of column c's bytes.
   [[nodiscard]] const std::uint8_t* data(std::int64_t c) const noexcept {
-    return bytes_.data() + cols_[static_cast<std::size_t>(c)].offset;
+    return base() + cols_[static_cast<std::size_t>(c)].offset;
   }
   /// Code of row r in column c.
   [[nodiscard]] int code(std::int64_t c, std::int64_t r) const noexcept {
     const Column& col = cols_[static_cast<std::size_t>(c)];
-    const std::uint8_t* d = bytes_.data() + col.offset;
+    const std::uint8_t* d = base() + col.offset;
     return col.packed ? (d[r >> 2] >> ((r & 3) << 1)) & 3 : d[r];
   }
-  /// Bytes held (the matrix's memory).
-  [[nodiscard]] std::size_t memory_bytes() const noexcept { return bytes_.capacity(); }
+  /// Bytes held (the matrix's memory; a view's bytes are held elsewhere, once for several views).
+  [[nodiscard]] std::size_t memory_bytes() const noexcept { return view_ ? view_size_ : bytes_.capacity(); }
 
- private:
   struct Column {
     std::size_t offset = 0;
     int bins = 3;
     bool packed = true;
   };
+  /// Everything but the bytes: what a view needs besides them.
+  struct Layout {
+    std::int64_t n_rows = 0;
+    std::vector<Column> cols;
+    std::size_t bytes = 0;
+  };
+  [[nodiscard]] Layout layout() const { return {n_rows_, cols_, byte_size()}; }
+  /// The matrix's bytes (layout().bytes of them), to copy elsewhere.
+  [[nodiscard]] const std::uint8_t* bytes() const noexcept { return base(); }
+  /// A read-only matrix over `bytes` held by someone else (one copy per node in shared memory),
+  /// which must outlive it and hold layout.bytes bytes in the layout's order.
+  static FeatureMatrix view(Layout layout, const std::uint8_t* bytes);
+
+ private:
+  [[nodiscard]] const std::uint8_t* base() const noexcept { return view_ ? view_ : bytes_.data(); }
+  [[nodiscard]] std::size_t byte_size() const noexcept { return view_ ? view_size_ : bytes_.size(); }
   std::int64_t n_rows_ = 0;
   std::vector<Column> cols_;
   std::vector<std::uint8_t> bytes_;
+  const std::uint8_t* view_ = nullptr;  // set: the bytes are held elsewhere, and bytes_ is empty
+  std::size_t view_size_ = 0;
 };
 
 /// Quantile bin edges of a continuous feature: at most `max_bins` bins; NaN values are ignored.
