@@ -31,3 +31,40 @@ fails_once() {
   local lines; lines=$(grep -c "error" stderr.txt || true)
   [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt
 }
+
+# ---- Emulated nodes: a real multi-node Open MPI job on one machine (../shared/slurm-mpi-notes.md §5) ----
+# Open MPI starts each "remote" node's daemon through its rsh agent; ours runs the command here, in a
+# new UTS namespace whose hostname is the node's name. The nodes are loopback addresses other than
+# 127.0.0.1 (127.0.0.2, .3, ...), which Open MPI does not take for this host, so no /etc/hosts entry
+# is needed: each node gets its own orted, its own local ranks and shared-memory group, and the
+# nodes talk TCP over lo.
+# multinode_or_skip: writes the agent, or exits 77 (ctest: skipped) with the reason where it cannot run.
+multinode_or_skip() {
+  if [[ $(id -u) -ne 0 ]]; then echo "skip: emulated nodes need root (unshare --uts)"; exit 77; fi
+  if ! unshare --uts true 2>unshare.err; then
+    echo "skip: emulated nodes need 'unshare --uts' ($(head -1 unshare.err))"; exit 77
+  fi
+  cat > "$WORK/node-agent" <<'SH'
+#!/bin/bash
+# rsh agent: "node-agent [options] HOST CMD..." runs CMD here, in a new UTS namespace named HOST
+while [[ $1 == -* ]]; do shift; done
+host=$1; shift
+exec unshare --uts bash -c "hostname $host; $*"   # a shell line (PATH=...; export PATH; orted ...)
+SH
+  chmod +x "$WORK/node-agent"
+}
+# node_launcher NODES RANKS: the mpirun command (one line, no genoforest) for NODES emulated nodes x
+# RANKS ranks each (multinode_or_skip first).
+node_launcher() {
+  local nodes=$1 ranks=$2 hosts="" i
+  for ((i = 0; i < nodes; ++i)); do hosts+="${hosts:+,}127.0.0.$((i + 2)):$ranks"; done
+  echo "$MPIEXEC --mca plm_rsh_agent $WORK/node-agent --mca btl self,vader,tcp --mca btl_tcp_if_include lo" \
+    "--mca oob_tcp_if_include lo --host $hosts -n $((nodes * ranks))"
+}
+# gfn NODES RANKS ARGS...: genoforest on NODES emulated nodes x RANKS ranks each.
+gfn() {
+  local -a launcher
+  read -r -a launcher <<< "$(node_launcher "$1" "$2")"
+  shift 2
+  "${launcher[@]}" "$GENOFOREST" "$@"
+}
