@@ -2,13 +2,13 @@
 /// @file node_dataset.hpp
 /// The training data of `train`, `cv` and the SVM, its packed matrix once per node.
 ///
-/// The first rank of each node loads the store, then copies the matrix's bytes into MPI-3 shared
-/// memory (MPI_Win_allocate_shared) and lets its own copy go; the node's other ranks receive the
-/// rest (labels, sample and variant names, the matrix's layout) and read the matrix in place. A
-/// node then holds one matrix, not one per rank, and the store is read once per node, not once
-/// per rank. Where the shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by
+/// The first rank of each node reads the store's labels, names and statistics and lays the matrix
+/// out (ml::plan_training_data); the node's ranks then fill it in MPI-3 shared memory
+/// (MPI_Win_allocate_shared), each the genotype columns of its own slab of the store, and read it
+/// in place. A node then holds one matrix, not one per rank, and reads the store once, in
+/// parallel. Where the shared-memory folder (Open MPI's osc_sm_backing_directory, /dev/shm by
 /// default) has no room for it, each rank of the node loads its own copy and a warning says so.
-#include <functional>
+#include <filesystem>
 
 #include "comm.hpp"
 #include "genoforest/ml/dataset.hpp"
@@ -17,9 +17,9 @@ namespace genoforest::mpi {
 
 class NodeDataset {
  public:
-  /// Collective over `comm`: `load` runs on the first rank of each node (or on every rank when
-  /// `share` is false or shared memory has no room). Throws JobError on every rank if it fails.
-  NodeDataset(const Comm& comm, const std::function<ml::Dataset()>& load, bool share = true);
+  /// Collective over `comm`: the training data of `store` (ml::load_training_data). Throws
+  /// JobError on every rank if it fails.
+  NodeDataset(const Comm& comm, const std::filesystem::path& store, bool with_stats, bool share = true);
   /// Collective (frees the shared window): every rank destroys it at the same point.
   ~NodeDataset();
   NodeDataset(const NodeDataset&) = delete;

@@ -67,7 +67,7 @@ std::string json_array(const std::vector<T>& v, F&& f) {
 /// The training data, its matrix once per node (NodeDataset): loaded by each node's first rank.
 std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto node = std::make_unique<NodeDataset>(comm, [&] { return ml::load_training_data(c.input, c.with_stats); });
+  auto node = std::make_unique<NodeDataset>(comm, c.input, c.with_stats);
   const ml::Dataset& ds = node->get();
   std::exception_ptr e;
   try {

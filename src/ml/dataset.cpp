@@ -90,13 +90,14 @@ std::vector<double> pick(const std::vector<double>& v, const std::vector<std::in
 
 }  // namespace
 
-Dataset load_training_data(const fs::path& path, bool with_stats) {
+TrainingPlan plan_training_data(const fs::path& path, bool with_stats) {
   features::StoreReader store(path);
   const std::string p = path.string();
-  Dataset ds;
+  TrainingPlan plan;
+  Dataset& ds = plan.meta;
+  std::vector<std::int64_t>& rows = plan.rows;
   const std::string type = h5::exists(store.file(), "labels") ? h5::read_attr_string(h5::open_group(store.file(), "labels"), "type") : "none";
   const auto ids = store.samples();
-  std::vector<std::int64_t> rows;
   if (type == "class") {
     const auto code = h5::read_vector<std::int32_t>(store.file(), "labels/code");
     ds.classes = h5::read_strings(store.file(), "labels/classes");
@@ -151,23 +152,65 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
   for (auto r : rows) ds.samples.push_back(ids[static_cast<std::size_t>(r)]);
   // Matrix rows are the labelled samples; labels are indexed by matrix row.
   ds.variants = read_variant_keys(store.file());
-  ds.x = FeatureMatrix(static_cast<std::int64_t>(rows.size()));
-  ds.x.add_missing_genotypes(store.n_variants());
-  std::vector<std::int64_t> cols(static_cast<std::size_t>(store.n_variants()));
-  for (std::size_t j = 0; j < cols.size(); ++j) cols[j] = static_cast<std::int64_t>(j);
-  read_genotypes(store, rows, cols, ds.x);
+  plan.n_genotypes = store.n_variants();
+  std::vector<int> bins;
   if (with_stats) {
     const auto stats = read_stats(store);
     if (stats.empty()) throw DataError(p + ": the store has no per-sample statistics (/sample_stats)");
     for (const auto& [name, values] : stats) {
       const auto v = pick(values, rows);
       ExtraFeature f{name, quantile_edges(v, kMaxBins)};
-      ds.x.add_binned(bin_values(v, f.edges), static_cast<int>(f.edges.size() + 1));
+      plan.extra_codes.push_back(bin_values(v, f.edges));
+      bins.push_back(static_cast<int>(f.edges.size() + 1));
       ds.extras.push_back(std::move(f));
     }
   }
+  plan.layout = FeatureMatrix::plan(static_cast<std::int64_t>(rows.size()), plan.n_genotypes, bins);
+  return plan;
+}
+
+void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std::int64_t begin, std::int64_t end,
+                             std::uint8_t* bytes) {
+  if (begin >= end) return;
+  features::StoreReader store(path);
+  if (store.n_variants() != plan.n_genotypes) {
+    throw InconsistentInputError(path.string(), "changed while it was being read (its variant count differs)");
+  }
+  h5::Hid d(H5Dopen2(store.file(), schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix");
+  const std::int64_t n_store = store.n_samples();
+  constexpr std::int64_t kBlock = 1024;
+  std::vector<std::int8_t> block, column(plan.rows.size());
+  for (std::int64_t b0 = begin; b0 < end;) {
+    const std::int64_t width = std::min(kBlock - b0 % kBlock, end - b0);  // within one chunk column
+    block.resize(static_cast<std::size_t>(n_store * width));
+    h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
+                   block.data());
+    for (std::int64_t c = 0; c < width; ++c) {
+      for (std::size_t i = 0; i < plan.rows.size(); ++i) column[i] = block[static_cast<std::size_t>(plan.rows[i] * width + c)];
+      const auto& col = plan.layout.cols[static_cast<std::size_t>(b0 + c)];
+      pack_genotypes(column.data(), plan.layout.n_rows, bytes + col.offset);
+    }
+    b0 += width;
+  }
+}
+
+void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes) {
+  for (std::size_t e = 0; e < plan.extra_codes.size(); ++e) {
+    const auto& col = plan.layout.cols[static_cast<std::size_t>(plan.n_genotypes) + e];
+    std::copy(plan.extra_codes[e].begin(), plan.extra_codes[e].end(), bytes + col.offset);
+  }
+}
+
+Dataset load_training_data(const fs::path& path, bool with_stats) {
+  TrainingPlan plan = plan_training_data(path, with_stats);
+  std::vector<std::uint8_t> bytes(plan.layout.bytes);
+  fill_training_genotypes(path, plan, 0, plan.n_genotypes, bytes.data());
+  fill_training_extras(plan, bytes.data());
+  Dataset ds = std::move(plan.meta);
+  ds.x = FeatureMatrix(std::move(plan.layout), std::move(bytes));
   return ds;
 }
+
 
 Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absent, std::vector<std::string>* absent_names) {
   features::StoreReader store(path);

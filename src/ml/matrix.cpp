@@ -19,6 +19,37 @@ FeatureMatrix FeatureMatrix::view(Layout layout, const std::uint8_t* bytes) {
   return m;
 }
 
+FeatureMatrix::FeatureMatrix(Layout layout, std::vector<std::uint8_t> bytes) : n_rows_(layout.n_rows) {
+  if (bytes.size() != layout.bytes) throw InternalError("FeatureMatrix: bytes do not match the layout");
+  cols_ = std::move(layout.cols);
+  bytes_ = std::move(bytes);
+}
+
+FeatureMatrix::Layout FeatureMatrix::plan(std::int64_t n_rows, std::int64_t n_genotypes, const std::vector<int>& bins) {
+  Layout l;
+  l.n_rows = n_rows;
+  const auto width = static_cast<std::size_t>((n_rows + 3) / 4);
+  for (std::int64_t i = 0; i < n_genotypes; ++i) {
+    l.cols.push_back(Column{l.bytes, 3, true});
+    l.bytes += width;
+  }
+  for (int b : bins) {
+    l.cols.push_back(Column{l.bytes, b, false});
+    l.bytes += static_cast<std::size_t>(n_rows);
+  }
+  return l;
+}
+
+void pack_genotypes(const std::int8_t* dosage, std::int64_t n_rows, std::uint8_t* d) {
+  std::fill(d, d + (n_rows + 3) / 4, 0);
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    const int v = dosage[r];
+    const int code = v < 0 ? 3 : (v > 2 ? 2 : v);
+    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (code << ((r & 3) << 1)));
+  }
+  // The unused codes of the last byte stay 0, as set_genotypes leaves them.
+}
+
 void FeatureMatrix::add_genotypes(const std::int8_t* dosage) {
   add_missing_genotypes(1);
   set_genotypes(cols() - 1, dosage);
@@ -38,13 +69,7 @@ void FeatureMatrix::add_missing_genotypes(std::int64_t n) {
 void FeatureMatrix::set_genotypes(std::int64_t c, const std::int8_t* dosage) {
   const Column& col = cols_.at(static_cast<std::size_t>(c));
   if (!col.packed || view_) throw InternalError("FeatureMatrix::set_genotypes on a binned column or a view");
-  std::uint8_t* d = bytes_.data() + col.offset;
-  std::fill(d, d + (n_rows_ + 3) / 4, 0);
-  for (std::int64_t r = 0; r < n_rows_; ++r) {
-    const int v = dosage[r];
-    const int code = v < 0 ? 3 : (v > 2 ? 2 : v);
-    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (code << ((r & 3) << 1)));
-  }
+  pack_genotypes(dosage, n_rows_, bytes_.data() + col.offset);
 }
 
 void FeatureMatrix::add_binned(const std::vector<std::uint8_t>& codes, int n_bins) {

@@ -27,6 +27,25 @@ struct Dataset {
 /// with fewer than two classes among the labelled samples (naming them).
 [[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, bool with_stats);
 
+/// load_training_data() in parts, for a matrix filled by several processes in one block of
+/// memory (one copy per node): plan_training_data() reads everything but the genotypes (labels,
+/// names, the binned statistics) and lays the matrix out; each process then fills the genotype
+/// columns of its own range of store columns with fill_training_genotypes(), and one of them the
+/// binned columns with fill_training_extras().
+struct TrainingPlan {
+  Dataset meta;                                   ///< all but x (x is empty)
+  std::vector<std::int64_t> rows;                 ///< store row of each matrix row
+  std::int64_t n_genotypes = 0;                   ///< genotype columns (= store columns)
+  std::vector<std::vector<std::uint8_t>> extra_codes;  ///< the binned columns' codes
+  FeatureMatrix::Layout layout;                   ///< genotype columns, then the binned ones
+};
+[[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, bool with_stats);
+/// Packs the genotypes of store columns [begin, end) into `bytes` (plan.layout.bytes of them).
+void fill_training_genotypes(const std::filesystem::path& store, const TrainingPlan& plan, std::int64_t begin,
+                             std::int64_t end, std::uint8_t* bytes);
+/// Writes the binned columns into `bytes`.
+void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes);
+
 /// Every sample of a store, with the model's features: variant columns matched by
 /// chrom:pos:ref:alt (absent ones all missing, counted in `absent`), statistics binned with the
 /// model's edges. Throws DataError when the model uses statistics the store lacks.

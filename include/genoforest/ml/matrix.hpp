@@ -61,6 +61,10 @@ class FeatureMatrix {
   /// A read-only matrix over `bytes` held by someone else (one copy per node in shared memory),
   /// which must outlive it and hold layout.bytes bytes in the layout's order.
   static FeatureMatrix view(Layout layout, const std::uint8_t* bytes);
+  /// A matrix that owns `bytes`, laid out as `layout` says.
+  FeatureMatrix(Layout layout, std::vector<std::uint8_t> bytes);
+  /// The layout of `n_rows` rows: `n_genotypes` packed columns, then binned ones of `bins` codes.
+  static Layout plan(std::int64_t n_rows, std::int64_t n_genotypes, const std::vector<int>& bins);
 
  private:
   [[nodiscard]] const std::uint8_t* base() const noexcept { return view_ ? view_ : bytes_.data(); }
@@ -71,6 +75,9 @@ class FeatureMatrix {
   const std::uint8_t* view_ = nullptr;  // set: the bytes are held elsewhere, and bytes_ is empty
   std::size_t view_size_ = 0;
 };
+
+/// Packs `n_rows` dosages (-1 missing; above 2 counts as 2) into a genotype column's bytes.
+void pack_genotypes(const std::int8_t* dosage, std::int64_t n_rows, std::uint8_t* out);
 
 /// Quantile bin edges of a continuous feature: at most `max_bins` bins; NaN values are ignored.
 /// The bin of x is the first i with x <= edges[i], or edges.size() above every edge.
