@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -87,14 +88,17 @@ struct Split {
 /// The tree renumbered as depth-first growth numbers it: a split node's two children get the next
 /// two numbers when it splits, the left subtree is grown before the right, and leaves take their
 /// values in the order they are made.
-Tree canonical_order(const Tree& t) {
+/// `renumber` (when given) receives each old node's new number.
+Tree canonical_order(const Tree& t, std::vector<std::int32_t>* renumber = nullptr) {
   Tree out;
+  if (renumber) renumber->assign(t.nodes.size(), -1);
   out.width = t.width;
   out.nodes.emplace_back();
   std::vector<std::pair<std::int32_t, std::int32_t>> stack{{0, 0}};  // (old number, new number)
   while (!stack.empty()) {
     const auto [o, nw] = stack.back();
     stack.pop_back();
+    if (renumber) (*renumber)[static_cast<std::size_t>(o)] = nw;
     const Node& nd = t.nodes[static_cast<std::size_t>(o)];
     if (nd.feature < 0) {
       Node& leaf = out.nodes[static_cast<std::size_t>(nw)];
@@ -119,6 +123,13 @@ Tree canonical_order(const Tree& t) {
   return out;
 }
 
+/// A split's impurity decrease: its feature, node (numbered as depth-first growth numbers it) and value.
+struct Decrease {
+  std::int32_t feature;
+  std::int32_t node;
+  double value;
+};
+
 /// Nodes with at most this many distinct samples prefetch their features' lines.
 constexpr std::int64_t kSmallNode = 256;
 
@@ -139,7 +150,6 @@ class Grower {
     drawn_.assign((static_cast<std::size_t>(x.cols()) + 63) / 64, 0);
     counts_.resize(static_cast<std::size_t>(256 * k_));
     sums_.resize(256);
-    impurity_.assign(static_cast<std::size_t>(x.cols()), 0.0);
   }
 
   /// Draws the node's mtry features into features_, in draw order: Floyd's sampling of distinct
@@ -222,7 +232,7 @@ class Grower {
   /// Splits node wk of t on s: importance, partition of its samples, its two children (numbered
   /// next in t). Returns the children's work.
   std::pair<Work, Work> apply_split(Tree& t, const Work& wk, const Split& s, double parent_score) {
-    impurity_[static_cast<std::size_t>(s.feature)] += (s.score - parent_score) / root_weight_;
+    impurity_.push_back({s.feature, wk.node, (s.score - parent_score) / root_weight_});
     const std::int64_t mid = partition(wk.begin, wk.end, s);
     Node& nd = t.nodes[static_cast<std::size_t>(wk.node)];
     nd.feature = s.feature;
@@ -237,7 +247,8 @@ class Grower {
             Work{r, mid, wk.end, wk.depth + 1, child_key(wk.key, 1)}};
   }
 
-  std::vector<double>& impurity() { return impurity_; }
+  /// The weighted impurity decrease / root weight of each split.
+  std::vector<Decrease>& impurity() { return impurity_; }
 
   // ---- level by level, several trees together (see grow_batch) --------------------------------
   /// One feature to try at one node of the current level: the node's draw position j.
@@ -245,7 +256,7 @@ class Grower {
     std::int32_t feature, tree, node, j;
   };
 
-  /// Whether this tree can grow level by level: two classes, counts of at most 255 per row.
+  /// Whether this tree grows faster level by level: two classes, counts of at most 255 per row.
   [[nodiscard]] bool levelled() const noexcept { return fast_binary_; }
 
   void start_levels(std::uint64_t root_key) {
@@ -271,8 +282,8 @@ class Grower {
         make_leaf(tree_, wk.node);
         continue;
       }
-      Open o{wk, parent_score, {leaf_[0], leaf_[1]}, lane_off_.size(), Split{}, 0};
-      append_lanes(wk.begin, wk.end, lane_off_, lane_shift_, lane_inc_);
+      Open o{wk, parent_score, leaf_, lane_off_.size(), Split{}, 0, node_n_};
+      if (fast_binary_) append_lanes(wk.begin, wk.end, lane_off_, lane_shift_, lane_inc_);
       draw_features(wk.key);
       const auto node = static_cast<std::int32_t>(open_.size());
       for (std::int32_t j = 0; j < static_cast<std::int32_t>(p_.mtry); ++j) {
@@ -287,29 +298,70 @@ class Grower {
   /// earliest draw on ties: what trying its features in draw order keeps.
   void evaluate(std::int32_t i, std::int32_t f, std::int32_t j) {
     Open& o = open_[static_cast<std::size_t>(i)];
-    std::int64_t n[4][2] = {};
-    count_binary(f, lane_off_.data() + o.lanes, lane_shift_.data() + o.lanes, lane_inc_.data() + o.lanes,
-                 o.work.end - o.work.begin, n);
     Split local;
-    best_binary_split(f, n, local);
+    if (fast_binary_ && x_.packed(f)) {
+      std::int64_t n[4][2] = {};
+      count_binary(f, lane_off_.data() + o.lanes, lane_shift_.data() + o.lanes, lane_inc_.data() + o.lanes,
+                   o.work.end - o.work.begin, n);
+      best_binary_split(f, n, local);
+    } else if (cls_) {
+      node_n_ = o.n;
+      evaluate_class(f, o.work.begin, o.work.end, local);
+    } else {
+      node_n_ = o.n;
+      evaluate_regression(f, o.work.begin, o.work.end, local);
+    }
     if (local.feature >= 0 && (local.score > o.best.score || (local.score == o.best.score && j < o.best_j))) {
       o.best = local;
       o.best_j = j;
     }
   }
 
+  /// The level's nodes that may split, and the best split each has found (Sharding: to agree on).
+  [[nodiscard]] std::size_t n_open() const noexcept { return open_.size(); }
+  [[nodiscard]] const Split& best(std::size_t i) const { return open_[i].best; }
+  [[nodiscard]] std::int32_t best_draw(std::size_t i) const { return open_[i].best_j; }
+  void set_best(std::size_t i, const Split& s, std::int32_t j) {
+    open_[i].best = s;
+    open_[i].best_j = j;
+  }
+  /// Bytes of open node i's partition bitmap.
+  [[nodiscard]] std::size_t open_bytes(std::size_t i) const {
+    return static_cast<std::size_t>((open_[i].work.end - open_[i].work.begin + 7) / 8);
+  }
+  /// Open node i's partition on its best split: a bit per sample of the node (in node order), set
+  /// for those going left, appended to `out` (whole bytes).
+  void left_bits(std::size_t i, std::vector<std::uint8_t>& out) const {
+    const Open& o = open_[i];
+    const Split& s = o.best;
+    const int bins = x_.bins(s.feature);
+    const std::size_t at = out.size();
+    out.resize(at + static_cast<std::size_t>((o.work.end - o.work.begin + 7) / 8), 0);
+    for (std::int64_t q = o.work.begin; q < o.work.end; ++q) {
+      const int c = x_.code(s.feature, samples_[static_cast<std::size_t>(q)]);
+      if (c == bins ? s.missing_left : c <= s.threshold) {
+        const auto b = static_cast<std::size_t>(q - o.work.begin);
+        out[at + b / 8] |= static_cast<std::uint8_t>(1u << (b % 8));
+      }
+    }
+  }
+
   /// Splits the level's nodes on their best features; their children make the next level.
+  /// `bits`: each open node's partition (left_bits) where the split's column is held elsewhere.
   /// False when no node is left to grow.
-  bool finish_level() {
+  bool finish_level(const std::vector<const std::uint8_t*>* bits = nullptr) {
     next_.clear();
-    for (const Open& o : open_) {
+    for (std::size_t i = 0; i < open_.size(); ++i) {
+      const Open& o = open_[i];
       const Work& wk = o.work;
       if (o.best.feature < 0) {
-        leaf_.assign(o.leaf, o.leaf + 2);
+        leaf_ = o.leaf;
         make_leaf(tree_, wk.node);
         continue;
       }
+      left_ = bits ? (*bits)[i] : nullptr;
       const auto [left, right] = apply_split(tree_, wk, o.best, o.parent_score);
+      left_ = nullptr;
       next_.push_back(left);
       next_.push_back(right);
     }
@@ -318,7 +370,12 @@ class Grower {
   }
 
   /// The tree grown level by level, renumbered as depth-first growth numbers it.
-  Tree take_levelled_tree() { return canonical_order(tree_); }
+  Tree take_levelled_tree() {
+    std::vector<std::int32_t> renumber;
+    Tree t = canonical_order(tree_, &renumber);
+    for (auto& d : impurity_) d.node = renumber[static_cast<std::size_t>(d.node)];
+    return t;
+  }
 
  private:
   /// Computes the node's totals (and leaf values); false when the node must be a leaf.
@@ -604,8 +661,14 @@ class Grower {
     right_values_.clear();
     for (std::int64_t i = b; i < e; ++i) {
       const auto ui = static_cast<std::size_t>(i);
-      const int c = x_.code(s.feature, samples_[ui]);
-      if (c == bins ? s.missing_left : c <= s.threshold) {
+      bool goes_left;
+      if (left_) {
+        goes_left = (left_[(i - b) / 8] >> ((i - b) % 8)) & 1;
+      } else {
+        const int c = x_.code(s.feature, samples_[ui]);
+        goes_left = c == bins ? s.missing_left : c <= s.threshold;
+      }
+      if (goes_left) {
         const auto uo = static_cast<std::size_t>(out++);
         samples_[uo] = samples_[ui];
         wt_[uo] = wt_[ui];
@@ -648,8 +711,9 @@ class Grower {
   std::vector<double> yval_;
   std::vector<std::int32_t> counts_;
   std::vector<double> sums_;
-  std::vector<double> impurity_;
+  std::vector<Decrease> impurity_;
   std::vector<double> leaf_;
+  const std::uint8_t* left_ = nullptr;  // set: the partition of the node being split, as bits
   std::vector<std::int64_t> right_samples_;
   std::vector<std::uint32_t> right_wt_;
   std::vector<std::int32_t> right_codes_;
@@ -660,10 +724,11 @@ class Grower {
   struct Open {  // a node of the level that may split
     Work work;
     double parent_score;
-    double leaf[2];
+    std::vector<double> leaf;
     std::size_t lanes;  // start of its lanes in lane_*
     Split best;
     std::int32_t best_j;
+    std::int64_t n;  // drawn samples, repeats counted
   };
   Tree tree_;
   std::vector<Work> level_, next_;
@@ -679,18 +744,6 @@ int argmax(const float* v, int k) {
   for (int i = 1; i < k; ++i)
     if (v[i] > v[best]) best = i;
   return best;
-}
-
-/// Prediction of row r with feature f's code taken from row donor.
-const float* predict_with(const Tree& t, const FeatureMatrix& x, std::int64_t r, std::int32_t f, std::int64_t donor) {
-  std::int32_t i = 0;
-  for (;;) {
-    const Node& nd = t.nodes[static_cast<std::size_t>(i)];
-    if (nd.feature < 0) return t.leaf_values.data() + nd.left;
-    const int c = x.code(nd.feature, nd.feature == f ? donor : r);
-    const bool left = c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold;
-    i = left ? nd.left : nd.right;
-  }
 }
 
 }  // namespace
@@ -729,112 +782,354 @@ Drawn draw_rows(const std::vector<std::int64_t>& rows, const ForestParams& param
   return d;
 }
 
-/// A grown tree's result: its impurity importances, out-of-bag predictions and permutation
-/// importances as `options` ask.
-TreeResult finish_tree(Tree tree, const std::vector<double>& imp, const std::vector<std::int32_t>& inbag,
-                       const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
-                       const ForestParams& params, std::uint64_t seed, const TreeOptions& options) {
+/// A row to route down a tree: matrix row `row`, with feature `feature`'s code taken from row
+/// `donor` (feature -1: none), through tree `tree` of a batch.
+struct Query {
+  std::int32_t tree;
+  std::int32_t feature;
+  std::int64_t row;
+  std::int64_t donor;
+};
+
+/// Whether query q goes left at internal node nd.
+bool goes_left(const Node& nd, const FeatureMatrix& x, const Query& q) {
+  const int c = x.code(nd.feature, nd.feature == q.feature ? q.donor : q.row);
+  return c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold;
+}
+
+/// The leaf each query reaches. With a sharding, one exchange per level: each rank says which
+/// way the queries standing at a node whose feature it holds go (a bit each, in query order).
+std::vector<std::int32_t> route(const std::vector<const Tree*>& trees, const std::vector<Query>& queries,
+                                const FeatureMatrix& x, const Sharding* shard) {
+  std::vector<std::int32_t> at(queries.size(), 0);
+  auto node_of = [&](std::size_t q) -> const Node& {
+    return trees[static_cast<std::size_t>(queries[q].tree)]->nodes[static_cast<std::size_t>(at[q])];
+  };
+  if (!shard) {
+    for (std::size_t q = 0; q < queries.size(); ++q) {
+      for (;;) {
+        const Node& nd = node_of(q);
+        if (nd.feature < 0) break;
+        at[q] = goes_left(nd, x, queries[q]) ? nd.left : nd.right;
+      }
+    }
+    return at;
+  }
+  const int ranks = shard->comm->size();
+  std::vector<std::size_t> moving(queries.size()), still;
+  std::iota(moving.begin(), moving.end(), std::size_t{0});
+  std::vector<std::uint8_t> mine;
+  std::vector<int> owner;
+  std::vector<std::size_t> cursor(static_cast<std::size_t>(ranks));
+  while (!moving.empty()) {
+    mine.clear();
+    std::size_t n_mine = 0;
+    owner.resize(moving.size());
+    for (std::size_t m = 0; m < moving.size(); ++m) {
+      const Node& nd = node_of(moving[m]);
+      owner[m] = shard->owner(nd.feature);
+      if (!shard->owns(nd.feature)) continue;
+      if (n_mine % 8 == 0) mine.push_back(0);
+      if (goes_left(nd, x, queries[moving[m]])) mine.back() |= static_cast<std::uint8_t>(1u << (n_mine % 8));
+      ++n_mine;
+    }
+    const auto all = shard->comm->all_gather(mine);
+    std::fill(cursor.begin(), cursor.end(), 0);
+    still.clear();
+    for (std::size_t m = 0; m < moving.size(); ++m) {
+      const auto r = static_cast<std::size_t>(owner[m]);
+      const std::size_t b = cursor[r]++;
+      const bool left = (all[r][b / 8] >> (b % 8)) & 1;
+      const Node& nd = node_of(moving[m]);
+      at[moving[m]] = left ? nd.left : nd.right;
+      if (node_of(moving[m]).feature >= 0) still.push_back(moving[m]);
+    }
+    moving.swap(still);
+  }
+  return at;
+}
+
+/// A grown tree and what its growth left: impurity decreases, how often each row was drawn.
+struct Grown {
+  Tree tree;
+  std::vector<Decrease> impurity;
+  std::vector<std::int32_t> inbag;
+};
+
+/// The grown trees' results: impurity importances, out-of-bag predictions and permutation
+/// importances as `options` ask, the rows routed through all trees together.
+std::vector<TreeResult> finish_trees(std::vector<Grown>& grown, const FeatureMatrix& x, const Labels& y,
+                                     const std::vector<std::int64_t>& rows, const ForestParams& params,
+                                     const std::vector<std::uint64_t>& seeds, const TreeOptions& options,
+                                     const Sharding* shard) {
   const auto n = static_cast<std::int64_t>(rows.size());
-  TreeResult out;
-  out.tree = std::move(tree);
-  if (options.impurity_importance) {
-    for (std::size_t f = 0; f < imp.size(); ++f) {
-      if (imp[f] == 0) continue;
-      out.impurity_features.push_back(static_cast<std::int32_t>(f));
-      out.impurity_values.push_back(imp[f]);
+  const bool cls = params.task == Task::kClassification;
+  std::vector<TreeResult> out(grown.size());
+  std::vector<const Tree*> trees;
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    out[i].tree = std::move(grown[i].tree);
+    trees.push_back(&out[i].tree);
+    if (options.impurity_importance) {
+      // Summed per feature in node order: the same sums however the tree was grown.
+      auto& imp = grown[i].impurity;
+      std::sort(imp.begin(), imp.end(), [](const Decrease& a, const Decrease& b) {
+        return a.feature != b.feature ? a.feature < b.feature : a.node < b.node;
+      });
+      for (std::size_t a = 0; a < imp.size();) {
+        double v = 0;
+        std::size_t z = a;
+        for (; z < imp.size() && imp[z].feature == imp[a].feature; ++z) v += imp[z].value;
+        if (v != 0) {
+          out[i].impurity_features.push_back(imp[a].feature);
+          out[i].impurity_values.push_back(v);
+        }
+        a = z;
+      }
     }
   }
   if (!options.oob && !options.permutation_importance) return out;
 
-  const Tree& t = out.tree;
-  const int k = t.width;
-  const bool cls = params.task == Task::kClassification;
-  for (std::int64_t j = 0; j < n; ++j) {
-    if (inbag[static_cast<std::size_t>(j)]) continue;
-    out.oob_rows.push_back(j);
-    const float* v = t.predict(x, rows[static_cast<std::size_t>(j)]);
-    out.oob_values.insert(out.oob_values.end(), v, v + k);
+  std::vector<Query> queries;
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      if (grown[i].inbag[static_cast<std::size_t>(j)]) continue;
+      out[i].oob_rows.push_back(j);
+      queries.push_back({static_cast<std::int32_t>(i), -1, rows[static_cast<std::size_t>(j)], 0});
+    }
   }
-  if (!options.permutation_importance || out.oob_rows.empty()) return out;
+  const auto leaves = route(trees, queries, x, shard);
+  std::vector<std::size_t> first(grown.size() + 1, 0);  // each tree's first query
+  for (std::size_t i = 0; i < grown.size(); ++i) first[i + 1] = first[i] + out[i].oob_rows.size();
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    const Tree& t = out[i].tree;
+    for (std::size_t q = first[i]; q < first[i + 1]; ++q) {
+      const float* v = t.leaf_values.data() + t.nodes[static_cast<std::size_t>(leaves[q])].left;
+      out[i].oob_values.insert(out[i].oob_values.end(), v, v + t.width);
+    }
+  }
+  if (!options.permutation_importance) return out;
 
-  // OOB permutation importance of every feature the tree splits on: only samples whose path
-  // meets the feature can change prediction, so only those are predicted again.
-  const std::size_t n_oob = out.oob_rows.size();
-  auto loss = [&](std::size_t q, const float* v) {  // 1 - correct, or squared error
-    const auto r = static_cast<std::size_t>(rows[static_cast<std::size_t>(out.oob_rows[q])]);
-    if (cls) return argmax(v, k) == y.code[r] ? 0.0 : 1.0;
-    const double d = v[0] - y.value[r];
-    return d * d;
+  // OOB permutation importance of every feature a tree splits on: only samples whose path meets
+  // the feature can change prediction, so only those are predicted again, with the feature's
+  // code of another OOB sample (a permutation per tree and feature).
+  struct Group {  // the re-predictions of one tree and feature: queries [begin, end)
+    std::size_t tree, begin, end;
+    std::int32_t feature;
   };
-  std::vector<double> base(n_oob);
-  std::vector<std::pair<std::int32_t, std::uint32_t>> meets;  // (feature, oob position)
-  std::vector<std::int32_t> path;
-  for (std::size_t q = 0; q < n_oob; ++q) {
-    base[q] = loss(q, out.oob_values.data() + q * static_cast<std::size_t>(k));
-    const std::int64_t r = rows[static_cast<std::size_t>(out.oob_rows[q])];
-    path.clear();
-    std::int32_t i = 0;
-    for (;;) {
-      const Node& nd = t.nodes[static_cast<std::size_t>(i)];
-      if (nd.feature < 0) break;
-      path.push_back(nd.feature);
-      const int c = x.code(nd.feature, r);
-      i = (c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold) ? nd.left : nd.right;
+  std::vector<Group> groups;
+  std::vector<Query> again;
+  std::vector<std::vector<double>> base(grown.size());
+  std::vector<std::uint32_t> meets_q;  // per re-prediction: its OOB position in its tree
+  for (std::size_t i = 0; i < grown.size(); ++i) {
+    const Tree& t = out[i].tree;
+    const int k = t.width;
+    const std::size_t n_oob = out[i].oob_rows.size();
+    if (n_oob == 0) continue;
+    auto loss = [&](std::size_t q, const float* v) {  // 1 - correct, or squared error
+      const auto r = static_cast<std::size_t>(rows[static_cast<std::size_t>(out[i].oob_rows[q])]);
+      if (cls) return argmax(v, k) == y.code[r] ? 0.0 : 1.0;
+      const double d = v[0] - y.value[r];
+      return d * d;
+    };
+    std::vector<std::int32_t> parent(t.nodes.size(), -1);
+    for (std::size_t a = 0; a < t.nodes.size(); ++a) {
+      if (t.nodes[a].feature < 0) continue;
+      parent[static_cast<std::size_t>(t.nodes[a].left)] = static_cast<std::int32_t>(a);
+      parent[static_cast<std::size_t>(t.nodes[a].right)] = static_cast<std::int32_t>(a);
     }
-    std::sort(path.begin(), path.end());
-    path.erase(std::unique(path.begin(), path.end()), path.end());
-    for (const auto f : path) meets.emplace_back(f, static_cast<std::uint32_t>(q));
+    base[i].resize(n_oob);
+    std::vector<std::pair<std::int32_t, std::uint32_t>> meets;  // (feature, oob position)
+    std::vector<std::int32_t> path;
+    for (std::size_t q = 0; q < n_oob; ++q) {
+      base[i][q] = loss(q, out[i].oob_values.data() + q * static_cast<std::size_t>(k));
+      path.clear();
+      for (std::int32_t a = parent[static_cast<std::size_t>(leaves[first[i] + q])]; a >= 0; a = parent[static_cast<std::size_t>(a)]) {
+        path.push_back(t.nodes[static_cast<std::size_t>(a)].feature);
+      }
+      std::sort(path.begin(), path.end());
+      path.erase(std::unique(path.begin(), path.end()), path.end());
+      for (const auto f : path) meets.emplace_back(f, static_cast<std::uint32_t>(q));
+    }
+    std::sort(meets.begin(), meets.end());
+    std::vector<std::uint32_t> perm(n_oob);
+    for (std::size_t a = 0; a < meets.size();) {
+      const std::int32_t f = meets[a].first;
+      std::size_t z = a;
+      while (z < meets.size() && meets[z].first == f) ++z;
+      std::iota(perm.begin(), perm.end(), 0u);
+      Rng prng(task_seed(seeds[i], kPermutationStream, static_cast<std::uint64_t>(f)));
+      prng.shuffle(std::span<std::uint32_t>(perm));
+      groups.push_back({i, again.size(), again.size() + (z - a), f});
+      for (std::size_t m = a; m < z; ++m) {
+        const std::uint32_t q = meets[m].second;
+        again.push_back({static_cast<std::int32_t>(i), f, rows[static_cast<std::size_t>(out[i].oob_rows[q])],
+                         rows[static_cast<std::size_t>(out[i].oob_rows[perm[q]])]});
+        meets_q.push_back(q);
+      }
+      a = z;
+    }
   }
-  std::sort(meets.begin(), meets.end());
-  std::vector<std::uint32_t> perm(n_oob);
-  for (std::size_t a = 0; a < meets.size();) {
-    const std::int32_t f = meets[a].first;
-    std::size_t z = a;
-    while (z < meets.size() && meets[z].first == f) ++z;
-    std::iota(perm.begin(), perm.end(), 0u);
-    Rng prng(task_seed(seed, kPermutationStream, static_cast<std::uint64_t>(f)));
-    prng.shuffle(std::span<std::uint32_t>(perm));
+  const auto moved = route(trees, again, x, shard);
+  for (const Group& g : groups) {
+    TreeResult& r = out[g.tree];
+    const Tree& t = r.tree;
+    const int k = t.width;
     double delta = 0;
-    for (std::size_t m = a; m < z; ++m) {
-      const std::uint32_t q = meets[m].second;
-      const std::int64_t r = rows[static_cast<std::size_t>(out.oob_rows[q])];
-      const std::int64_t donor = rows[static_cast<std::size_t>(out.oob_rows[perm[q]])];
-      delta += loss(q, predict_with(t, x, r, f, donor)) - base[q];
+    for (std::size_t m = g.begin; m < g.end; ++m) {
+      const std::uint32_t q = meets_q[m];
+      const float* v = t.leaf_values.data() + t.nodes[static_cast<std::size_t>(moved[m])].left;
+      const auto row = static_cast<std::size_t>(rows[static_cast<std::size_t>(r.oob_rows[q])]);
+      double l;
+      if (cls) {
+        l = argmax(v, k) == y.code[row] ? 0.0 : 1.0;
+      } else {
+        const double d = v[0] - y.value[row];
+        l = d * d;
+      }
+      delta += l - base[g.tree][q];
     }
-    out.perm_features.push_back(f);
-    out.perm_values.push_back(delta / static_cast<double>(n_oob));
-    a = z;
+    r.perm_features.push_back(g.feature);
+    r.perm_values.push_back(delta / static_cast<double>(r.oob_rows.size()));
   }
   return out;
 }
 
+/// Agrees on each open node's best split over the ranks of a sharding: every rank sends its
+/// candidate per node (the best among the features it holds), and every rank keeps the best
+/// score, the earliest draw on ties.
+void agree_on_splits(std::vector<std::unique_ptr<Grower>>& growers, const std::vector<std::int32_t>& active,
+                     const Sharding& shard) {
+  constexpr std::size_t kCandidate = 8 + 8 + 4 + 4 + 1 + 1;  // score, n_left, feature, draw, threshold, missing
+  std::vector<std::uint8_t> mine;
+  for (const auto t : active) {
+    const Grower& g = *growers[static_cast<std::size_t>(t)];
+    for (std::size_t i = 0; i < g.n_open(); ++i) {
+      const Split& s = g.best(i);
+      const std::int32_t j = g.best_draw(i);
+      const auto th = static_cast<std::uint8_t>(s.threshold);
+      const auto ml = static_cast<std::uint8_t>(s.missing_left);
+      const std::size_t at = mine.size();
+      mine.resize(at + kCandidate);
+      std::uint8_t* p = mine.data() + at;
+      std::memcpy(p, &s.score, 8);
+      std::memcpy(p + 8, &s.n_left, 8);
+      std::memcpy(p + 16, &s.feature, 4);
+      std::memcpy(p + 20, &j, 4);
+      p[24] = th;
+      p[25] = ml;
+    }
+  }
+  const auto all = shard.comm->all_gather(mine);
+  std::size_t at = 0;
+  for (const auto t : active) {
+    Grower& g = *growers[static_cast<std::size_t>(t)];
+    for (std::size_t i = 0; i < g.n_open(); ++i, at += kCandidate) {
+      Split best;
+      std::int32_t best_j = 0;
+      for (const auto& theirs : all) {
+        const std::uint8_t* p = theirs.data() + at;
+        Split s;
+        std::int32_t j;
+        std::memcpy(&s.score, p, 8);
+        std::memcpy(&s.n_left, p + 8, 8);
+        std::memcpy(&s.feature, p + 16, 4);
+        std::memcpy(&j, p + 20, 4);
+        s.threshold = p[24];
+        s.missing_left = p[25] != 0;
+        if (s.feature < 0) continue;
+        if (best.feature < 0 || s.score > best.score || (s.score == best.score && j < best_j)) {
+          best = s;
+          best_j = j;
+        }
+      }
+      g.set_best(i, best, best_j);
+    }
+  }
+}
+
+/// Each open node's partition on its agreed split, from the rank holding the split's column:
+/// bitmaps (Grower::left_bits) sent to all; `held` keeps the bytes `bits` points into.
+void share_partitions(std::vector<std::unique_ptr<Grower>>& growers, const std::vector<std::int32_t>& active,
+                      const Sharding& shard, std::vector<std::vector<std::uint8_t>>& held,
+                      std::vector<std::vector<const std::uint8_t*>>& bits) {
+  std::vector<std::uint8_t> mine;
+  for (const auto t : active) {
+    const Grower& g = *growers[static_cast<std::size_t>(t)];
+    for (std::size_t i = 0; i < g.n_open(); ++i) {
+      if (g.best(i).feature >= 0 && shard.owns(g.best(i).feature)) g.left_bits(i, mine);
+    }
+  }
+  held = shard.comm->all_gather(mine);
+  std::vector<std::size_t> cursor(held.size(), 0);
+  bits.assign(growers.size(), {});
+  for (const auto t : active) {
+    const Grower& g = *growers[static_cast<std::size_t>(t)];
+    auto& b = bits[static_cast<std::size_t>(t)];
+    b.assign(g.n_open(), nullptr);
+    for (std::size_t i = 0; i < g.n_open(); ++i) {
+      if (g.best(i).feature < 0) continue;
+      const auto r = static_cast<std::size_t>(shard.owner(g.best(i).feature));
+      b[i] = held[r].data() + cursor[r];
+      cursor[r] += g.open_bytes(i);
+    }
+  }
+}
+
 }  // namespace
+
+int Sharding::owner(std::int64_t f) const {
+  const auto it = std::upper_bound(bounds.begin(), bounds.end(), f);
+  return static_cast<int>(it - bounds.begin()) - 1;
+}
+
+std::vector<std::int64_t> Sharding::balanced(const std::vector<std::size_t>& col_bytes, int ranks) {
+  std::size_t total = 0;
+  for (const auto b : col_bytes) total += b;
+  std::vector<std::int64_t> bounds{0};
+  std::size_t sum = 0;
+  const auto p = static_cast<std::int64_t>(col_bytes.size());
+  for (std::int64_t f = 0; f < p; ++f) {
+    sum += col_bytes[static_cast<std::size_t>(f)];
+    // Rank r's block ends at the first column whose running total reaches (r + 1) / ranks.
+    while (static_cast<int>(bounds.size()) < ranks &&
+           static_cast<double>(sum) >= static_cast<double>(total) * static_cast<double>(bounds.size()) / ranks) {
+      bounds.push_back(f + 1);
+    }
+  }
+  while (static_cast<int>(bounds.size()) < ranks) bounds.push_back(p);
+  bounds.push_back(p);
+  return bounds;
+}
 
 std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
                                    const ForestParams& params, const std::vector<std::uint64_t>& seeds,
-                                   const TreeOptions& options) {
+                                   const TreeOptions& options, const Sharding* shard) {
   if (rows.empty()) throw DataError("no training sample");
+  if (shard && (shard->bounds.size() != static_cast<std::size_t>(shard->comm->size()) + 1 ||
+                shard->bounds.front() != 0 || shard->bounds.back() != x.cols())) {
+    throw InternalError("grow_trees: the sharding does not cover the matrix's columns");
+  }
   const auto weights = class_weights(y, rows, params.balanced);
   bool genotypes_only = true;
   for (std::int64_t f = 0; f < x.cols() && genotypes_only; ++f) genotypes_only = x.packed(f);
   const auto root_key = [](std::uint64_t seed) { return task_seed(seed, kNodeStream, 0); };
 
-  std::vector<TreeResult> out(seeds.size());
+  std::vector<Grown> grown(seeds.size());
   std::vector<std::unique_ptr<Grower>> growers(seeds.size());
-  std::vector<std::vector<std::int32_t>> inbag(seeds.size());
   std::vector<std::int32_t> levelled;
   for (std::size_t i = 0; i < seeds.size(); ++i) {
     Drawn d = draw_rows(rows, params, seeds[i]);
-    inbag[i] = std::move(d.inbag);
+    grown[i].inbag = std::move(d.inbag);
     auto g = std::make_unique<Grower>(x, y, params, weights);
     g->setup(std::move(d.samples));
-    if (options.level_by_level && genotypes_only && g->levelled()) {
+    // Sharded, every tree grows level by level: a level's splits are agreed on together.
+    if (shard || (options.level_by_level && genotypes_only && g->levelled())) {
       g->start_levels(root_key(seeds[i]));
       levelled.push_back(static_cast<std::int32_t>(i));
       growers[i] = std::move(g);
     } else {
-      Tree t = g->grow_depth_first(root_key(seeds[i]));
-      out[i] = finish_tree(std::move(t), g->impurity(), inbag[i], x, y, rows, params, seeds[i], options);
+      grown[i].tree = g->grow_depth_first(root_key(seeds[i]));
+      grown[i].impurity = std::move(g->impurity());
     }
   }
 
@@ -845,6 +1140,8 @@ std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y, cons
   std::vector<Grower::Request> requests, by_feature;
   std::vector<std::size_t> start(static_cast<std::size_t>(x.cols()) + 1);
   std::vector<std::int32_t> active = levelled, still;
+  std::vector<std::vector<std::uint8_t>> held;
+  std::vector<std::vector<const std::uint8_t*>> bits;
   while (!active.empty()) {
     requests.clear();
     for (const auto t : active) growers[static_cast<std::size_t>(t)]->prepare_level(t, requests);
@@ -853,18 +1150,48 @@ std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y, cons
     for (std::size_t f = 1; f < start.size(); ++f) start[f] += start[f - 1];
     by_feature.resize(requests.size());
     for (const auto& r : requests) by_feature[start[static_cast<std::size_t>(r.feature)]++] = r;
-    for (const auto& r : by_feature) growers[static_cast<std::size_t>(r.tree)]->evaluate(r.node, r.feature, r.j);
+    for (const auto& r : by_feature) {
+      if (!shard || shard->owns(r.feature)) growers[static_cast<std::size_t>(r.tree)]->evaluate(r.node, r.feature, r.j);
+    }
+    if (shard) {
+      agree_on_splits(growers, active, *shard);
+      share_partitions(growers, active, *shard, held, bits);
+    }
     still.clear();
     for (const auto t : active) {
-      if (growers[static_cast<std::size_t>(t)]->finish_level()) still.push_back(t);
+      auto& g = *growers[static_cast<std::size_t>(t)];
+      if (g.finish_level(shard ? &bits[static_cast<std::size_t>(t)] : nullptr)) still.push_back(t);
     }
     active.swap(still);
   }
   for (const auto t : levelled) {
     auto& g = growers[static_cast<std::size_t>(t)];
     const auto i = static_cast<std::size_t>(t);
-    out[i] = finish_tree(g->take_levelled_tree(), g->impurity(), inbag[i], x, y, rows, params, seeds[i], options);
+    grown[i].tree = g->take_levelled_tree();
+    grown[i].impurity = std::move(g->impurity());
     g.reset();
+  }
+  return finish_trees(grown, x, y, rows, params, seeds, options, shard);
+}
+
+std::vector<std::vector<float>> predict_rows(const std::vector<Tree>& trees, const FeatureMatrix& x,
+                                             const std::vector<std::int64_t>& rows, const Sharding* shard) {
+  std::vector<const Tree*> ptrs;
+  std::vector<Query> queries;
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    ptrs.push_back(&trees[t]);
+    for (const auto r : rows) queries.push_back({static_cast<std::int32_t>(t), -1, r, 0});
+  }
+  const auto leaves = route(ptrs, queries, x, shard);
+  std::vector<std::vector<float>> out(trees.size());
+  std::size_t q = 0;
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const Tree& tr = trees[t];
+    out[t].reserve(rows.size() * static_cast<std::size_t>(tr.width));
+    for (std::size_t i = 0; i < rows.size(); ++i, ++q) {
+      const float* v = tr.leaf_values.data() + tr.nodes[static_cast<std::size_t>(leaves[q])].left;
+      out[t].insert(out[t].end(), v, v + tr.width);
+    }
   }
   return out;
 }

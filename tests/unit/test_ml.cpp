@@ -470,3 +470,182 @@ TEST(LinearSvm, HardMarginOnALineAndMissingValuesTakeTheFill) {
   const auto pm = ml::svm_probabilities({1.0, 1.0, 1.0}, 1, 3, 3);
   EXPECT_NEAR(pm[1], 1.0 / 3.0, 1e-12);
 }
+
+// ---- collectives and the variant-sharded forest ------------------------------------------------
+
+#include <thread>
+
+#include "genoforest/ml/collectives.hpp"
+
+namespace {
+/// Runs f(rank's Collectives) on n threads; returns each rank's result.
+template <class F>
+auto on_threads(int n, F&& f) {
+  auto group = ml::thread_group(n);
+  std::vector<decltype(f(*group[0]))> out(static_cast<std::size_t>(n));
+  std::vector<std::thread> th;
+  for (int r = 0; r < n; ++r) th.emplace_back([&, r] { out[static_cast<std::size_t>(r)] = f(*group[static_cast<std::size_t>(r)]); });
+  for (auto& t : th) t.join();
+  return out;
+}
+
+void expect_same(const ml::TreeResult& a, const ml::TreeResult& b) {
+  ASSERT_EQ(a.tree.nodes.size(), b.tree.nodes.size());
+  for (std::size_t k = 0; k < a.tree.nodes.size(); ++k) {
+    EXPECT_EQ(a.tree.nodes[k].feature, b.tree.nodes[k].feature) << k;
+    EXPECT_EQ(a.tree.nodes[k].left, b.tree.nodes[k].left) << k;
+    EXPECT_EQ(a.tree.nodes[k].right, b.tree.nodes[k].right) << k;
+    EXPECT_EQ(a.tree.nodes[k].threshold, b.tree.nodes[k].threshold) << k;
+    EXPECT_EQ(a.tree.nodes[k].missing_left, b.tree.nodes[k].missing_left) << k;
+  }
+  EXPECT_EQ(a.tree.leaf_values, b.tree.leaf_values);
+  EXPECT_EQ(a.oob_rows, b.oob_rows);
+  EXPECT_EQ(a.oob_values, b.oob_values);
+  EXPECT_EQ(a.impurity_features, b.impurity_features);
+  EXPECT_EQ(a.impurity_values, b.impurity_values);  // bit for bit
+  EXPECT_EQ(a.perm_features, b.perm_features);
+  EXPECT_EQ(a.perm_values, b.perm_values);
+}
+}  // namespace
+
+TEST(Collectives, ThreadGroupGathersSumsAndBroadcasts) {
+  const auto out = on_threads(3, [](ml::Collectives& c) {
+    std::vector<std::uint8_t> mine(static_cast<std::size_t>(c.rank()), static_cast<std::uint8_t>(10 + c.rank()));
+    auto all = c.all_gather(mine);
+    std::vector<std::int64_t> v{c.rank() + 1, 100LL * c.rank()};
+    c.all_sum(v);
+    std::vector<std::uint8_t> b;
+    if (c.rank() == 2) b = {7, 8, 9};
+    c.broadcast(b, 2);
+    return std::make_tuple(all, v, b, c.bytes_moved());
+  });
+  for (int r = 0; r < 3; ++r) {
+    const auto& [all, v, b, moved] = out[static_cast<std::size_t>(r)];
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_TRUE(all[0].empty());
+    EXPECT_EQ(all[1], std::vector<std::uint8_t>({11}));
+    EXPECT_EQ(all[2], std::vector<std::uint8_t>({12, 12}));
+    EXPECT_EQ(v, std::vector<std::int64_t>({6, 300}));
+    EXPECT_EQ(b, std::vector<std::uint8_t>({7, 8, 9}));
+    EXPECT_GT(moved, 0u);
+  }
+  ml::SoloCollectives solo;
+  EXPECT_EQ(solo.all_gather(std::vector<std::uint8_t>{1, 2}).front(), std::vector<std::uint8_t>({1, 2}));
+}
+
+TEST(Sharding, BalancedBlocksAndOwners) {
+  const std::vector<std::size_t> bytes(10, 4);
+  const auto b = ml::Sharding::balanced(bytes, 3);
+  ASSERT_EQ(b.size(), 4u);
+  EXPECT_EQ(b.front(), 0);
+  EXPECT_EQ(b.back(), 10);
+  for (std::size_t r = 0; r + 1 < b.size(); ++r) EXPECT_LE(b[r], b[r + 1]);
+  for (std::size_t r = 0; r < 3; ++r) EXPECT_GE(b[r + 1] - b[r], 3);
+  ml::SoloCollectives solo;
+  ml::Sharding s{&solo, {0, 10}};
+  EXPECT_EQ(s.owner(9), 0);
+  EXPECT_TRUE(s.owns(0));
+  const auto more = ml::Sharding::balanced(std::vector<std::size_t>(2, 1), 4);  // more ranks than columns
+  EXPECT_EQ(more, std::vector<std::int64_t>({0, 1, 1, 2, 2}));
+}
+
+TEST(Forest, ShardedTreesAreTheSingleCopyTreesForAnyRankCountAndSharding) {
+  // Each rank holds only its block of columns (the others are filled with noise, so that a read
+  // of a column it does not hold would change the trees): the trees, out-of-bag values and both
+  // importances are bit for bit those of the whole matrix, on every rank. Two classes on
+  // genotypes (the fast path), three classes, a quantitative label, class weights, statistics
+  // columns, no bootstrap and a depth limit.
+  constexpr std::int64_t n = 240, p = 30;
+  auto t = make_toy(n, p, 21, [](auto& g, std::size_t i, auto& rng) {
+    return (g[4][i] + g[22][i] >= 2) ^ rng.chance(0.1) ? 1 : 0;
+  }, 0.04);
+  gf::Rng rng(77);
+  std::vector<std::uint8_t> stat(static_cast<std::size_t>(n));
+  for (auto& v : stat) v = static_cast<std::uint8_t>(rng.below(9));  // 8 bins, 8 = missing
+  struct Case {
+    const char* name;
+    bool extras;
+    int classes;  // 0: quantitative
+    bool balanced, replace;
+    std::int64_t depth;
+  };
+  const Case cases[] = {{"binary genotypes", false, 2, false, true, 0},
+                        {"three classes, statistic", true, 3, true, true, 0},
+                        {"quantitative, no bootstrap", true, 0, false, false, 0},
+                        {"binary, statistic, depth 3", true, 2, false, true, 3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto make = [&](const std::vector<std::int64_t>* bounds, int rank) {
+      ml::FeatureMatrix x(n);
+      gf::Rng noise(static_cast<std::uint64_t>(1000 + rank));
+      const std::int64_t cols = p + (c.extras ? 1 : 0);
+      for (std::int64_t f = 0; f < cols; ++f) {
+        const bool mine = !bounds || (f >= (*bounds)[static_cast<std::size_t>(rank)] && f < (*bounds)[static_cast<std::size_t>(rank) + 1]);
+        if (f < p) {
+          std::vector<std::int8_t> col = t.g[static_cast<std::size_t>(f)];
+          if (!mine) for (auto& v : col) v = static_cast<std::int8_t>(noise.below(3));
+          x.add_genotypes(col.data());
+        } else {
+          std::vector<std::uint8_t> col = stat;
+          if (!mine) for (auto& v : col) v = static_cast<std::uint8_t>(noise.below(9));
+          x.add_binned(col, 8);
+        }
+      }
+      return x;
+    };
+    ml::Labels y;
+    if (c.classes == 0) {
+      y.task = ml::Task::kRegression;
+      for (std::int64_t i = 0; i < n; ++i) y.value.push_back(t.g[4][static_cast<std::size_t>(i)] * 1.5 + stat[static_cast<std::size_t>(i)] * 0.25 + rng.uniform());
+    } else {
+      y.task = ml::Task::kClassification;
+      y.n_classes = c.classes;
+      for (std::int64_t i = 0; i < n; ++i) y.code.push_back(c.classes == 3 ? (t.g[9][static_cast<std::size_t>(i)] + 3) % 3 : t.y.code[static_cast<std::size_t>(i)]);
+    }
+    const std::int64_t cols = p + (c.extras ? 1 : 0);
+    ml::ForestParams fp;
+    fp.task = y.task;
+    fp.mtry = 6;
+    fp.balanced = c.balanced;
+    fp.replace = c.replace;
+    fp.max_depth = c.depth;
+    fp.resolve(cols);
+    ml::TreeOptions o;
+    o.permutation_importance = true;
+    std::vector<std::uint64_t> seeds;
+    for (std::uint64_t s = 0; s < 6; ++s) seeds.push_back(gf::task_seed(3, 4, s));
+    const auto whole = make(nullptr, 0);
+    const auto want = ml::grow_trees(whole, y, t.rows, fp, seeds, o);
+    ml::TreeOptions depth_first = o;
+    depth_first.level_by_level = false;
+    const auto want_df = ml::grow_trees(whole, y, t.rows, fp, seeds, depth_first);
+    for (std::size_t i = 0; i < seeds.size(); ++i) expect_same(want[i], want_df[i]);
+    for (const int ranks : {1, 2, 3, 4}) {
+      std::vector<std::vector<std::int64_t>> shardings{ml::Sharding::balanced(std::vector<std::size_t>(static_cast<std::size_t>(cols), 1), ranks)};
+      if (ranks == 3) shardings.push_back({0, 2, 2, cols});  // uneven, one rank holding nothing
+      for (const auto& bounds : shardings) {
+        SCOPED_TRACE(ranks);
+        const auto got = on_threads(ranks, [&](ml::Collectives& comm) {
+          const auto x = make(&bounds, comm.rank());
+          ml::Sharding sh{&comm, bounds};
+          return ml::grow_trees(x, y, t.rows, fp, seeds, o, &sh);
+        });
+        for (const auto& per_rank : got) {
+          ASSERT_EQ(per_rank.size(), seeds.size());
+          for (std::size_t i = 0; i < seeds.size(); ++i) expect_same(per_rank[i], want[i]);
+        }
+        // Predictions of the finished trees, routed the same way.
+        std::vector<ml::Tree> trees;
+        for (const auto& r : want) trees.push_back(r.tree);
+        const auto local = ml::predict_rows(trees, whole, t.rows);
+        const auto routed = on_threads(ranks, [&](ml::Collectives& comm) {
+          const auto x = make(&bounds, comm.rank());
+          ml::Sharding sh{&comm, bounds};
+          return ml::predict_rows(trees, x, t.rows, &sh);
+        });
+        for (const auto& r : routed) EXPECT_EQ(r, local);
+        EXPECT_EQ(local[0].size(), static_cast<std::size_t>(n * trees[0].width));
+      }
+    }
+  }
+}

@@ -15,6 +15,7 @@
 
 #include <boost/serialization/vector.hpp>
 
+#include "genoforest/ml/collectives.hpp"
 #include "genoforest/ml/matrix.hpp"
 
 namespace genoforest::ml {
@@ -116,6 +117,20 @@ struct TreeOptions {
   bool level_by_level = true;
 };
 
+/// A matrix split by columns over the ranks of a group (the variant-sharded forest): rank r holds
+/// the bytes of columns [bounds[r], bounds[r + 1]) only, every rank the labels and every column's
+/// layout. Functions given a Sharding are collective: every rank of `comm` calls them alike.
+struct Sharding {
+  Collectives* comm = nullptr;
+  std::vector<std::int64_t> bounds;  ///< comm->size() + 1 column numbers, from 0 to the column count
+  /// The rank that holds column f.
+  [[nodiscard]] int owner(std::int64_t f) const;
+  [[nodiscard]] bool owns(std::int64_t f) const { return f >= bounds[static_cast<std::size_t>(comm->rank())] &&
+                                                          f < bounds[static_cast<std::size_t>(comm->rank()) + 1]; }
+  /// Contiguous blocks of columns, one per rank, of about equal bytes (`col_bytes` per column).
+  [[nodiscard]] static std::vector<std::int64_t> balanced(const std::vector<std::size_t>& col_bytes, int ranks);
+};
+
 /// Grows one tree on the matrix rows `rows` (training samples), seeded by `seed`. `params` must be
 /// resolved. Deterministic.
 [[nodiscard]] TreeResult grow_tree(const FeatureMatrix& x, const Labels& y, const std::vector<std::int64_t>& rows,
@@ -125,9 +140,24 @@ struct TreeOptions {
 /// classes on genotype columns grow level by level together, each level's trials of all of them
 /// taken feature by feature (a column is read once for every node that tries it): several trees
 /// per call run faster than one call per tree.
+///
+/// With `shard`, the matrix's columns are spread over the ranks of a group (Sharding): all trees
+/// grow level by level; each rank tries the (node, feature) draws whose feature it holds, the
+/// best split of each node is agreed on (best score, then earliest draw: the same rule), the
+/// holder of the winning feature sends the node's partition of its samples as a bitmap, and
+/// out-of-bag rows (with a feature permuted, for permutation importance) are routed down the
+/// finished trees the same way, one level per exchange. Every rank returns the whole result:
+/// the same trees, values and importances as without sharding, bit for bit.
 [[nodiscard]] std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y,
                                                  const std::vector<std::int64_t>& rows, const ForestParams& params,
-                                                 const std::vector<std::uint64_t>& seeds, const TreeOptions& options);
+                                                 const std::vector<std::uint64_t>& seeds, const TreeOptions& options,
+                                                 const Sharding* shard = nullptr);
+
+/// The leaf values (width per row) of each tree for matrix rows `rows`: out[t][i * width + c].
+/// Collective with `shard`.
+[[nodiscard]] std::vector<std::vector<float>> predict_rows(const std::vector<Tree>& trees, const FeatureMatrix& x,
+                                                           const std::vector<std::int64_t>& rows,
+                                                           const Sharding* shard = nullptr);
 
 /// Balanced class weights n / (K n_k) over `rows` (1 for a class without sample), or all 1.
 [[nodiscard]] std::vector<double> class_weights(const Labels& y, const std::vector<std::int64_t>& rows, bool balanced);

@@ -1,0 +1,49 @@
+#pragma once
+/// @file collectives.hpp
+/// The few collective operations the distributed algorithms need, without MPI: the tree-growing
+/// code is written against this interface, the MPI implementation lives in mpi/ and an in-process
+/// one (ranks as threads) serves the unit tests. Every rank of a group calls each operation in
+/// the same order, as with MPI collectives.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace genoforest::ml {
+
+class Collectives {
+ public:
+  virtual ~Collectives() = default;
+  [[nodiscard]] virtual int rank() const = 0;
+  [[nodiscard]] virtual int size() const = 0;
+  /// Every rank's `mine` (of any length), in rank order, on every rank.
+  [[nodiscard]] virtual std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine) = 0;
+  /// Element-wise sum over the ranks of `v` (the same length everywhere), on every rank. Integers:
+  /// exact whatever the order.
+  virtual void all_sum(std::span<std::int64_t> v) = 0;
+  /// Rank `root`'s bytes on every rank.
+  virtual void broadcast(std::vector<std::uint8_t>& bytes, int root) = 0;
+  /// Bytes this rank has sent to and received from the others so far.
+  [[nodiscard]] std::uint64_t bytes_moved() const noexcept { return bytes_moved_; }
+
+ protected:
+  std::uint64_t bytes_moved_ = 0;
+};
+
+/// A group of one.
+class SoloCollectives final : public Collectives {
+ public:
+  [[nodiscard]] int rank() const override { return 0; }
+  [[nodiscard]] int size() const override { return 1; }
+  [[nodiscard]] std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine) override {
+    return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
+  }
+  void all_sum(std::span<std::int64_t>) override {}
+  void broadcast(std::vector<std::uint8_t>&, int) override {}
+};
+
+/// `n` ranks of one process, one per thread (each thread uses its own member): for tests of the
+/// distributed algorithms without mpirun.
+[[nodiscard]] std::vector<std::unique_ptr<Collectives>> thread_group(int n);
+
+}  // namespace genoforest::ml

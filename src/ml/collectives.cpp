@@ -1,0 +1,73 @@
+#include "genoforest/ml/collectives.hpp"
+
+#include <algorithm>
+#include <barrier>
+
+#include "genoforest/core/error.hpp"
+
+namespace genoforest::ml {
+
+namespace {
+
+/// What the threads of a group share: one slot per rank, and a barrier that each operation
+/// passes twice (slots written; slots read).
+struct Shared {
+  explicit Shared(int n) : slots(static_cast<std::size_t>(n)), sync(n) {}
+  std::vector<std::vector<std::uint8_t>> slots;
+  std::vector<std::vector<std::int64_t>> sums;
+  std::barrier<> sync;
+};
+
+class ThreadCollectives final : public Collectives {
+ public:
+  ThreadCollectives(std::shared_ptr<Shared> s, int rank) : s_(std::move(s)), rank_(rank) {}
+  [[nodiscard]] int rank() const override { return rank_; }
+  [[nodiscard]] int size() const override { return static_cast<int>(s_->slots.size()); }
+
+  std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine) override {
+    s_->slots[static_cast<std::size_t>(rank_)].assign(mine.begin(), mine.end());
+    s_->sync.arrive_and_wait();
+    auto all = s_->slots;
+    s_->sync.arrive_and_wait();
+    for (int r = 0; r < size(); ++r) {
+      if (r != rank_) bytes_moved_ += mine.size() + all[static_cast<std::size_t>(r)].size();
+    }
+    return all;
+  }
+
+  void all_sum(std::span<std::int64_t> v) override {
+    std::vector<std::uint8_t> bytes(v.size_bytes());
+    std::copy_n(reinterpret_cast<const std::uint8_t*>(v.data()), bytes.size(), bytes.data());
+    const auto all = all_gather(bytes);
+    std::fill(v.begin(), v.end(), 0);
+    for (const auto& b : all) {
+      if (b.size() != v.size_bytes()) throw InternalError("all_sum: vectors of different lengths");
+      const auto* p = reinterpret_cast<const std::int64_t*>(b.data());
+      for (std::size_t i = 0; i < v.size(); ++i) v[i] += p[i];
+    }
+  }
+
+  void broadcast(std::vector<std::uint8_t>& bytes, int root) override {
+    if (rank_ == root) s_->slots[static_cast<std::size_t>(root)] = bytes;
+    s_->sync.arrive_and_wait();
+    if (rank_ != root) bytes = s_->slots[static_cast<std::size_t>(root)];
+    bytes_moved_ += bytes.size();
+    s_->sync.arrive_and_wait();
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+  int rank_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<Collectives>> thread_group(int n) {
+  if (n < 1) throw InternalError("thread_group: at least one rank");
+  auto s = std::make_shared<Shared>(n);
+  std::vector<std::unique_ptr<Collectives>> out;
+  for (int r = 0; r < n; ++r) out.push_back(std::make_unique<ThreadCollectives>(s, r));
+  return out;
+}
+
+}  // namespace genoforest::ml
