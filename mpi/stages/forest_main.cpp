@@ -36,7 +36,13 @@ po::options_description forest_options(ForestCommon& c) {
       ("seed", po::value(&c.params.seed)->default_value(1)->value_name("N"),
        "random seed: tree t uses a seed derived from (seed, t), whatever the rank count")  //
       ("with-sample-stats", po::bool_switch(&c.with_stats),
-       "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles");
+       "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles")  //
+      ("matrix", po::value(&c.placement.mode)->default_value("auto")->value_name("WHERE"),
+       "node: one copy of the packed matrix per node, in shared memory; sharded: spread by blocks of variants over "
+       "all ranks, for a matrix larger than a node (the same trees, more communication); auto: sharded when one copy "
+       "takes more than half of --memory-per-node")  //
+      ("memory-per-node", po::value(&c.memory_per_node)->value_name("SIZE"),
+       "memory a node may give the matrix, e.g. 64G (default: the node's physical memory)");
   return g;
 }
 

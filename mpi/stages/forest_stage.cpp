@@ -67,7 +67,7 @@ std::string json_array(const std::vector<T>& v, F&& f) {
 /// The training data, its matrix once per node (NodeDataset): loaded by each node's first rank.
 std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto node = std::make_unique<NodeDataset>(comm, c.input, c.with_stats);
+  auto node = std::make_unique<NodeDataset>(comm, c.input, c.with_stats, c.placement);
   const ml::Dataset& ds = node->get();
   std::exception_ptr e;
   try {
@@ -82,6 +82,12 @@ std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
                      fmt(static_cast<double>(ds.x.memory_bytes()) / (1 << 20), "%.1f") + " MiB packed, loaded in " +
                      fmt(s, "%.1f") + " s";
   if (node->shared()) what += "; one copy shared by the " + std::to_string(node->ranks_on_node()) + " ranks of each node";
+  if (const auto* sh = node->sharding()) {
+    what = std::to_string(ds.x.rows()) + " labelled samples x " + std::to_string(ds.x.cols()) + " features (" +
+           format_size(node->matrix_bytes()) + " packed, sharded by variants over " + std::to_string(comm.size()) +
+           (comm.size() == 1 ? " rank" : " ranks") + ": this rank holds " + std::to_string(sh->bounds[1] - sh->bounds[0]) + " columns, " +
+           format_size(static_cast<std::int64_t>(ds.x.memory_bytes())) + "; loaded in " + fmt(s, "%.1f") + " s";
+  }
   what += ")";
   if (ds.y.task == Task::kClassification) {
     what += ", " + std::to_string(ds.classes.size()) + " classes";
@@ -115,6 +121,16 @@ void ForestCommon::apply() {
   else throw UsageError("--class-weight must be none or balanced (got '" + class_weight + "')");
   params.replace = !no_replace;
   if (model != "forest" && model != "svm") throw UsageError("--model must be forest or svm (got '" + model + "')");
+  placement.validate();
+  if (!memory_per_node.empty()) {
+    const auto b = parse_size(memory_per_node);
+    if (!b) throw UsageError("--memory-per-node must be a size such as 64G, 512M or 1.5T (got '" + memory_per_node + "')");
+    placement.memory_per_node = *b;
+  }
+  if (model == "svm" && placement.mode == "sharded") {
+    throw UsageError("--model svm needs the whole matrix on every node: leave out --matrix sharded");
+  }
+  if (model == "svm") placement.mode = "node";
   if (model == "svm") {
     if (!(svm_c > 0.0)) throw UsageError("--C must be > 0");
     if (!(svm_tol > 0.0)) throw UsageError("--tol must be > 0");
@@ -323,8 +339,27 @@ void run_train(const Comm& comm, TrainOptions opt) {
       model.trees.push_back(std::move(r.tree));
     }
   };
-  run_tasks(comm, ts);
+  std::uint64_t moved = 0;
+  if (const ml::Sharding* sh = node_data->sharding()) {
+    // Sharded: every rank takes part in every tree (each holds some of the columns), group
+    // after group; rank 0 keeps the results, in the same order as the tasks would commit them.
+    for (std::int64_t g = 0; g < n_groups; ++g) {
+      std::vector<std::uint64_t> seeds;
+      for (std::int64_t t = g * group; t < std::min(params.n_trees, (g + 1) * group); ++t) {
+        seeds.push_back(task_seed(params.seed, kTreeStream, static_cast<std::uint64_t>(t)));
+      }
+      auto r = ml::grow_trees(ds.x, ds.y, rows, params, seeds, to, sh);
+      if (comm.is_root()) {
+        ts.commit(g, to_bytes(r));
+        progress.tick();
+      }
+    }
+    moved = sh->comm->bytes_moved();
+  } else {
+    run_tasks(comm, ts);
+  }
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto moved_all = static_cast<std::uint64_t>(comm.sum(static_cast<std::int64_t>(moved)));
 
   comm.on_root([&] {
     const auto nt = static_cast<double>(params.n_trees);
@@ -380,7 +415,11 @@ void run_train(const Comm& comm, TrainOptions opt) {
       nodes += static_cast<std::int64_t>(t.nodes.size());
     }
     log_info("grew " + std::to_string(params.n_trees) + " trees in " + fmt(train_s, "%.2f") + " s (" +
-             fmt(static_cast<double>(nodes) / nt, "%.0f") + " nodes per tree, deepest " + std::to_string(depth) + ")");
+             fmt(static_cast<double>(nodes) / nt, "%.0f") + " nodes per tree, deepest " + std::to_string(depth) +
+             (node_data->sharding() ? "; the ranks exchanged " + format_size(static_cast<std::int64_t>(moved_all / 2)) + ", " +
+                                          format_size(static_cast<std::int64_t>(moved_all / 2 / static_cast<std::uint64_t>(params.n_trees))) + " per tree"
+                                    : std::string()) +
+             ")");
     log_info(oob_line);
     log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output : ""));
   });
@@ -511,7 +550,34 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (s.empty()) s.assign(values.size(), 0.0);
     for (std::size_t i = 0; i < values.size(); ++i) s[i] += values[i];
   };
-  run_tasks(comm, ts);
+  if (const ml::Sharding* sh = node_data->sharding(); sh && !svm) {
+    // Sharded: all ranks grow each fold's trees together, in groups, and route the test samples
+    // down them; rank 0 sums the predictions in tree order, as the tasks would commit them.
+    const std::int64_t group = trees_per_task(params.n_trees, 1);
+    for (std::int64_t m = 0; m < n_models; ++m) {
+      train_rows = split(m, false);
+      test_rows = split(m, true);
+      for (std::int64_t g0 = 0; g0 < params.n_trees; g0 += group) {
+        std::vector<std::uint64_t> seeds;
+        for (std::int64_t t = g0; t < std::min(params.n_trees, g0 + group); ++t) {
+          seeds.push_back(task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream,
+                                    static_cast<std::uint64_t>(t)));
+        }
+        auto grown = ml::grow_trees(ds.x, ds.y, train_rows, params, seeds, to, sh);
+        std::vector<ml::Tree> trees;
+        for (auto& r : grown) trees.push_back(std::move(r.tree));
+        auto values = ml::predict_rows(trees, ds.x, test_rows, sh);
+        if (comm.is_root()) {
+          for (std::size_t i = 0; i < trees.size(); ++i) {
+            ts.commit(m * per_model + g0 + static_cast<std::int64_t>(i), to_bytes(values[i]));
+            progress.tick();
+          }
+        }
+      }
+    }
+  } else {
+    run_tasks(comm, ts);
+  }
   const double cv_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   comm.on_root([&] {

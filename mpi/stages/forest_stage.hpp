@@ -7,6 +7,7 @@
 #include <string>
 
 #include "comm.hpp"
+#include "node_dataset.hpp"
 #include "genoforest/ml/forest.hpp"
 
 namespace genoforest::mpi {
@@ -23,6 +24,8 @@ struct ForestCommon {
   double svm_tol = 1e-4;
   int svm_max_iter = 1000;
   std::string command_line;
+  MatrixPlacement placement;         ///< --matrix; memory_per_node from the text below
+  std::string memory_per_node;       ///< --memory-per-node as given ("" : the node's memory)
   /// Copies the text options into params; throws UsageError.
   void apply();
 };

@@ -4,7 +4,10 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cctype>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace genoforest {
 
@@ -52,6 +55,43 @@ std::optional<double> parse_double(std::string_view s) {
   const double v = std::strtod(tmp.c_str(), &end);
   if (end != tmp.c_str() + tmp.size() || errno == ERANGE) return std::nullopt;
   return v;
+}
+
+std::optional<std::int64_t> parse_size(std::string_view s) {
+  s = trim(s);
+  std::size_t unit = s.size();
+  while (unit > 0 && std::isalpha(static_cast<unsigned char>(s[unit - 1]))) --unit;
+  std::string u(s.substr(unit));
+  for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double scale = 1;
+  if (!u.empty()) {
+    const char* units = "KMGT";
+    const char* at = std::strchr(units, u[0]);
+    if (!at || (u.size() > 1 && u.substr(1) != "B" && u.substr(1) != "IB")) {
+      if (u != "B") return std::nullopt;
+    } else {
+      scale = std::ldexp(1.0, 10 * static_cast<int>(at - units + 1));
+    }
+  }
+  const auto v = parse_double(s.substr(0, unit));
+  if (!v || !(*v > 0) || !std::isfinite(*v) || *v * scale >= 9.2e18) return std::nullopt;
+  const auto bytes = static_cast<std::int64_t>(*v * scale);
+  if (bytes < 1) return std::nullopt;
+  return bytes;
+}
+
+std::string format_size(std::int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char b[64];
+  if (u == 0) std::snprintf(b, sizeof b, "%lld B", static_cast<long long>(bytes));
+  else std::snprintf(b, sizeof b, "%.1f %s", v, units[u]);
+  return b;
 }
 
 std::string json_string(std::string_view s) {

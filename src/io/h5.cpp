@@ -162,6 +162,7 @@ void write_attr(hid_t loc, const std::string& name, const std::vector<std::strin
   const hsize_t n = values.size();
   Hid space(H5Screate_simple(1, &n, nullptr), "cannot create a dataspace");
   Hid a(H5Acreate2(loc, name.c_str(), t, space, H5P_DEFAULT, H5P_DEFAULT), "cannot create attribute " + name);
+  if (values.empty()) return;  // an empty attribute: nothing to write (HDF5 refuses a null buffer)
   std::vector<const char*> p;
   for (const auto& v : values) p.push_back(v.c_str());
   check(H5Awrite(a, t, p.data()), "cannot write attribute " + name);

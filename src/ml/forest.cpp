@@ -1083,20 +1083,18 @@ int Sharding::owner(std::int64_t f) const {
 }
 
 std::vector<std::int64_t> Sharding::balanced(const std::vector<std::size_t>& col_bytes, int ranks) {
-  std::size_t total = 0;
-  for (const auto b : col_bytes) total += b;
-  std::vector<std::int64_t> bounds{0};
-  std::size_t sum = 0;
+  // Rank r's block ends at the column boundary whose running total of bytes is nearest to
+  // (r + 1) / ranks of the whole.
+  std::vector<double> prefix{0};
+  for (const auto b : col_bytes) prefix.push_back(prefix.back() + static_cast<double>(b));
   const auto p = static_cast<std::int64_t>(col_bytes.size());
-  for (std::int64_t f = 0; f < p; ++f) {
-    sum += col_bytes[static_cast<std::size_t>(f)];
-    // Rank r's block ends at the first column whose running total reaches (r + 1) / ranks.
-    while (static_cast<int>(bounds.size()) < ranks &&
-           static_cast<double>(sum) >= static_cast<double>(total) * static_cast<double>(bounds.size()) / ranks) {
-      bounds.push_back(f + 1);
-    }
+  std::vector<std::int64_t> bounds{0};
+  for (int r = 1; r < ranks; ++r) {
+    const double target = prefix.back() * r / ranks;
+    auto i = static_cast<std::int64_t>(std::lower_bound(prefix.begin(), prefix.end(), target) - prefix.begin());
+    if (i > 0 && target - prefix[static_cast<std::size_t>(i - 1)] < prefix[static_cast<std::size_t>(std::min(i, p))] - target) --i;
+    bounds.push_back(std::clamp<std::int64_t>(i, bounds.back(), p));
   }
-  while (static_cast<int>(bounds.size()) < ranks) bounds.push_back(p);
   bounds.push_back(p);
   return bounds;
 }

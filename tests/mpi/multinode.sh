@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Real multi-node jobs on one machine (emulated nodes, tests/lib.sh): 2 nodes x 2 ranks and 3 nodes x
 # 1 rank give outputs identical to -n 1 for features, align (the bwa index shared per node), call,
-# train (the matrix shared per node), cv and pca; slurm/run-multinode.sbatch runs through mpirun; a rank killed on one node ends the whole job, no hang. Skips (exit 77) with the
+# train (the matrix shared per node, or sharded by variants over all ranks), cv (both modes) and pca; slurm/run-multinode.sbatch runs through mpirun; a rank killed on one node ends the whole job, no hang. Skips (exit 77) with the
 # reason where root or 'unshare --uts' is not available.
 source "$(dirname "$0")/../lib.sh"
 multinode_or_skip
@@ -42,8 +42,14 @@ for shape in "${shapes[@]}"; do
   fi
   "$GF_TEST_TOOL" same-model m1.gfm m$s.gfm && cmp -s m1.gfm.importance.tsv m$s.gfm.importance.tsv \
     && ok "train, $tag: the same trees and importances" || not_ok "train, $tag: model differs"
+  gfn "$nodes" "$ranks" train f1.h5 -o ms$s.gfm --trees 40 --seed 2 --matrix sharded 2> trains$s.log
+  "$GF_TEST_TOOL" same-model m1.gfm ms$s.gfm && cmp -s m1.gfm.importance.tsv ms$s.gfm.importance.tsv \
+    && ok "train --matrix sharded, $tag: the same trees and importances" || not_ok "train --matrix sharded, $tag: model differs"
   gfn "$nodes" "$ranks" cv f1.h5 --trees 10 -k 3 --seed 3 -o cv$s.json -q > cv$s.txt
   cmp -s cv1.json cv$s.json && cmp -s cv1.txt cv$s.txt && ok "cv, $tag: report identical" || not_ok "cv, $tag: report differs"
+  gfn "$nodes" "$ranks" cv f1.h5 --trees 10 -k 3 --seed 3 --matrix sharded -o cvs$s.json -q > cvs$s.txt
+  diff <(grep -v '"ranks"' cv1.json) <(grep -v '"ranks"' cvs$s.json) >/dev/null && cmp -s cv1.txt cvs$s.txt \
+    && ok "cv --matrix sharded, $tag: report identical" || not_ok "cv --matrix sharded, $tag: report differs"
   gfn "$nodes" "$ranks" pca f1.h5 -o p$s --pcs 4 -q
   cmp -s p1.eigenvec p$s.eigenvec && cmp -s p1.eigenval p$s.eigenval && ok "pca, $tag: identical" || not_ok "pca, $tag: differs"
 done

@@ -267,3 +267,15 @@ TEST_F(Atomic, DigestIsTheMd5OfTheBytes) {
   EXPECT_EQ(d.size, 3u);
   EXPECT_EQ(d.md5, "900150983cd24fb0d6963f7d28e17f72");  // RFC 1321 test vector
 }
+
+TEST(Text, SizesAsSlurmAndPlink2UsersWriteThem) {
+  EXPECT_EQ(gf::parse_size("64G"), std::int64_t{64} << 30);
+  EXPECT_EQ(gf::parse_size("512MiB"), std::int64_t{512} << 20);
+  EXPECT_EQ(gf::parse_size("1.5t"), std::int64_t{3} << 39);
+  EXPECT_EQ(gf::parse_size("100K"), 102400);
+  EXPECT_EQ(gf::parse_size("2048"), 2048);
+  EXPECT_EQ(gf::parse_size("2048B"), 2048);
+  for (const char* bad : {"", "lots", "0", "-1G", "1X", "G", "1GG", "nanG", "1e30T"}) EXPECT_FALSE(gf::parse_size(bad)) << bad;
+  EXPECT_EQ(gf::format_size(100), "100 B");
+  EXPECT_EQ(gf::format_size(std::int64_t{3} << 29), "1.5 GiB");
+}

@@ -19,6 +19,13 @@ namespace genoforest {
 /// A whole-string finite or non-finite double ("nan", "inf" accepted), or nullopt.
 [[nodiscard]] std::optional<double> parse_double(std::string_view s);
 
+/// A byte count as SLURM's --mem and plink2's --memory are written: a number with an optional
+/// binary unit K, M, G or T (an optional "B" or "iB" after it; no unit: bytes), e.g. "64G",
+/// "1.5T", "512MiB"; nullopt for anything else or a size that is not positive.
+[[nodiscard]] std::optional<std::int64_t> parse_size(std::string_view s);
+/// A byte count for a person: "1.5 GiB", "320.0 MiB", "12 KiB", "100 B".
+[[nodiscard]] std::string format_size(std::int64_t bytes);
+
 /// 64-bit FNV-1a hash of bytes: stable across runs and machines (identities, checksums of
 /// records), not cryptographic.
 [[nodiscard]] std::uint64_t fnv1a64(std::string_view bytes) noexcept;
