@@ -15,6 +15,7 @@
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/text.hpp"
+#include "genoforest/features/store.hpp"
 #include "genoforest/ml/svm.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/rng.hpp"
@@ -729,8 +730,79 @@ void run_cv(const Comm& comm, CvOptions opt) {
 
 // ---- predict ------------------------------------------------------------------------------------
 
+namespace {
+
+/// Refuses an input that holds too few of the model's variants; warns about the absent ones.
+void check_overlap(const PredictOptions& opt, const ml::Model& model, std::int64_t absent,
+                   const std::vector<std::string>& absent_names) {
+  const auto n_model = static_cast<std::int64_t>(model.variants.size());
+  if (n_model > 0 && static_cast<double>(n_model - absent) < opt.min_overlap * static_cast<double>(n_model)) {
+    throw InconsistentInputError(
+        opt.input, "only " + std::to_string(n_model - absent) + " of the model's " + std::to_string(n_model) +
+                       " variants are in this file (--min-overlap " + fmt(opt.min_overlap, "%g") +
+                       "): another genome build, other variants, or a contig naming that is neither 'chr1' nor '1'? "
+                       "The model's first variant is " + model.variants.front().name() +
+                       "; lower --min-overlap to predict anyway");
+  }
+  if (absent) {
+    std::string first;
+    for (std::size_t i = 0; i < absent_names.size() && i < 5; ++i) first += (i ? ", " : "") + absent_names[i];
+    log_warning(std::to_string(absent) + " of the model's " + std::to_string(model.variants.size()) + " variants are absent from " +
+                opt.input + " and count as missing genotypes (" + first + (absent > 5 ? ", ..." : "") + ")");
+  }
+}
+
+/// The predictions TSV's header line.
+std::string prediction_header(const ml::Model& model) {
+  std::string tsv = "sample_id\tpredicted";
+  if (model.params.task == Task::kClassification)
+    for (const auto& c : model.classes) tsv += "\tprob_" + c;
+  return tsv + "\n";
+}
+
+/// The predictions TSV's lines for the samples of `ds`.
+std::string prediction_lines(const ml::Model& model, const ml::Dataset& ds) {
+  const bool cls = model.params.task == Task::kClassification;
+  const int k = cls ? static_cast<int>(model.classes.size()) : 1;
+  std::string tsv;
+  std::vector<double> acc(static_cast<std::size_t>(k));
+  std::vector<double> svm_prob;
+  if (model.kind == "svm") {
+    ml::DenseRows x = ml::dense_rows(ds.x);
+    x.fill = model.svm_fill;
+    std::vector<double> dec;
+    for (std::int64_t i = 0; i < x.n; ++i)
+      for (const auto& w : model.svm_weights) dec.push_back(x.dot(i, w));
+    svm_prob = ml::svm_probabilities(dec, x.n, static_cast<int>(model.svm_weights.size()), k);
+  }
+  for (std::int64_t r = 0; r < ds.x.rows(); ++r) {
+    std::fill(acc.begin(), acc.end(), 0.0);
+    if (model.kind == "svm") {
+      std::copy_n(svm_prob.begin() + r * k, k, acc.begin());
+    } else {
+      for (const auto& t : model.trees) {
+        const float* v = t.predict(ds.x, r);
+        for (int c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += v[c];
+      }
+      for (auto& a : acc) a /= static_cast<double>(model.trees.size());
+    }
+    tsv += ds.samples[static_cast<std::size_t>(r)] + "\t";
+    if (cls) {
+      const auto best = std::max_element(acc.begin(), acc.end()) - acc.begin();
+      tsv += model.classes[static_cast<std::size_t>(best)];
+      for (double a : acc) tsv += "\t" + fmt(a, "%.6f");
+    } else {
+      tsv += fmt(acc[0], "%.6g");
+    }
+    tsv += "\n";
+  }
+  return tsv;
+}
+
+}  // namespace
+
 void run_predict(const Comm& comm, const PredictOptions& opt) {
-  // Prediction is light next to training: rank 0 reads, predicts and writes; other ranks wait.
+  bool is_h5 = false;
   comm.on_root([&] {
     if (opt.model.empty()) throw UsageError("-m/--model is required");
     if (opt.input.empty()) throw UsageError("no input: give a feature store (.h5) or a VCF/BCF of the new samples");
@@ -739,70 +811,56 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     check_outputs({{"-m/--model", opt.model}, {"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
                    {"the input's index", opt.input + ".csi"}},
                   {{"-o/--output", opt.output, true}});
-    const ml::Model model = ml::load_model(opt.model);
-    std::int64_t absent = 0;
-    std::vector<std::string> absent_names;
     std::error_code ec;
     if (!fs::exists(opt.input, ec)) throw IoError("cannot open " + opt.input + ": no such file");
-    const bool is_h5 = H5Fis_hdf5(opt.input.c_str()) > 0;
-    ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, absent, &absent_names)
-                           : ml::load_vcf_for_model(opt.input, model, absent, &absent_names);
-    const auto n_model = static_cast<std::int64_t>(model.variants.size());
-    if (n_model > 0 && static_cast<double>(n_model - absent) < opt.min_overlap * static_cast<double>(n_model)) {
-      throw InconsistentInputError(
-          opt.input, "only " + std::to_string(n_model - absent) + " of the model's " + std::to_string(n_model) +
-                         " variants are in this file (--min-overlap " + fmt(opt.min_overlap, "%g") +
-                         "): another genome build, other variants, or a contig naming that is neither 'chr1' nor '1'? "
-                         "The model's first variant is " + model.variants.front().name() +
-                         "; lower --min-overlap to predict anyway");
-    }
-    if (absent) {
-      std::string first;
-      for (std::size_t i = 0; i < absent_names.size() && i < 5; ++i) first += (i ? ", " : "") + absent_names[i];
-      log_warning(std::to_string(absent) + " of the model's " + std::to_string(model.variants.size()) + " variants are absent from " +
-                  opt.input + " and count as missing genotypes (" + first + (absent > 5 ? ", ..." : "") + ")");
-    }
-    const bool cls = model.params.task == Task::kClassification;
-    const int k = cls ? static_cast<int>(model.classes.size()) : 1;
-    std::string tsv = "sample_id\tpredicted";
-    if (cls)
-      for (const auto& c : model.classes) tsv += "\tprob_" + c;
-    tsv += "\n";
-    std::vector<double> acc(static_cast<std::size_t>(k));
-    std::vector<double> svm_prob;
-    if (model.kind == "svm") {
-      ml::DenseRows x = ml::dense_rows(ds.x);
-      x.fill = model.svm_fill;
-      std::vector<double> dec;
-      for (std::int64_t i = 0; i < x.n; ++i)
-        for (const auto& w : model.svm_weights) dec.push_back(x.dot(i, w));
-      svm_prob = ml::svm_probabilities(dec, x.n, static_cast<int>(model.svm_weights.size()), k);
-    }
-    for (std::int64_t r = 0; r < ds.x.rows(); ++r) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      if (model.kind == "svm") {
-        std::copy_n(svm_prob.begin() + r * k, k, acc.begin());
-      } else {
-        for (const auto& t : model.trees) {
-          const float* v = t.predict(ds.x, r);
-          for (int c = 0; c < k; ++c) acc[static_cast<std::size_t>(c)] += v[c];
-        }
-        for (auto& a : acc) a /= static_cast<double>(model.trees.size());
-      }
-      tsv += ds.samples[static_cast<std::size_t>(r)] + "\t";
-      if (cls) {
-        const auto best = std::max_element(acc.begin(), acc.end()) - acc.begin();
-        tsv += model.classes[static_cast<std::size_t>(best)];
-        for (double a : acc) tsv += "\t" + fmt(a, "%.6f");
-      } else {
-        tsv += fmt(acc[0], "%.6g");
-      }
-      tsv += "\n";
-    }
+    is_h5 = H5Fis_hdf5(opt.input.c_str()) > 0;
+  });
+  comm.bcast(is_h5);
+  auto finish = [&](const ml::Model& model, std::int64_t n, const std::string& tsv) {
     write_atomically(opt.output, tsv);
-    log_info("predicted " + std::to_string(ds.x.rows()) + " samples with " +
-             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") + "; wrote " +
-             (is_stdout_path(opt.output) ? std::string("them to standard output") : opt.output));
+    log_info("predicted " + std::to_string(n) + " samples with " +
+             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") +
+             (comm.size() > 1 && is_h5 ? ", their rows spread over " + std::to_string(comm.size()) + " ranks" : std::string()) +
+             "; wrote " + (is_stdout_path(opt.output) ? std::string("them to standard output") : opt.output));
+  };
+  if (!is_h5 || comm.size() == 1) {
+    // A VCF/BCF is read from start to end by rank 0; the other ranks wait.
+    comm.on_root([&] {
+      const ml::Model model = ml::load_model(opt.model);
+      std::int64_t absent = 0;
+      std::vector<std::string> absent_names;
+      const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, absent, &absent_names)
+                                   : ml::load_vcf_for_model(opt.input, model, absent, &absent_names);
+      check_overlap(opt, model, absent, absent_names);
+      finish(model, ds.x.rows(), prediction_header(model) + prediction_lines(model, ds));
+    });
+    return;
+  }
+  // A feature store: each rank reads and predicts its own block of samples (rows), rank 0 writes
+  // the lines in sample order.
+  ml::Model model;
+  std::int64_t absent = 0, n = 0;
+  std::vector<std::string> absent_names;
+  std::string lines;
+  std::exception_ptr e;
+  try {
+    model = ml::load_model(opt.model);
+    n = features::StoreReader(opt.input).n_samples();
+    const std::int64_t b = n * comm.rank() / comm.size(), end = n * (comm.rank() + 1) / comm.size();
+    const ml::Dataset ds = ml::load_for_model(opt.input, model, absent, comm.is_root() ? &absent_names : nullptr, b, end);
+    if (comm.is_root()) check_overlap(opt, model, absent, absent_names);
+    lines = prediction_lines(model, ds);
+  } catch (...) {
+    e = std::current_exception();
+  }
+  comm.agree(e);
+  std::vector<std::string> send(static_cast<std::size_t>(comm.size()));
+  send[0] = std::move(lines);
+  auto got = comm.exchange(send);
+  comm.on_root([&] {
+    std::string tsv = prediction_header(model);
+    for (auto& part : got) tsv += part;
+    finish(model, n, tsv);
   });
 }
 

@@ -40,15 +40,20 @@ void read_genotypes(const features::StoreReader& store, const std::vector<std::i
     if (cols[j] >= 0) order.emplace_back(cols[j], static_cast<std::int64_t>(j));
   std::sort(order.begin(), order.end());
   std::vector<std::int8_t> block, column(rows.size());
+  if (rows.empty()) return;
+  // Only the rows' span of the store is read (a rank predicting its share of the samples).
+  const std::int64_t r0 = *std::min_element(rows.begin(), rows.end());
+  const std::int64_t r1 = *std::max_element(rows.begin(), rows.end()) + 1;
+  (void)n_store;
   for (std::size_t a = 0; a < order.size();) {
     const std::int64_t b0 = order[a].first / kBlock * kBlock;
     const std::int64_t width = std::min(kBlock, store.n_variants() - b0);
-    block.resize(static_cast<std::size_t>(n_store * width));
-    h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
-                   block.data());
+    block.resize(static_cast<std::size_t>((r1 - r0) * width));
+    h5::read_block(d.get(), static_cast<hsize_t>(r0), static_cast<hsize_t>(r1 - r0), static_cast<hsize_t>(b0),
+                   static_cast<hsize_t>(width), block.data());
     for (; a < order.size() && order[a].first < b0 + width; ++a) {
       const std::int64_t c = order[a].first - b0;
-      for (std::size_t i = 0; i < rows.size(); ++i) column[i] = block[static_cast<std::size_t>(rows[i] * width + c)];
+      for (std::size_t i = 0; i < rows.size(); ++i) column[i] = block[static_cast<std::size_t>((rows[i] - r0) * width + c)];
       x.set_genotypes(order[a].second, column.data());
     }
   }
@@ -212,12 +217,17 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
 }
 
 
-Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absent, std::vector<std::string>* absent_names) {
+Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absent, std::vector<std::string>* absent_names,
+                       std::int64_t row_begin, std::int64_t row_end) {
   features::StoreReader store(path);
   Dataset ds;
   ds.samples = store.samples();
+  const auto n_store = static_cast<std::int64_t>(ds.samples.size());
+  if (row_end < 0 || row_end > n_store) row_end = n_store;
+  row_begin = std::clamp<std::int64_t>(row_begin, 0, row_end);
+  ds.samples = std::vector<std::string>(ds.samples.begin() + row_begin, ds.samples.begin() + row_end);
   std::vector<std::int64_t> rows(ds.samples.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = row_begin + static_cast<std::int64_t>(i);
   const auto keys = read_variant_keys(store.file());
   std::unordered_map<std::string, std::int64_t> where;
   for (std::size_t i = 0; i < keys.size(); ++i) where.emplace(keys[i].match_key(), static_cast<std::int64_t>(i));
@@ -247,7 +257,8 @@ Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absen
         throw DataError(path.string() + ": the model uses the per-sample statistic " + f.name +
                         ", which this store lacks (the model was trained with --with-sample-stats)");
       }
-      ds.x.add_binned(bin_values(*it->second, f.edges), static_cast<int>(f.edges.size() + 1));
+      const std::vector<double> mine(it->second->begin() + row_begin, it->second->begin() + row_end);
+      ds.x.add_binned(bin_values(mine, f.edges), static_cast<int>(f.edges.size() + 1));
     }
   }
   return ds;

@@ -49,8 +49,10 @@ void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes);
 /// Every sample of a store, with the model's features: variant columns matched by
 /// chrom:pos:ref:alt (absent ones all missing, counted in `absent`), statistics binned with the
 /// model's edges. Throws DataError when the model uses statistics the store lacks.
+/// Only store rows [row_begin, row_end) (row_end -1: to the last) are read: a rank's share.
 [[nodiscard]] Dataset load_for_model(const std::filesystem::path& store, const Model& m, std::int64_t& absent,
-                                     std::vector<std::string>* absent_names = nullptr);
+                                     std::vector<std::string>* absent_names = nullptr, std::int64_t row_begin = 0,
+                                     std::int64_t row_end = -1);
 
 }  // namespace genoforest::ml
 
