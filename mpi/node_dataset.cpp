@@ -27,7 +27,8 @@ std::int64_t shared_memory_room(const std::string& dir) {
   return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
 }
 
-/// A plan without its extras' codes (the first rank writes those): what the node's other ranks receive.
+/// A plan without its extras' codes (the first rank writes those) and without the variant table
+/// (only rank 0 names variants): what the other ranks receive.
 struct Shape {
   ml::FeatureMatrix::Layout layout;
   ml::Labels y;
@@ -72,7 +73,8 @@ void bcast_bytes(std::string& s, MPI_Comm c, int rank) {
 void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
   std::string shape_bytes;
   if (rank == 0) {
-    Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, plan.meta.variants, plan.meta.extras,
+    // Not the variant table: only rank 0 (which planned) writes outputs that name variants.
+    Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, {}, plan.meta.extras,
             plan.meta.unlabelled, plan.n_genotypes, plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
     shape_bytes = to_bytes(s);
   }
@@ -83,7 +85,6 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
     plan.meta.y = std::move(s.y);
     plan.meta.samples = std::move(s.samples);
     plan.meta.classes = std::move(s.classes);
-    plan.meta.variants = std::move(s.variants);
     plan.meta.extras = std::move(s.extras);
     plan.meta.unlabelled = s.unlabelled;
     plan.n_genotypes = s.n_genotypes;

@@ -237,7 +237,7 @@ void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset&
     model.training_data = opt.common.input;
     model.params = opt.common.params;
     model.classes = ds.classes;
-    model.variants = ds.variants;
+    model.variants = std::move(ds.variants);  // not needed after: no copy of a large table
     model.extras = ds.extras;
     model.n_training_samples = ds.x.rows();
     model.oob_error = std::nan("");
@@ -310,7 +310,9 @@ void run_train(const Comm& comm, TrainOptions opt) {
   const auto t0 = std::chrono::steady_clock::now();
   // A task grows a group of trees together (ml::grow_trees: the same trees as one by one, with
   // fewer reads of the matrix). The groups do not depend on the rank count.
-  const std::int64_t group = trees_per_task(params.n_trees, comm.size());
+  // Sharded, every rank takes part in every tree: larger groups, fewer exchanges per tree.
+  const std::int64_t group = node_data->sharding() ? std::min<std::int64_t>(params.n_trees, 32)
+                                                   : trees_per_task(params.n_trees, comm.size());
   const std::int64_t n_groups = (params.n_trees + group - 1) / group;
   Progress progress(n_groups, "groups of " + std::to_string(group) + " trees");
   TaskSet ts;
@@ -369,7 +371,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
     model.training_data = opt.common.input;
     model.params = params;
     model.classes = ds.classes;
-    model.variants = ds.variants;
+    model.variants = std::move(ds.variants);  // not needed after: no copy of a large table
     model.extras = ds.extras;
     model.n_training_samples = n;
     model.importance_impurity.resize(static_cast<std::size_t>(p));
@@ -554,7 +556,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
   if (const ml::Sharding* sh = node_data->sharding(); sh && !svm) {
     // Sharded: all ranks grow each fold's trees together, in groups, and route the test samples
     // down them; rank 0 sums the predictions in tree order, as the tasks would commit them.
-    const std::int64_t group = trees_per_task(params.n_trees, 1);
+    const std::int64_t group = std::min<std::int64_t>(params.n_trees, 32);
     for (std::int64_t m = 0; m < n_models; ++m) {
       train_rows = split(m, false);
       test_rows = split(m, true);

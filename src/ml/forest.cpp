@@ -920,6 +920,37 @@ std::vector<TreeResult> finish_trees(std::vector<Grown>& grown, const FeatureMat
   std::vector<Query> again;
   std::vector<std::vector<double>> base(grown.size());
   std::vector<std::uint32_t> meets_q;  // per re-prediction: its OOB position in its tree
+  // The re-predictions are routed some trees at a time (at most about kMaxQueries), which bounds
+  // their memory (about 50 bytes each); every rank cuts the same batches.
+  constexpr std::size_t kMaxQueries = std::size_t{1} << 18;
+  auto flush = [&] {
+    const auto moved = route(trees, again, x, shard);
+    for (const Group& g : groups) {
+      TreeResult& r = out[g.tree];
+      const Tree& t = r.tree;
+      const int k = t.width;
+      double delta = 0;
+      for (std::size_t m = g.begin; m < g.end; ++m) {
+        const std::uint32_t q = meets_q[m];
+        const float* v = t.leaf_values.data() + t.nodes[static_cast<std::size_t>(moved[m])].left;
+        const auto row = static_cast<std::size_t>(rows[static_cast<std::size_t>(r.oob_rows[q])]);
+        double l;
+        if (cls) {
+          l = argmax(v, k) == y.code[row] ? 0.0 : 1.0;
+        } else {
+          const double d = v[0] - y.value[row];
+          l = d * d;
+        }
+        delta += l - base[g.tree][q];
+      }
+      r.perm_features.push_back(g.feature);
+      r.perm_values.push_back(delta / static_cast<double>(r.oob_rows.size()));
+    }
+    for (const Group& g : groups) std::vector<double>().swap(base[g.tree]);
+    groups.clear();
+    again.clear();
+    meets_q.clear();
+  };
   for (std::size_t i = 0; i < grown.size(); ++i) {
     const Tree& t = out[i].tree;
     const int k = t.width;
@@ -968,29 +999,9 @@ std::vector<TreeResult> finish_trees(std::vector<Grown>& grown, const FeatureMat
       }
       a = z;
     }
+    if (again.size() >= kMaxQueries) flush();
   }
-  const auto moved = route(trees, again, x, shard);
-  for (const Group& g : groups) {
-    TreeResult& r = out[g.tree];
-    const Tree& t = r.tree;
-    const int k = t.width;
-    double delta = 0;
-    for (std::size_t m = g.begin; m < g.end; ++m) {
-      const std::uint32_t q = meets_q[m];
-      const float* v = t.leaf_values.data() + t.nodes[static_cast<std::size_t>(moved[m])].left;
-      const auto row = static_cast<std::size_t>(rows[static_cast<std::size_t>(r.oob_rows[q])]);
-      double l;
-      if (cls) {
-        l = argmax(v, k) == y.code[row] ? 0.0 : 1.0;
-      } else {
-        const double d = v[0] - y.value[row];
-        l = d * d;
-      }
-      delta += l - base[g.tree][q];
-    }
-    r.perm_features.push_back(g.feature);
-    r.perm_values.push_back(delta / static_cast<double>(r.oob_rows.size()));
-  }
+  flush();
   return out;
 }
 
@@ -1142,15 +1153,21 @@ std::vector<TreeResult> grow_trees(const FeatureMatrix& x, const Labels& y, cons
   std::vector<std::vector<const std::uint8_t*>> bits;
   while (!active.empty()) {
     requests.clear();
-    for (const auto t : active) growers[static_cast<std::size_t>(t)]->prepare_level(t, requests);
+    for (const auto t : active) {
+      const std::size_t from = requests.size();
+      growers[static_cast<std::size_t>(t)]->prepare_level(t, requests);
+      if (shard) {  // keep the trials of the features this rank holds: a level's list is large
+        requests.erase(std::remove_if(requests.begin() + static_cast<std::ptrdiff_t>(from), requests.end(),
+                                      [&](const Grower::Request& r) { return !shard->owns(r.feature); }),
+                       requests.end());
+      }
+    }
     std::fill(start.begin(), start.end(), 0);
     for (const auto& r : requests) ++start[static_cast<std::size_t>(r.feature) + 1];
     for (std::size_t f = 1; f < start.size(); ++f) start[f] += start[f - 1];
     by_feature.resize(requests.size());
     for (const auto& r : requests) by_feature[start[static_cast<std::size_t>(r.feature)]++] = r;
-    for (const auto& r : by_feature) {
-      if (!shard || shard->owns(r.feature)) growers[static_cast<std::size_t>(r.tree)]->evaluate(r.node, r.feature, r.j);
-    }
+    for (const auto& r : by_feature) growers[static_cast<std::size_t>(r.tree)]->evaluate(r.node, r.feature, r.j);
     if (shard) {
       agree_on_splits(growers, active, *shard);
       share_partitions(growers, active, *shard, held, bits);

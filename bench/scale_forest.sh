@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Benchmark: `train` with one copy of the matrix per node (--matrix node) against the
+# variant-sharded forest (--matrix sharded) on the same store, at 1, 2 and 4 ranks (RANKS): the
+# load time (and `cat store.h5 > /dev/null` from the page cache, the anchor), the time per tree,
+# the bytes the ranks exchanged per tree, the peak RSS of the largest rank and the node's summed
+# proportional set size (PSS: a page shared by the ranks counts once), sampled every 0.1 s.
+# Medians of REPS runs. Not a test: run by hand.
+#   bench/scale_forest.sh [SAMPLES] [VARIANTS]   (default 5000 x 200000: 241 MiB packed)
+#   env: REPS (3), TREES (50), RANKS ("1 2 4"), BENCH_DIR (reuse data)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-5000}; M=${2:-200000}; REPS=${REPS:-3}; TREES=${TREES:-50}; RANKS=${RANKS:-1 2 4}
+"$root/scripts/build.sh" >/dev/null
+G="$root/build/genoforest"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+W=${BENCH_DIR:-$(mktemp -d /tmp/gf-scale-bench.XXXXXX)}
+mkdir -p "$W" && cd "$W"
+if [[ ! -f s.h5 ]]; then
+  "$G" simulate -o s -n "$N" -m "$M" --seed 9 -q -@ 2
+  mpirun -n 2 "$G" features s.vcf.gz -p s.pheno.tsv -o s.h5 -q
+fi
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+# run CMD...: prints "PSS_MiB LOAD_S GROW_S EXCHANGED_PER_TREE RSS_LARGEST_MiB"
+run() {
+  "$@" > run.log 2>&1 &
+  local pid=$! max=0 tot v p
+  while kill -0 "$pid" 2>/dev/null; do
+    tot=0
+    for p in $(pgrep -f "^$G train" || true); do
+      v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true); tot=$((tot + ${v:-0}))
+    done
+    ((tot > max)) && max=$tot
+    sleep 0.1
+  done
+  wait "$pid"
+  local load grow per rss
+  load=$(grep -o 'loaded in [0-9.]* s' run.log | grep -o '[0-9.]*')
+  grow=$(grep -o 'trees in [0-9.]* s' run.log | grep -o '[0-9.]*')
+  per=$(grep -o '[0-9.]* [KMG]*i*B per tree' run.log | sed 's/ per tree//; s/ //' || true)
+  rss=$(grep -o 'peak RSS [0-9.]* MiB' run.log | grep -o '[0-9.]*')
+  echo "$((max / 1024)) $load $grow ${per:--} $rss"
+}
+cat s.h5 > /dev/null
+cat_s=$(for _ in $(seq "$REPS"); do /usr/bin/time -f %e cat s.h5 2>&1 >/dev/null; done | median)
+bytes=$(stat -c %s s.h5)
+echo "store: $N x $M, $((bytes >> 20)) MiB; cat from the page cache: ${cat_s} s; $TREES trees; medians of $REPS"
+printf '%-8s %-6s %9s %13s %15s %14s %18s\n' mode ranks "load (s)" "s per tree" "sent per tree" "node PSS (MiB)" "largest RSS (MiB)"
+for mode in node sharded; do
+  for n in $RANKS; do
+    rows=()
+    for _ in $(seq "$REPS"); do
+      rows+=("$(run mpirun -n "$n" "$G" train s.h5 -o m.gfm --trees "$TREES" --seed 1 --matrix "$mode")")
+    done
+    col() { printf '%s\n' "${rows[@]}" | awk -v c="$1" '{print $c}' | median; }
+    per_tree=$(echo "scale=4; $(col 3) / $TREES" | bc)
+    printf '%-8s %-6s %9s %13s %15s %14s %18s\n' "$mode" "$n" "$(col 2)" "$per_tree" \
+      "$(printf '%s\n' "${rows[@]}" | awk '{print $4}' | head -1)" "$(col 1)" "$(col 5)"
+  done
+done
