@@ -174,6 +174,32 @@ TrainingPlan plan_training_data(const fs::path& path, bool with_stats) {
   return plan;
 }
 
+/// Packs the `width` columns of `block` (store rows of `width` dosages each) for the matrix rows
+/// `rows` (their store rows) into the columns' bytes out[c], as pack_genotypes() would: four rows
+/// make one byte of each column, and columns go 64 at a time, so that a store row is read as
+/// whole cache lines, not one byte a kilobyte apart (perf, one rank loading 5,000 x 200,000: the
+/// column-by-column gather and pack took 54% of the load; this takes 13%).
+static void pack_rows(const std::int8_t* block, std::int64_t width, const std::vector<std::int64_t>& rows, std::uint8_t* const* out) {
+  constexpr std::int64_t kTile = 64;
+  const auto n = static_cast<std::int64_t>(rows.size());
+  for (std::int64_t c0 = 0; c0 < width; c0 += kTile) {
+    const std::int64_t w = std::min(kTile, width - c0);
+    for (std::int64_t i0 = 0; i0 < n; i0 += 4) {
+      std::uint8_t acc[kTile] = {};
+      for (std::int64_t k = 0; k < 4 && i0 + k < n; ++k) {
+        const std::int8_t* src = block + rows[static_cast<std::size_t>(i0 + k)] * width + c0;
+        const int shift = static_cast<int>(2 * k);
+        for (std::int64_t c = 0; c < w; ++c) {
+          const std::int8_t v = src[c];
+          const std::uint8_t code = v < 0 ? 3 : (v > 2 ? 2 : static_cast<std::uint8_t>(v));
+          acc[c] = static_cast<std::uint8_t>(acc[c] | (code << shift));
+        }
+      }
+      for (std::int64_t c = 0; c < w; ++c) out[c0 + c][i0 / 4] = acc[c];
+    }
+  }
+}
+
 void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std::int64_t begin, std::int64_t end,
                              std::uint8_t* bytes) {
   if (begin >= end) return;
@@ -184,17 +210,16 @@ void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std
   h5::Hid d(H5Dopen2(store.file(), schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix");
   const std::int64_t n_store = store.n_samples();
   constexpr std::int64_t kBlock = 1024;
-  std::vector<std::int8_t> block, column(plan.rows.size());
+  std::vector<std::int8_t> block;
+  std::vector<std::uint8_t*> out;
   for (std::int64_t b0 = begin; b0 < end;) {
     const std::int64_t width = std::min(kBlock - b0 % kBlock, end - b0);  // within one chunk column
     block.resize(static_cast<std::size_t>(n_store * width));
     h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
                    block.data());
-    for (std::int64_t c = 0; c < width; ++c) {
-      for (std::size_t i = 0; i < plan.rows.size(); ++i) column[i] = block[static_cast<std::size_t>(plan.rows[i] * width + c)];
-      const auto& col = plan.layout.cols[static_cast<std::size_t>(b0 + c)];
-      pack_genotypes(column.data(), plan.layout.n_rows, bytes + col.offset);
-    }
+    out.resize(static_cast<std::size_t>(width));
+    for (std::int64_t c = 0; c < width; ++c) out[static_cast<std::size_t>(c)] = bytes + plan.layout.cols[static_cast<std::size_t>(b0 + c)].offset;
+    pack_rows(block.data(), width, plan.rows, out.data());
     b0 += width;
   }
 }
