@@ -17,21 +17,12 @@ if [[ ! -f s.h5 ]]; then
   "$G" simulate -o s -n "$N" -m "$M" --seed 9 -q
   mpirun -n 2 "$G" features s.vcf.gz -p s.pheno.tsv -o s.h5 -q
 fi
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-# run_pss CMD...: runs CMD; prints "PSS_MiB LOAD_S" (summed PSS of its genoforest processes, peak)
+source "$root/bench/lib.sh"
+# run_pss CMD...: runs CMD; prints "PSS_MiB LOAD_S" (peak node PSS, the load time it logs)
 run_pss() {
-  "$@" > run.log 2>&1 &
-  local pid=$! max=0 tot v p
-  while kill -0 "$pid" 2>/dev/null; do
-    tot=0
-    for p in $(pgrep -f "^$G train" || true); do
-      v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true); tot=$((tot + ${v:-0}))
-    done
-    ((tot > max)) && max=$tot
-    sleep 0.1
-  done
-  wait "$pid"
-  echo "$((max / 1024)) $(grep -o 'loaded in [0-9.]* s' run.log | grep -o '[0-9.]*')"
+  local pss
+  pss=$(run_sampling_pss "$G train" "$@")
+  echo "$pss $(grep -o 'loaded in [0-9.]* s' run.log | grep -o '[0-9.]*')"
 }
 cat s.h5 > /dev/null
 cat_s=$(for _ in $(seq "$REPS"); do /usr/bin/time -f %e cat s.h5 2>&1 >/dev/null; done | median)
@@ -45,5 +36,5 @@ for n in 1 2 4; do
     loads+=("$l"); pss+=("$p")
   done
   l=$(printf '%s\n' "${loads[@]}" | median); p=$(printf '%s\n' "${pss[@]}" | median)
-  printf '%-6s %12s %14s %18s\n' "$n" "$l" "$(echo "scale=1; $l / $cat_s" | bc)" "$p"
+  printf '%-6s %12s %14s %18s\n' "$n" "$l" "$(awk -v l="$l" -v c="$cat_s" 'BEGIN {print (c > 0 ? sprintf("%.1f", l / c) : "-")}')" "$p"
 done

@@ -19,26 +19,17 @@ if [[ ! -f s.h5 ]]; then
   "$G" simulate -o s -n "$N" -m "$M" --seed 9 -q -@ 2
   mpirun -n 2 "$G" features s.vcf.gz -p s.pheno.tsv -o s.h5 -q
 fi
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+source "$root/bench/lib.sh"
 # run CMD...: prints "PSS_MiB LOAD_S GROW_S EXCHANGED_PER_TREE RSS_LARGEST_MiB"
 run() {
-  "$@" > run.log 2>&1 &
-  local pid=$! max=0 tot v p
-  while kill -0 "$pid" 2>/dev/null; do
-    tot=0
-    for p in $(pgrep -f "^$G train" || true); do
-      v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true); tot=$((tot + ${v:-0}))
-    done
-    ((tot > max)) && max=$tot
-    sleep 0.1
-  done
-  wait "$pid"
+  local pss
+  pss=$(run_sampling_pss "$G train" "$@")
   local load grow per rss
   load=$(grep -o 'loaded in [0-9.]* s' run.log | grep -o '[0-9.]*')
   grow=$(grep -o 'trees in [0-9.]* s' run.log | grep -o '[0-9.]*')
   per=$(grep -o '[0-9.]* [KMG]*i*B per tree' run.log | sed 's/ per tree//; s/ //' || true)
   rss=$(grep -o 'peak RSS [0-9.]* MiB' run.log | grep -o '[0-9.]*')
-  echo "$((max / 1024)) $load $grow ${per:--} $rss"
+  echo "$pss $load $grow ${per:--} $rss"
 }
 cat s.h5 > /dev/null
 cat_s=$(for _ in $(seq "$REPS"); do /usr/bin/time -f %e cat s.h5 2>&1 >/dev/null; done | median)
@@ -51,9 +42,9 @@ for mode in node sharded; do
     for _ in $(seq "$REPS"); do
       rows+=("$(run mpirun -n "$n" "$G" train s.h5 -o m.gfm --trees "$TREES" --seed 1 --matrix "$mode")")
     done
-    col() { printf '%s\n' "${rows[@]}" | awk -v c="$1" '{print $c}' | median; }
-    per_tree=$(echo "scale=4; $(col 3) / $TREES" | bc)
-    printf '%-8s %-6s %9s %13s %15s %14s %18s\n' "$mode" "$n" "$(col 2)" "$per_tree" \
-      "$(printf '%s\n' "${rows[@]}" | awk '{print $4}' | head -1)" "$(col 1)" "$(col 5)"
+    field() { printf '%s\n' "${rows[@]}" | awk -v c="$1" '{print $c}' | median; }
+    per_tree=$(echo "scale=4; $(field 3) / $TREES" | bc)
+    printf '%-8s %-6s %9s %13s %15s %14s %18s\n' "$mode" "$n" "$(field 2)" "$per_tree" \
+      "$(printf '%s\n' "${rows[@]}" | awk '{print $4}' | head -1)" "$(field 1)" "$(field 5)"
   done
 done

@@ -33,14 +33,13 @@ struct Shape {
   ml::FeatureMatrix::Layout layout;
   ml::Labels y;
   std::vector<std::string> samples, classes;
-  std::vector<ml::VariantKey> variants;
   std::vector<ml::ExtraFeature> extras;
   std::int64_t unlabelled = 0, n_genotypes = 0;
   std::vector<std::int64_t> rows;
   std::vector<std::vector<std::uint8_t>> extra_codes;  // sharded mode only
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & layout & y & samples & classes & variants & extras & unlabelled & n_genotypes & rows & extra_codes;
+    ar & layout & y & samples & classes & extras & unlabelled & n_genotypes & rows & extra_codes;
   }
 };
 
@@ -74,7 +73,7 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
   std::string shape_bytes;
   if (rank == 0) {
     // Not the variant table: only rank 0 (which planned) writes outputs that name variants.
-    Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, {}, plan.meta.extras,
+    Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, plan.meta.extras,
             plan.meta.unlabelled, plan.n_genotypes, plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
     shape_bytes = to_bytes(s);
   }
@@ -132,7 +131,8 @@ NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, b
                  ": it is spread by variants over the " + std::to_string(comm.size()) + " ranks (--matrix sharded)");
       }
       if (sharded && budget > 0 && per_rank_sharded * most_on_a_node > budget) {
-        const std::int64_t ranks_needed = (bytes + budget / most_on_a_node - 1) / (budget / most_on_a_node);
+        const std::int64_t per_rank_budget = std::max<std::int64_t>(1, budget / most_on_a_node);
+        const std::int64_t ranks_needed = (bytes + per_rank_budget - 1) / per_rank_budget;
         throw UsageError("the packed matrix takes " + format_size(bytes) + ": even spread over " + std::to_string(comm.size()) +
                          " ranks, a node of " + std::to_string(most_on_a_node) + " ranks would hold " +
                          format_size(per_rank_sharded * most_on_a_node) + ", more than " + budget_text + ". Run on more nodes (at least " +
@@ -193,7 +193,8 @@ void NodeDataset::load_sharded(const Comm& comm, const std::filesystem::path& st
     bytes.assign(local.bytes, 0);
     plan.layout = local;
     ml::fill_training_genotypes(store, plan, std::min(c0, plan.n_genotypes), std::min(c1, plan.n_genotypes), bytes.data());
-    if (c1 == n_cols && n_cols > plan.n_genotypes) ml::fill_training_extras(plan, bytes.data());
+    // The binned columns are one unit: the rank whose block holds the first of them has them all.
+    if (c0 <= plan.n_genotypes && plan.n_genotypes < c1) ml::fill_training_extras(plan, bytes.data());
   } catch (...) {
     e = std::current_exception();
   }
@@ -209,7 +210,8 @@ void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store
   auto load_own = [&] {
     std::exception_ptr e;
     try {
-      ds_ = ml::load_training_data(store, with_stats);
+      // Rank 0 has planned already (the decision needed the layout).
+      ds_ = comm.is_root() ? ml::load_training_data(store, std::move(plan)) : ml::load_training_data(store, with_stats);
     } catch (...) {
       e = std::current_exception();
     }

@@ -32,6 +32,32 @@ fails_once() {
   [[ $rc -eq $code && $lines -eq 1 ]] && grep -qE "^genoforest $stage: error: $pattern" stderr.txt
 }
 
+# kill_rank_1 JOB PATTERN LOG SECONDS: for a job started in the background (pid JOB) whose ranks'
+# command lines contain PATTERN: once LOG says the data is loaded, SIGKILLs its rank 1 (as a node
+# failure would) and waits up to SECONDS for the job to end. Sets victim (the killed pid, "" if
+# none was found) and rc (the job's exit status; 124 when it was still running: a hang).
+kill_rank_1() {
+  local job=$1 pattern=$2 log=$3 seconds=$4 p
+  victim=""
+  for _ in $(seq 300); do
+    for p in $(pgrep -f "$pattern" || true); do
+      tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
+    done
+    [[ -n "$victim" ]] && grep -q "loaded in" "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  sleep 1
+  [[ -n "$victim" ]] && kill -KILL "$victim"
+  for _ in $(seq $((seconds * 10))); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$job" 2>/dev/null; then
+    pkill -KILL -f "$pattern" || true
+    rc=124
+  else
+    wait "$job"
+    rc=$?
+  fi
+}
+
 # ---- Emulated nodes: a real multi-node Open MPI job on one machine (../shared/slurm-mpi-notes.md §5) ----
 # Open MPI starts each "remote" node's daemon through its rsh agent; ours runs the command here, in a
 # new UTS namespace whose hostname is the node's name. The nodes are loopback addresses other than

@@ -323,13 +323,14 @@ void run_train(const Comm& comm, TrainOptions opt) {
     return "trees " + std::to_string(g * group + 1) + "-" + std::to_string(std::min(params.n_trees, (g + 1) * group));
   };
   ts.journal = "train.trees" + std::to_string(group);  // a rerun with other groups starts afresh
-  ts.run = [&](std::int64_t g) {
+  auto group_seeds = [&](std::int64_t g) {  // tree t's seed derives from (seed, t) alone
     std::vector<std::uint64_t> seeds;
     for (std::int64_t t = g * group; t < std::min(params.n_trees, (g + 1) * group); ++t) {
       seeds.push_back(task_seed(params.seed, kTreeStream, static_cast<std::uint64_t>(t)));
     }
-    return to_bytes(ml::grow_trees(ds.x, ds.y, rows, params, seeds, to));
+    return seeds;
   };
+  ts.run = [&](std::int64_t g) { return to_bytes(ml::grow_trees(ds.x, ds.y, rows, params, group_seeds(g), to)); };
   ts.commit = [&](std::int64_t, std::string&& bytes) {
     for (auto& r : from_bytes<std::vector<ml::TreeResult>>(bytes)) {
       for (std::size_t i = 0; i < r.oob_rows.size(); ++i) {
@@ -347,11 +348,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
     // Sharded: every rank takes part in every tree (each holds some of the columns), group
     // after group; rank 0 keeps the results, in the same order as the tasks would commit them.
     for (std::int64_t g = 0; g < n_groups; ++g) {
-      std::vector<std::uint64_t> seeds;
-      for (std::int64_t t = g * group; t < std::min(params.n_trees, (g + 1) * group); ++t) {
-        seeds.push_back(task_seed(params.seed, kTreeStream, static_cast<std::uint64_t>(t)));
-      }
-      auto r = ml::grow_trees(ds.x, ds.y, rows, params, seeds, to, sh);
+      auto r = ml::grow_trees(ds.x, ds.y, rows, params, group_seeds(g), to, sh);
       if (comm.is_root()) {
         ts.commit(g, to_bytes(r));
         progress.tick();
@@ -488,6 +485,10 @@ void run_cv(const Comm& comm, CvOptions opt) {
   to.permutation_importance = false;
   std::int64_t cached_m = -1;
   std::vector<std::int64_t> train_rows, test_rows;
+  // Tree t of fold model m: its seed derives from (seed, m, t) alone, whoever grows it.
+  auto tree_seed = [&](std::int64_t m, std::int64_t t) {
+    return task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream, static_cast<std::uint64_t>(t));
+  };
   const auto t0 = std::chrono::steady_clock::now();
   Progress progress(n_models * per_model, svm ? "SVM problems" : "trees");
   TaskSet ts;
@@ -524,9 +525,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
       for (const auto row : test_rows) values.push_back(dense.dot(row, w));
       return to_bytes(values);
     }
-    const auto seed = task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream,
-                                static_cast<std::uint64_t>(t % params.n_trees));
-    const auto r = ml::grow_tree(ds.x, ds.y, train_rows, params, seed, to);
+    const auto r = ml::grow_tree(ds.x, ds.y, train_rows, params, tree_seed(m, t % params.n_trees), to);
     std::vector<float> values;
     values.reserve(test_rows.size() * static_cast<std::size_t>(k));
     for (const auto row : test_rows) {
@@ -562,10 +561,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
       test_rows = split(m, true);
       for (std::int64_t g0 = 0; g0 < params.n_trees; g0 += group) {
         std::vector<std::uint64_t> seeds;
-        for (std::int64_t t = g0; t < std::min(params.n_trees, g0 + group); ++t) {
-          seeds.push_back(task_seed(task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m)), kTreeStream,
-                                    static_cast<std::uint64_t>(t)));
-        }
+        for (std::int64_t t = g0; t < std::min(params.n_trees, g0 + group); ++t) seeds.push_back(tree_seed(m, t));
         auto grown = ml::grow_trees(ds.x, ds.y, train_rows, params, seeds, to, sh);
         std::vector<ml::Tree> trees;
         for (auto& r : grown) trees.push_back(std::move(r.tree));

@@ -33,7 +33,6 @@ std::vector<VariantKey> read_variant_keys(hid_t file) {
 void read_genotypes(const features::StoreReader& store, const std::vector<std::int64_t>& rows,
                     const std::vector<std::int64_t>& cols, FeatureMatrix& x) {
   h5::Hid d(H5Dopen2(store.file(), schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix");
-  const std::int64_t n_store = store.n_samples();
   constexpr std::int64_t kBlock = 1024;
   std::vector<std::pair<std::int64_t, std::int64_t>> order;  // (store column, matrix column)
   for (std::size_t j = 0; j < cols.size(); ++j)
@@ -44,7 +43,6 @@ void read_genotypes(const features::StoreReader& store, const std::vector<std::i
   // Only the rows' span of the store is read (a rank predicting its share of the samples).
   const std::int64_t r0 = *std::min_element(rows.begin(), rows.end());
   const std::int64_t r1 = *std::max_element(rows.begin(), rows.end()) + 1;
-  (void)n_store;
   for (std::size_t a = 0; a < order.size();) {
     const std::int64_t b0 = order[a].first / kBlock * kBlock;
     const std::int64_t width = std::min(kBlock, store.n_variants() - b0);
@@ -189,11 +187,7 @@ static void pack_rows(const std::int8_t* block, std::int64_t width, const std::v
       for (std::int64_t k = 0; k < 4 && i0 + k < n; ++k) {
         const std::int8_t* src = block + rows[static_cast<std::size_t>(i0 + k)] * width + c0;
         const int shift = static_cast<int>(2 * k);
-        for (std::int64_t c = 0; c < w; ++c) {
-          const std::int8_t v = src[c];
-          const std::uint8_t code = v < 0 ? 3 : (v > 2 ? 2 : static_cast<std::uint8_t>(v));
-          acc[c] = static_cast<std::uint8_t>(acc[c] | (code << shift));
-        }
+        for (std::int64_t c = 0; c < w; ++c) acc[c] = static_cast<std::uint8_t>(acc[c] | (genotype_code(src[c]) << shift));
       }
       for (std::int64_t c = 0; c < w; ++c) out[c0 + c][i0 / 4] = acc[c];
     }
@@ -232,7 +226,10 @@ void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes) {
 }
 
 Dataset load_training_data(const fs::path& path, bool with_stats) {
-  TrainingPlan plan = plan_training_data(path, with_stats);
+  return load_training_data(path, plan_training_data(path, with_stats));
+}
+
+Dataset load_training_data(const fs::path& path, TrainingPlan plan) {
   std::vector<std::uint8_t> bytes(plan.layout.bytes);
   fill_training_genotypes(path, plan, 0, plan.n_genotypes, bytes.data());
   fill_training_extras(plan, bytes.data());

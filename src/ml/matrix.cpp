@@ -43,9 +43,7 @@ FeatureMatrix::Layout FeatureMatrix::plan(std::int64_t n_rows, std::int64_t n_ge
 void pack_genotypes(const std::int8_t* dosage, std::int64_t n_rows, std::uint8_t* d) {
   std::fill(d, d + (n_rows + 3) / 4, 0);
   for (std::int64_t r = 0; r < n_rows; ++r) {
-    const int v = dosage[r];
-    const int code = v < 0 ? 3 : (v > 2 ? 2 : v);
-    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (code << ((r & 3) << 1)));
+    d[r >> 2] = static_cast<std::uint8_t>(d[r >> 2] | (genotype_code(dosage[r]) << ((r & 3) << 1)));
   }
   // The unused codes of the last byte stay 0, as set_genotypes leaves them.
 }

@@ -4,8 +4,8 @@
 # (--matrix node) at -n 1, for 1 to 4 ranks (so for several shardings), for two classes with the
 # per-sample statistics, three classes and a quantitative label. --matrix and --memory-per-node:
 # a matrix too large for one copy per node is refused with a line suggesting the sharded mode,
-# auto shards it, a cluster too small even sharded is refused; a rank killed while the ranks
-# exchange splits ends the job, no hang.
+# auto shards it, a cluster too small even sharded is refused (even a budget of one byte); a rank
+# may hold no column; a rank killed while the ranks exchange splits ends the job, no hang.
 source "$(dirname "$0")/../lib.sh"
 gf 1 simulate -o c -n 300 -m 2600 --contigs 2 --causal 4 --heritability 0.8 --seed 8 -q
 gf 1 simulate -o q -n 240 -m 1200 --trait quantitative --causal 3 --seed 9 -q
@@ -43,6 +43,16 @@ for spec in "${cases[@]}"; do
 done
 grep -q "exchanged" binary.2.log && ok "the log gives the bytes the ranks exchanged" || not_ok "no exchange figure in the log"
 
+# More ranks than blocks: a store of one 1024-variant chunk whose statistics columns outweigh its
+# genotypes leaves a rank with no column (the block after the statistics): the same trees.
+gf 1 simulate -o few -n 200 -m 100 --causal 2 --seed 5 -q
+gf 1 features few.vcf.gz -p few.pheno.tsv -o few.h5 -q
+gf 1 train few.h5 -o few.node.gfm --trees 12 --seed 3 --with-sample-stats --matrix node -q
+n=${ranks[-1]}
+gf "$n" train few.h5 -o few.sh.gfm --trees 12 --seed 3 --with-sample-stats --matrix sharded 2> few.log
+"$GF_TEST_TOOL" same-model few.node.gfm few.sh.gfm && cmp -s few.node.gfm.importance.tsv few.sh.gfm.importance.tsv \
+  && ok "one chunk and the statistics over $n ranks (a rank without columns): the trees of one copy" || { not_ok "few columns, -n $n: model differs"; cat few.log; }
+
 # --memory-per-node: one copy per node does not fit -> a line naming the sharded mode, exit 2.
 set +e
 gf 2 train c.h5 -o small.gfm --trees 4 --matrix node --memory-per-node 100K 2> small.err
@@ -64,28 +74,19 @@ gf 1 train c.h5 -o svm.gfm --model svm --matrix sharded 2> svm.err
 rc3=$?
 gf 1 train c.h5 -o where.gfm --matrix cluster 2> where.err
 rc4=$?
+gf 2 train c.h5 -o byte.gfm --matrix sharded --memory-per-node 1 2> byte.err
+rc5=$?
 set -e
 [[ $rc -eq 2 ]] && grep -q "Run on more nodes (at least" tiny.err && ok "too large even sharded: exit 2, how many nodes" || { not_ok "tiny: exit $rc"; cat tiny.err; }
 [[ $rc2 -eq 2 ]] && grep -q "memory-per-node must be a size such as 64G" bad.err && ok "--memory-per-node lots: exit 2" || { not_ok "bad size: exit $rc2"; cat bad.err; }
 [[ $rc3 -eq 2 ]] && grep -q "svm needs the whole matrix" svm.err && ok "--model svm --matrix sharded: exit 2" || { not_ok "svm sharded: exit $rc3"; cat svm.err; }
 [[ $rc4 -eq 2 ]] && grep -q "matrix must be auto, node or sharded" where.err && ok "--matrix cluster: exit 2" || { not_ok "--matrix cluster: exit $rc4"; cat where.err; }
+[[ $rc5 -eq 2 ]] && grep -q "Run on more nodes" byte.err && ok "--memory-per-node 1 (one byte): exit 2, no crash" || { not_ok "--memory-per-node 1: exit $rc5"; cat byte.err; }
 
 # A rank killed (SIGKILL) while the ranks exchange splits: the job ends, non-zero, no hang, no model.
 set +e
 gf 2 train c.h5 -o killed.gfm --trees 100000 --matrix sharded > kill.out 2> kill.err &
-job=$!
-victim=""
-for _ in $(seq 300); do
-  for p in $(pgrep -f "genoforest train c.h5 -o killed.gfm" || true); do
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
-  done
-  [[ -n "$victim" ]] && grep -q "loaded in" kill.err 2>/dev/null && break
-  sleep 0.1
-done
-sleep 1
-[[ -n "$victim" ]] && kill -KILL "$victim"
-for _ in $(seq 600); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done   # 60 s
-if kill -0 "$job" 2>/dev/null; then pkill -KILL -f "genoforest train c.h5 -o killed.gfm" || true; rc=124; else wait "$job"; rc=$?; fi
+kill_rank_1 $! "genoforest train c.h5 -o killed.gfm" kill.err 60
 set -e
 if [[ -n "$victim" && $rc -ne 0 && $rc -ne 124 && ! -e killed.gfm ]] && ! compgen -G "killed.gfm.tmp.*" >/dev/null; then
   ok "a rank killed during sharded training: the job ended (exit $rc), nothing written"

@@ -89,19 +89,7 @@ fi
 # non-zero, within the timeout; no genoforest line beyond one; no model and no temporary left.
 set +e
 gfn 2 1 train f1.h5 -o killed.gfm --trees 20000 --seed 2 > kill.out 2> kill.err &
-job=$!
-victim=""
-for _ in $(seq 300); do
-  for p in $(pgrep -f "genoforest train f1.h5 -o killed.gfm" || true); do
-    tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$p
-  done
-  [[ -n "$victim" ]] && grep -q "loaded in" kill.err 2>/dev/null && break
-  sleep 0.1
-done
-sleep 1
-[[ -n "$victim" ]] && kill -KILL "$victim"
-for _ in $(seq 1200); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done   # 120 s
-if kill -0 "$job" 2>/dev/null; then pkill -KILL -f "genoforest train f1.h5 -o killed.gfm" || true; rc=124; else wait "$job"; rc=$?; fi
+kill_rank_1 $! "genoforest train f1.h5 -o killed.gfm" kill.err 120
 set -e
 lines=$(grep -c "genoforest train: error" kill.err || true)
 if [[ -n "$victim" && $rc -ne 0 && $rc -ne 124 && $lines -le 1 && ! -e killed.gfm ]] && ! compgen -G "killed.gfm.tmp.*" >/dev/null; then

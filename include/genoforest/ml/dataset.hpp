@@ -45,6 +45,8 @@ void fill_training_genotypes(const std::filesystem::path& store, const TrainingP
                              std::int64_t end, std::uint8_t* bytes);
 /// Writes the binned columns into `bytes`.
 void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes);
+/// The training data of a plan already made: its matrix filled by this process alone.
+[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, TrainingPlan plan);
 
 /// Every sample of a store, with the model's features: variant columns matched by
 /// chrom:pos:ref:alt (absent ones all missing, counted in `absent`), statistics binned with the

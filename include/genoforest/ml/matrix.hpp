@@ -76,6 +76,10 @@ class FeatureMatrix {
   std::size_t view_size_ = 0;
 };
 
+/// The 2-bit code of a dosage: 0, 1, 2 (above 2 counts as 2), 3 for a missing call (negative).
+[[nodiscard]] constexpr std::uint8_t genotype_code(std::int8_t dosage) noexcept {
+  return dosage < 0 ? 3 : (dosage > 2 ? 2 : static_cast<std::uint8_t>(dosage));
+}
 /// Packs `n_rows` dosages (-1 missing; above 2 counts as 2) into a genotype column's bytes.
 void pack_genotypes(const std::int8_t* dosage, std::int64_t n_rows, std::uint8_t* out);
 
