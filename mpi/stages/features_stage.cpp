@@ -35,7 +35,8 @@ using features::VariantRow;
 using h5::Hid;
 
 void FeaturesOptions::validate() const {
-  if (input.empty()) throw UsageError("no input: give an indexed VCF/BCF file (see 'genoforest features --help')");
+  if (input.empty() && !source) throw UsageError("no input: give an indexed VCF/BCF file (see 'genoforest features --help')");
+  if (source && (!regions.empty() || !regions_file.empty())) throw InternalError("a drawn cohort is stored whole");
   if (output.empty()) throw UsageError("-o/--output is required");
   if (region_size < 1) throw UsageError("--region-size must be at least 1 bp");
   if (window_size < 1) throw UsageError("--window-size must be at least 1 bp");
@@ -277,20 +278,27 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   features::Provenance prov;
   std::future<std::vector<std::string>> input_digests;  // rank 0
   std::string requested_text = "all";
+  const std::string input_name = opt.source ? opt.source->name() : opt.input;
+  std::unique_ptr<io::VcfReader> reader;  // each rank's own handle on the input
 
   // ---- 1. rank 0 checks every input and plans ------------------------------------------------
   comm.on_root([&] {
     opt.validate();
-    check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
-                   {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes},
-                   {"-R/--regions-file", opt.regions_file}},
-                  {{"-o/--output", out_path}});
-    auto reader = open_input(opt.input);
-    if (!reader->has_gt()) {
-      throw InputError(opt.input, "the header declares no FORMAT/GT field: genotypes are needed for dosages");
+    if (opt.source) {
+      check_outputs({{"-p/--phenotypes", opt.phenotypes}}, {{"-o/--output", out_path}});
+      samples = opt.source->samples();
+    } else {
+      check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
+                     {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes},
+                     {"-R/--regions-file", opt.regions_file}},
+                    {{"-o/--output", out_path}});
+      reader = open_input(opt.input);
+      if (!reader->has_gt()) {
+        throw InputError(opt.input, "the header declares no FORMAT/GT field: genotypes are needed for dosages");
+      }
+      if (reader->sample_count() == 0) throw InputError(opt.input, "the file has no sample columns");
+      samples = reader->samples();
     }
-    if (reader->sample_count() == 0) throw InputError(opt.input, "the file has no sample columns");
-    samples = reader->samples();
     std::vector<Region> requested;
     if (!opt.regions.empty()) {
       requested = parse_region_list(opt.regions);
@@ -303,18 +311,21 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     if (!opt.phenotypes.empty()) {
       const auto table = io::read_phenotypes(opt.phenotypes);
       labels = std::make_unique<io::EncodedLabels>(
-          io::encode_labels(table, samples, io::parse_label_type(opt.label_type), opt.input));
+          io::encode_labels(table, samples, io::parse_label_type(opt.label_type), input_name));
       if (labels->samples_without_phenotype) {
         log_warning(std::to_string(labels->samples_without_phenotype) + " of " + std::to_string(samples.size()) +
-                    " samples of " + opt.input + " have no row in " + opt.phenotypes + ": their label is missing");
+                    " samples of " + input_name + " have no row in " + opt.phenotypes + ": their label is missing");
       }
     }
-    plan.regions = features::plan_regions(*reader, requested, opt.region_size);
+    plan.regions = opt.source ? opt.source->plan_regions(opt.region_size)
+                              : features::plan_regions(*reader, requested, opt.region_size);
+    reader.reset();
     plan.n_samples = static_cast<std::int64_t>(samples.size());
     plan.token = temp_token();
     // The inputs' checksums (provenance) are read beside the extraction, on a core of their own
     // when there is one; they are needed only at the end.
-    input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.input, opt.phenotypes, opt.regions_file}] {
+    input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.source ? "" : opt.input,
+                                                                              opt.phenotypes, opt.regions_file}] {
       std::vector<std::string> lines;
       for (const auto& f : in) {
         if (f.empty()) continue;
@@ -367,7 +378,6 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   // hyperslab: with a filtered dataset, a chunk written in pieces by several calls or ranks would
   // be decompressed and recompressed each time. Columns past the last complete chunk wait for
   // the next wave.
-  std::unique_ptr<io::VcfReader> reader;  // each rank's own handle on the input
   std::map<std::int64_t, std::vector<std::int8_t>> held;  // task -> its dosages (column-major)
   std::vector<VariantRow> variants;                       // rank 0: the variant table, in order
   std::vector<std::int64_t> wave_info;  // per task of the wave: columns, then the rank holding them
@@ -383,8 +393,10 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   ts.progress = &progress;
   ts.describe = [&](std::int64_t t) { return "region " + plan.regions[static_cast<std::size_t>(t)].to_string(); };
   ts.run = [&](std::int64_t t) {
-    if (!reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
-    RegionColumns rc = features::extract_region(*reader, plan.regions[static_cast<std::size_t>(t)], opt.filters);
+    const Region& region = plan.regions[static_cast<std::size_t>(t)];
+    if (!opt.source && !reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
+    RegionColumns rc = opt.source ? opt.source->extract_region(region, opt.filters)
+                                  : features::extract_region(*reader, region, opt.filters);
     if (!rc.rows.empty()) held[t] = std::move(rc.dosages);
     RegionSummary s{std::move(rc.rows), rc.counts, comm.rank()};
     return to_bytes(s);
@@ -447,7 +459,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   comm.on_root([&] {
     log_info(describe_counts(totals));
     if (variants.empty()) {
-      throw DataError("no variant column left in " + opt.input + " (" + describe_counts(totals) +
+      throw DataError("no variant column left in " + input_name + " (" + describe_counts(totals) +
                       "): relax the filters or the regions");
     }
     std::vector<std::string> chrom;

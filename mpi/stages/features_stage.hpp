@@ -5,6 +5,7 @@
 #include <string>
 
 #include "comm.hpp"
+#include "genoforest/features/extract.hpp"
 #include "genoforest/features/site.hpp"
 #include "genoforest/features/store.hpp"
 
@@ -22,6 +23,8 @@ struct FeaturesOptions {
   features::FeatureFilters filters;
   features::StoreLayout layout;
   std::string command_line;  ///< for provenance
+  /// Instead of `input`: columns drawn by the caller (`simulate -O h`); whole genome only.
+  const features::ColumnSource* source = nullptr;
   /// Throws UsageError naming the option.
   void validate() const;
 };

@@ -10,6 +10,7 @@
 #include "genoforest/sim/cohort.hpp"
 #include "genoforest/sim/reads.hpp"
 #include "scheduler.hpp"
+#include "stages/features_stage.hpp"
 #include "stages/stages.hpp"
 
 #include <unistd.h>
@@ -73,6 +74,29 @@ void simulate_reads_stage(const Comm& comm, const sim::CohortOptions& o, const s
   });
 }
 
+/// -O h: every rank draws the same cohort model; rank 0 writes the phenotype and truth tables
+/// (from the causal sites alone), then `features` runs on the drawn columns, regions spread over
+/// the ranks as for a VCF.
+void simulate_store(const Comm& comm, const sim::CohortOptions& o, const std::string& prefix,
+                    const std::string& command_line) {
+  const sim::Cohort cohort(o, nullptr, command_line);
+  FeaturesOptions f;
+  f.source = &cohort;
+  f.output = prefix + ".h5";
+  f.phenotypes = prefix + ".pheno.tsv";
+  f.command_line = command_line;
+  comm.on_root([&] {
+    f.validate();
+    check_outputs({}, {{"-o/--output", f.output}, {"-o/--output", f.phenotypes}, {"-o/--output", prefix + ".truth.tsv"}});
+    std::string token = temp_token();
+    sim::write_phenotype_tables(cohort, prefix, token);
+    log_info("wrote " + prefix + ".pheno.tsv and " + prefix + ".truth.tsv; drawing " + std::to_string(o.samples) +
+             " samples x " + std::to_string(o.variants) + " sites into " + f.output + " over " +
+             std::to_string(comm.size()) + " rank(s)");
+  });
+  run_features(comm, f);
+}
+
 }  // namespace
 
 bool simulate_main(const Comm& comm, const StageCall& call) {
@@ -88,12 +112,16 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
       "With --reads, the variants sit on a reference (--reference, or a random genome with repeats written as\n"
       "PREFIX.ref.fa) and the first --read-samples samples get sequencing reads: PREFIX.SAMPLE_1.fq.gz and\n"
       "_2.fq.gz, PREFIX.planted.vcf.gz (their true genotypes) and PREFIX.samples.tsv (a sample sheet for align).\n"
-      "Deterministic for a seed. The cohort is written by rank 0; samples' reads are spread over the ranks.";
+      "With -O h, the genotypes go straight into a feature store, PREFIX.h5 (what 'features' would make of\n"
+      "PREFIX.vcf.gz with PREFIX.pheno.tsv), drawn and written by all ranks in parallel: no VCF is written.\n"
+      "Deterministic for a seed, for any rank count. A VCF/BCF is written by rank 0; samples' reads and a\n"
+      "store's blocks of variants are spread over the ranks.";
   spec.usage = "[options] -o PREFIX";
   po::options_description out("Output");
   out.add_options()                                                                                          //
       ("output,o", po::value(&prefix)->value_name("PREFIX"), "output prefix")                                //
-      ("output-type,O", po::value(&output_type)->default_value("z")->value_name("z|b"), "z: bgzipped VCF + .tbi; b: BCF + .csi")  //
+      ("output-type,O", po::value(&output_type)->default_value("z")->value_name("z|b|h"),
+       "z: bgzipped VCF + .tbi; b: BCF + .csi; h: HDF5 feature store")  //
       ("threads,@", po::value(&threads)->default_value(1)->value_name("N"), "compression threads (same output for any N)");
   po::options_description cohort("Cohort");
   cohort.add_options()                                                                          //
@@ -144,7 +172,10 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
   if (prefix.empty()) throw UsageError("-o/--output PREFIX is required");
-  if (output_type != "z" && output_type != "b") throw UsageError("-O/--output-type must be z or b");
+  if (output_type != "z" && output_type != "b" && output_type != "h") throw UsageError("-O/--output-type must be z, b or h");
+  if (output_type == "h" && reads) {
+    throw UsageError("--reads needs the cohort as a VCF (its reads are drawn from PREFIX.planted.vcf.gz): drop -O h");
+  }
   if (threads < 1) throw UsageError("-@/--threads must be at least 1");
   if (!reads && (!reference.empty() || !vm["read-samples"].defaulted())) {
     throw UsageError("--reference and --read-samples need --reads");
@@ -154,6 +185,10 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
     ro.validate();
   }
   o.validate();
+  if (output_type == "h") {
+    simulate_store(comm, o, prefix, call.command_line);
+    return true;
+  }
   std::string token = temp_token();
   comm.bcast(token);
   const std::string ref_path = reference.empty() ? prefix + ".ref.fa" : reference;

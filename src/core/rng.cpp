@@ -6,7 +6,6 @@ namespace genoforest {
 
 namespace {
 __extension__ typedef unsigned __int128 u128;  // GCC/Clang extension: 64x64->128 multiply
-constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
 }  // namespace
 
 Rng::Rng(std::uint64_t seed) noexcept {
@@ -16,20 +15,6 @@ Rng::Rng(std::uint64_t seed) noexcept {
     s = x;
   }
 }
-
-std::uint64_t Rng::next() noexcept {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 std::uint64_t Rng::below(std::uint64_t n) noexcept {
   u128 m = static_cast<u128>(next()) * n;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <optional>
@@ -142,13 +143,348 @@ struct FileCloser {
 
 }  // namespace
 
+Cohort::Cohort(const CohortOptions& o, Reference* reference, const std::string& command_line)
+    : o_(o), reference_(reference) {
+  o_.validate();
+  const bool plant = reference && reference->seqs.empty();
+  from_ref_ = reference && !reference->seqs.empty();
+  SiteLayout layout = from_ref_ ? layout_on(o_, *reference) : make_layout(o_);
+  if (plant) *reference = random_reference(layout.length, o_.seed);
+  contig_ = std::move(layout.contig);
+  pos_ = std::move(layout.pos);
+  length_ = std::move(layout.length);
+  first_.assign(length_.size() + 1, 0);
+  for (std::size_t j = 0, c = 0; c < length_.size(); ++c) {
+    first_[c] = static_cast<std::int64_t>(j);
+    while (j < contig_.size() && contig_[j] == static_cast<int>(c)) ++j;
+    first_[c + 1] = static_cast<std::int64_t>(j);
+  }
+  causal_ = pick_causal(o_);
+  const auto n = static_cast<std::size_t>(o_.samples);
+  pop_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) pop_[i] = population_of(static_cast<std::int64_t>(i), o_);
+
+  hdr_ = bcf_hdr_init("w");
+  if (!hdr_) throw InternalError("cannot create a VCF header");
+  try {
+    auto add = [&](const std::string& line) {
+      if (bcf_hdr_append(hdr_, line.c_str()) < 0) throw InternalError("bad header line " + line);
+    };
+    add("##source=genoforest simulate " + std::string(kVersion));
+    add("##genoforest_simulateCommand=" + command_line);
+    for (std::size_t c = 0; c < length_.size(); ++c) {
+      add("##contig=<ID=" + contig_name(static_cast<int>(c)) + ",length=" + std::to_string(length_[c]) + ">");
+    }
+    add("##FILTER=<ID=LowQual,Description=\"Simulated low-quality site\">");
+    add("##INFO=<ID=CAUSAL,Number=0,Type=Flag,Description=\"Causal variant of the simulated phenotype\">");
+    add("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">");
+    for (const auto& name : samples()) {
+      if (bcf_hdr_add_sample(hdr_, name.c_str()) < 0) throw InternalError("cannot add a sample");
+    }
+    if (bcf_hdr_sync(hdr_) < 0) throw InternalError("cannot finish the VCF header");
+  } catch (...) {
+    bcf_hdr_destroy(hdr_);
+    throw;
+  }
+  pass_id_ = bcf_hdr_id2int(hdr_, BCF_DT_ID, "PASS");
+  lowqual_id_ = bcf_hdr_id2int(hdr_, BCF_DT_ID, "LowQual");
+}
+
+Cohort::~Cohort() { bcf_hdr_destroy(hdr_); }
+
+std::vector<std::string> Cohort::samples() const {
+  std::vector<std::string> out(static_cast<std::size_t>(o_.samples));
+  char name[32];
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::snprintf(name, sizeof name, "S%06zu", i + 1);
+    out[i] = name;
+  }
+  return out;
+}
+
+std::string Cohort::contig_name(int c) const {
+  return reference_ ? reference_->names[static_cast<std::size_t>(c)] : "chr" + std::to_string(c + 1);
+}
+
+void Cohort::draw_site(std::int64_t j, bcf1_t* rec, SiteDraw& d) const {
+  const CohortOptions& o = o_;
+  const auto n = static_cast<std::size_t>(o.samples);
+  d.allele.resize(2 * n);
+  d.missing.resize(n);
+  Rng rng(task_seed(o.seed, kSite, static_cast<std::uint64_t>(j)));
+  const bool is_causal = causal_[static_cast<std::size_t>(j)];
+  // Ancestral frequency: log-uniform in [min_maf, 0.5]; causal variants are kept common.
+  const double lo = is_causal ? std::max(0.05, o.min_maf) : o.min_maf;
+  const double p = lo * std::pow(0.5 / lo, rng.uniform());
+  double pk[64];
+  std::vector<double> pk_heap;
+  double* pkp = pk;
+  if (o.populations > 64) {
+    pk_heap.resize(static_cast<std::size_t>(o.populations));
+    pkp = pk_heap.data();
+  }
+  for (int k = 0; k < o.populations; ++k) pkp[k] = p;
+  if (o.fst > 0.0) {
+    const double s = (1.0 - o.fst) / o.fst;
+    for (int k = 0; k < o.populations; ++k) pkp[k] = std::clamp(rng.beta(p * s, (1.0 - p) * s), 1e-4, 1.0 - 1e-4);
+  }
+  const bool indel = !is_causal && rng.chance(o.indel_rate);
+  const bool tri = !is_causal && rng.chance(o.multiallelic_rate);
+  const bool lowqual = !is_causal && rng.chance(o.lowqual_rate);
+
+  // Alleles.
+  const int contig = contig_[static_cast<std::size_t>(j)];
+  const std::string* contig_seq = from_ref_ ? &reference_->seqs[static_cast<std::size_t>(contig)] : nullptr;
+  const auto at = static_cast<std::size_t>(pos_[static_cast<std::size_t>(j)] - 1);
+  std::string ref(1, kBases[rng.below(4)]);
+  if (from_ref_) ref[0] = (*contig_seq)[at];
+  std::string alt1, alt2;
+  if (indel) {
+    const auto len = 1 + static_cast<std::size_t>(rng.below(5));
+    std::string extra;
+    for (std::size_t k = 0; k < len; ++k) extra += kBases[rng.below(4)];
+    if (rng.chance(0.5)) {
+      alt1 = ref + extra;  // insertion
+    } else {
+      if (from_ref_) extra = contig_seq->substr(at + 1, len);
+      alt1 = ref;
+      ref += extra;  // deletion
+    }
+    if (tri) {
+      do alt2 = alt1 + kBases[rng.below(4)]; while (alt2 == ref);
+    }
+  } else {
+    const char r = ref[0];
+    char a;
+    do a = kBases[rng.below(4)]; while (a == r);
+    alt1 = std::string(1, a);
+    if (tri) {
+      char b;
+      do b = kBases[rng.below(4)]; while (b == r || b == a);
+      alt2 = std::string(1, b);
+    }
+  }
+
+  // Haplotypes.
+  const bool ld = o.ld_block > 0;
+  const std::int64_t block = ld ? j / o.ld_block : 0;
+  std::uint8_t founder_stack[256];
+  std::vector<std::uint8_t> founder_heap;
+  std::uint8_t* founder_allele = founder_stack;
+  const auto n_founders = static_cast<std::size_t>(o.populations) * static_cast<std::size_t>(o.founders);
+  if (n_founders > sizeof founder_stack) {
+    founder_heap.resize(n_founders);
+    founder_allele = founder_heap.data();
+  }
+  if (ld) {
+    for (int k = 0; k < o.populations; ++k)
+      for (int f = 0; f < o.founders; ++f) founder_allele[static_cast<std::size_t>(k * o.founders + f)] = rng.chance(pkp[k]);
+  }
+  const std::uint64_t pick_seed = task_seed(o.seed, kFounderPick, static_cast<std::uint64_t>(block));
+  // rng.chance(p) is uniform() < p, that is (next() >> 11) < p * 2^53: the same draws compared
+  // as integers (this loop is most of `simulate -O h`).
+  auto threshold = [](double q) { return static_cast<std::uint64_t>(std::ceil(q * 0x1.0p53)); };
+  std::uint8_t* allele = d.allele.data();
+  if (ld) {
+    const std::uint64_t flip = threshold(0.01);
+    for (std::size_t h = 0; h < 2 * n; ++h) {
+      const int k = pop_[h / 2];
+      const auto f = static_cast<int>(mix64(pick_seed ^ mix64(h)) % static_cast<std::uint64_t>(o.founders));
+      std::uint8_t a = founder_allele[static_cast<std::size_t>(k * o.founders + f)];
+      if ((rng.next() >> 11) < flip) a ^= 1;
+      if (a && tri && rng.chance(0.3)) a = 2;
+      allele[h] = a;
+    }
+  } else {
+    // Samples come in population order: one threshold per run of a population.
+    std::size_t i = 0;
+    while (i < n) {
+      const int k = pop_[i];
+      std::size_t end = i;
+      while (end < n && pop_[end] == k) ++end;
+      const std::uint64_t t = threshold(pkp[k]);
+      if (tri) {
+        for (std::size_t h = 2 * i; h < 2 * end; ++h) {
+          std::uint8_t a = (rng.next() >> 11) < t;
+          if (a && rng.chance(0.3)) a = 2;
+          allele[h] = a;
+        }
+      } else {
+        for (std::size_t h = 2 * i; h < 2 * end; ++h) allele[h] = (rng.next() >> 11) < t;
+      }
+      i = end;
+    }
+  }
+  // Calls, with missingness.
+  if (o.missing_rate > 0.0) {
+    const std::uint64_t t = threshold(o.missing_rate);
+    for (std::size_t i = 0; i < n; ++i) d.missing[i] = (rng.next() >> 11) < t;
+  } else {
+    std::fill(d.missing.begin(), d.missing.end(), std::uint8_t{0});
+  }
+  d.causal = is_causal;
+  d.effect = is_causal ? rng.normal() : 0.0;
+
+  bcf_clear(rec);
+  rec->rid = contig;
+  rec->pos = pos_[static_cast<std::size_t>(j)] - 1;
+  const std::string id = "v" + std::to_string(j + 1);
+  bcf_update_id(hdr_, rec, id.c_str());
+  const std::string alleles = ref + "," + alt1 + (tri ? "," + alt2 : "");
+  bcf_update_alleles_str(hdr_, rec, alleles.c_str());
+  rec->qual = lowqual ? 10.0f : 60.0f;
+  int flt = lowqual ? lowqual_id_ : pass_id_;
+  bcf_update_filter(hdr_, rec, &flt, 1);
+  if (is_causal) bcf_update_info_flag(hdr_, rec, "CAUSAL", nullptr, 1);
+}
+
+std::pair<std::int64_t, std::int64_t> Cohort::sites_in(const Region& region) const {
+  const int c = bcf_hdr_name2id(hdr_, region.contig.c_str());
+  if (c < 0) return {0, 0};
+  const auto b = pos_.begin() + first_[static_cast<std::size_t>(c)];
+  const auto e = pos_.begin() + first_[static_cast<std::size_t>(c) + 1];
+  // POS (1-based) in [beg + 1, end]: 0-based start in [beg, end).
+  const auto lo = std::lower_bound(b, e, region.beg + 1);
+  const auto hi = region.end == Region::kToContigEnd ? e : std::lower_bound(lo, e, region.end + 1);
+  return {lo - pos_.begin(), hi - pos_.begin()};
+}
+
+std::vector<Region> Cohort::plan_regions(std::int64_t region_size) const {
+  if (region_size < 1) throw UsageError("--region-size must be at least 1 bp");
+  std::vector<Region> out;
+  for (std::size_t c = 0; c < length_.size(); ++c) {
+    for (std::int64_t b = 0; b < length_[c]; b += region_size) {
+      Region piece{contig_name(static_cast<int>(c)), b, std::min(length_[c], b + region_size)};
+      const auto [lo, hi] = sites_in(piece);
+      if (hi > lo) out.push_back(std::move(piece));
+    }
+  }
+  return out;
+}
+
+CohortPhenotype Cohort::phenotype() const {
+  const auto n = static_cast<std::size_t>(o_.samples);
+  CohortPhenotype ph;
+  std::vector<double> genetic(n, 0.0);
+  io::Bcf1Ptr rec = io::make_record();
+  SiteDraw d;
+  for (std::int64_t j = 0; j < o_.variants; ++j) {
+    if (!causal_[static_cast<std::size_t>(j)]) continue;
+    draw_site(j, rec.get(), d);
+    double count = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const int dose = (d.allele[2 * i] == 1) + (d.allele[2 * i + 1] == 1);
+      genetic[i] += d.effect * dose;
+      count += dose;
+    }
+    bcf_unpack(rec.get(), BCF_UN_STR);
+    ph.truth.push_back({j, contig_name(contig_[static_cast<std::size_t>(j)]), pos_[static_cast<std::size_t>(j)],
+                        rec->d.allele[0], rec->d.allele[1], d.effect, count / (2.0 * static_cast<double>(n))});
+  }
+  // Standardised genetic value + noise.
+  ph.liability.resize(n);
+  double mean = 0, var = 0;
+  for (double g : genetic) mean += g;
+  mean /= static_cast<double>(n);
+  for (double g : genetic) var += (g - mean) * (g - mean);
+  var /= static_cast<double>(n);
+  const double scale = var > 0 ? std::sqrt(o_.heritability / var) : 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Rng rng(task_seed(o_.seed, kNoise, i));
+    ph.liability[i] = (genetic[i] - mean) * scale + std::sqrt(1.0 - o_.heritability) * rng.normal();
+  }
+  ph.label.assign(n, 0);
+  if (o_.trait == "binary") {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return ph.liability[a] > ph.liability[b]; });
+    const auto cases = static_cast<std::size_t>(std::llround(o_.prevalence * static_cast<double>(n)));
+    for (std::size_t k = 0; k < cases && k < n; ++k) ph.label[order[k]] = 1;
+  }
+  return ph;
+}
+
+features::RegionColumns Cohort::extract_region(const Region& region, const features::FeatureFilters& filters) const {
+  features::RegionColumns out;
+  features::SiteExtractor ex(hdr_, filters);
+  io::Bcf1Ptr rec = io::make_record();
+  io::Genotypes gt;
+  SiteDraw d;
+  const auto n = static_cast<std::size_t>(o_.samples);
+  const auto [lo, hi] = sites_in(region);
+  const std::string name = "simulated cohort";
+  for (std::int64_t j = lo; j < hi; ++j) {
+    draw_site(j, rec.get(), d);
+    // The genotypes as the VCF's reader decodes them: ALT counts for a biallelic site, GT values
+    // otherwise (what bcf_get_genotypes gives for "a/b" and "./.").
+    if (rec->n_allele == 2) {
+      gt.has_biallelic_dosage = true;
+      gt.values.clear();
+      gt.ploidy = 2;
+      gt.biallelic_dosage.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        gt.biallelic_dosage[i] = d.missing[i] ? features::kMissingDosage
+                                              : static_cast<std::int8_t>(d.allele[2 * i] + d.allele[2 * i + 1]);
+      }
+    } else {
+      gt.has_biallelic_dosage = false;
+      gt.ploidy = 2;
+      gt.values.resize(2 * n);
+      for (std::size_t i = 0; i < n; ++i) {
+        gt.values[2 * i] = d.missing[i] ? bcf_gt_missing : bcf_gt_unphased(d.allele[2 * i]);
+        gt.values[2 * i + 1] = d.missing[i] ? bcf_gt_missing : bcf_gt_unphased(d.allele[2 * i + 1]);
+      }
+    }
+    ex.extract(rec.get(), gt, name, out.rows, out.dosages);
+  }
+  out.counts = ex.counts();
+  return out;
+}
+
+std::pair<fs::path, fs::path> write_phenotype_tables(const Cohort& cohort, const std::string& prefix,
+                                                     const std::string& token) {
+  const CohortOptions& o = cohort.options();
+  const fs::path pheno_path = prefix + ".pheno.tsv", truth_path = prefix + ".truth.tsv";
+  const CohortPhenotype ph = cohort.phenotype();
+  const auto samples = cohort.samples();
+  AtomicOutput ph_out(pheno_path, token);
+  {
+    std::ofstream out(ph_out.tmp());
+    out << "sample_id\tlabel\tpopulation\n";
+    char buf[64];
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      if (o.trait == "binary") {
+        std::snprintf(buf, sizeof buf, "%d", ph.label[i]);
+      } else {
+        std::snprintf(buf, sizeof buf, "%.6f", ph.liability[i]);
+      }
+      out << samples[i] << '\t' << buf << "\tPOP" << (population_of(static_cast<std::int64_t>(i), o) + 1) << '\n';
+    }
+    out.close();
+    if (!out) throw IoError(failed_write(ph_out.tmp()));
+  }
+  AtomicOutput tr_out(truth_path, token);
+  {
+    std::ofstream out(tr_out.tmp());
+    out << "chrom\tpos\tid\tref\talt\teffect\taf\n";
+    char buf[64];
+    for (const auto& t : ph.truth) {
+      std::snprintf(buf, sizeof buf, "%.6f\t%.6f", t.effect, t.af);
+      out << t.chrom << '\t' << t.pos << "\tv" << t.site + 1 << '\t' << t.ref << '\t' << t.alt << '\t' << buf << '\n';
+    }
+    out.close();
+    if (!out) throw IoError(failed_write(tr_out.tmp()));
+  }
+  ph_out.commit();
+  tr_out.commit();
+  return {pheno_path, truth_path};
+}
+
 CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool bcf, int threads,
                          const std::string& token, const std::string& command_line, Reference* reference) {
   o.validate();
-  // Where REF alleles come from: drawn (no reference), drawn and planted into a random genome,
-  // or read from a loaded reference.
   const bool plant = reference && reference->seqs.empty();
-  const bool from_ref = reference && !reference->seqs.empty();
   CohortFiles files;
   files.genotypes = prefix + (bcf ? ".bcf" : ".vcf.gz");
   files.index = files.genotypes.string() + (bcf ? ".csi" : ".tbi");
@@ -161,42 +497,16 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
                      {"-o/--output", files.truth},
                      {"-o/--output", files.planted}});
 
-  const SiteLayout layout = from_ref ? layout_on(o, *reference) : make_layout(o);
-  if (plant) *reference = random_reference(layout.length, o.seed);
-  auto contig_name = [&](int c) {
-    return reference ? reference->names[static_cast<std::size_t>(c)] : "chr" + std::to_string(c + 1);
-  };
-  const std::vector<char> causal = pick_causal(o);
+  const Cohort cohort(o, reference, command_line);
+  bcf_hdr_t* hdr = cohort.header();
   const auto n = static_cast<std::size_t>(o.samples);
-  std::vector<int> pop(n);
-  for (std::size_t i = 0; i < n; ++i) pop[i] = population_of(static_cast<std::int64_t>(i), o);
 
   AtomicOutput gt_out(files.genotypes, token);
   AtomicOutput idx_out(files.index, token);
-  io::BcfHdrPtr hdr(bcf_hdr_init("w"));
-  if (!hdr) throw InternalError("cannot create a VCF header");
-  auto add = [&](const std::string& line) {
-    if (bcf_hdr_append(hdr.get(), line.c_str()) < 0) throw InternalError("bad header line " + line);
-  };
-  add("##source=genoforest simulate " + std::string(kVersion));
-  add("##genoforest_simulateCommand=" + command_line);
-  for (std::size_t c = 0; c < layout.length.size(); ++c) {
-    add("##contig=<ID=" + contig_name(static_cast<int>(c)) + ",length=" + std::to_string(layout.length[c]) + ">");
-  }
-  add("##FILTER=<ID=LowQual,Description=\"Simulated low-quality site\">");
-  add("##INFO=<ID=CAUSAL,Number=0,Type=Flag,Description=\"Causal variant of the simulated phenotype\">");
-  add("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">");
-  char name[32];
-  for (std::size_t i = 0; i < n; ++i) {
-    std::snprintf(name, sizeof name, "S%06zu", i + 1);
-    if (bcf_hdr_add_sample(hdr.get(), name) < 0) throw InternalError("cannot add a sample");
-  }
-  if (bcf_hdr_sync(hdr.get()) < 0) throw InternalError("cannot finish the VCF header");
-
   std::unique_ptr<htsFile, FileCloser> fp(hts_open(gt_out.tmp().c_str(), bcf ? "wb" : "wz"));
   if (!fp) throw IoError("cannot write " + gt_out.tmp().string() + ": " + errno_text());
   if (threads > 1) hts_set_threads(fp.get(), threads);
-  if (bcf_hdr_write(fp.get(), hdr.get()) < 0) throw IoError("cannot write " + gt_out.tmp().string());
+  if (bcf_hdr_write(fp.get(), hdr) < 0) throw IoError("cannot write " + gt_out.tmp().string());
 
   // The planted truth: true phased genotypes of the first planted_samples samples, at the sites
   // where one of them carries an ALT allele.
@@ -205,17 +515,17 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   io::BcfHdrPtr planted_hdr;
   std::unique_ptr<htsFile, FileCloser> planted_fp;
   std::vector<int32_t> planted_gts(2 * n_planted);
+  const auto samples = cohort.samples();
   if (n_planted > 0) {
     planted_out.emplace(files.planted, token);
     planted_idx_out.emplace(files.planted.string() + ".tbi", token);
-    planted_hdr.reset(bcf_hdr_subset(hdr.get(), 0, nullptr, nullptr));
+    planted_hdr.reset(bcf_hdr_subset(hdr, 0, nullptr, nullptr));
     if (!planted_hdr) throw InternalError("cannot create a VCF header");
     if (bcf_hdr_append(planted_hdr.get(), "##genoforest_planted=true genotypes of the samples given simulated reads") < 0) {
       throw InternalError("cannot add a header line");
     }
     for (std::size_t i = 0; i < n_planted; ++i) {
-      std::snprintf(name, sizeof name, "S%06zu", i + 1);
-      if (bcf_hdr_add_sample(planted_hdr.get(), name) < 0) throw InternalError("cannot add a sample");
+      if (bcf_hdr_add_sample(planted_hdr.get(), samples[i].c_str()) < 0) throw InternalError("cannot add a sample");
     }
     if (bcf_hdr_sync(planted_hdr.get()) < 0) throw InternalError("cannot finish the VCF header");
     planted_fp.reset(hts_open(planted_out->tmp().c_str(), "wz"));
@@ -224,144 +534,48 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   }
 
   io::Bcf1Ptr rec = io::make_record();
+  io::Bcf1Ptr planted_rec = io::make_record();
   std::vector<int32_t> gts(2 * n);
-  std::vector<std::uint8_t> founder_allele(static_cast<std::size_t>(o.populations * o.founders));
-  std::vector<std::uint8_t> allele(2 * n);  // true alleles, for the genetic value
-  std::vector<double> genetic(n, 0.0);
-  std::vector<std::int64_t> truth_idx;
-  std::vector<double> truth_effect, truth_af;
-  std::vector<std::string> truth_ref, truth_alt;
-  const int pass_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "PASS");
-  const int lowqual_id = bcf_hdr_id2int(hdr.get(), BCF_DT_ID, "LowQual");
-
+  SiteDraw d;
+  const int pass_id = bcf_hdr_id2int(hdr, BCF_DT_ID, "PASS");
   for (std::int64_t j = 0; j < o.variants; ++j) {
-    Rng rng(task_seed(o.seed, kSite, static_cast<std::uint64_t>(j)));
-    const bool is_causal = causal[static_cast<std::size_t>(j)];
-    // Ancestral frequency: log-uniform in [min_maf, 0.5]; causal variants are kept common.
-    const double lo = is_causal ? std::max(0.05, o.min_maf) : o.min_maf;
-    const double p = lo * std::pow(0.5 / lo, rng.uniform());
-    std::vector<double> pk(static_cast<std::size_t>(o.populations), p);
-    if (o.fst > 0.0) {
-      const double s = (1.0 - o.fst) / o.fst;
-      for (auto& q : pk) q = std::clamp(rng.beta(p * s, (1.0 - p) * s), 1e-4, 1.0 - 1e-4);
+    cohort.draw_site(j, rec.get(), d);
+    if (plant) {
+      bcf_unpack(rec.get(), BCF_UN_STR);
+      reference->seqs[static_cast<std::size_t>(rec->rid)].replace(static_cast<std::size_t>(rec->pos),
+                                                                  std::strlen(rec->d.allele[0]), rec->d.allele[0]);
     }
-    const bool indel = !is_causal && rng.chance(o.indel_rate);
-    const bool tri = !is_causal && rng.chance(o.multiallelic_rate);
-    const bool lowqual = !is_causal && rng.chance(o.lowqual_rate);
-
-    // Alleles.
-    const std::string* contig_seq =
-        reference ? &reference->seqs[static_cast<std::size_t>(layout.contig[static_cast<std::size_t>(j)])] : nullptr;
-    const auto at = static_cast<std::size_t>(layout.pos[static_cast<std::size_t>(j)] - 1);
-    std::string ref(1, kBases[rng.below(4)]);
-    if (from_ref) ref[0] = (*contig_seq)[at];
-    std::string alt1, alt2;
-    if (indel) {
-      const auto len = 1 + static_cast<std::size_t>(rng.below(5));
-      std::string extra;
-      for (std::size_t k = 0; k < len; ++k) extra += kBases[rng.below(4)];
-      if (rng.chance(0.5)) {
-        alt1 = ref + extra;  // insertion
-      } else {
-        if (from_ref) extra = contig_seq->substr(at + 1, len);
-        alt1 = ref;
-        ref += extra;  // deletion
-      }
-      if (tri) {
-        do alt2 = alt1 + kBases[rng.below(4)]; while (alt2 == ref);
-      }
-    } else {
-      const char r = ref[0];
-      char a;
-      do a = kBases[rng.below(4)]; while (a == r);
-      alt1 = std::string(1, a);
-      if (tri) {
-        char b;
-        do b = kBases[rng.below(4)]; while (b == r || b == a);
-        alt2 = std::string(1, b);
-      }
-    }
-
-    if (plant) reference->seqs[static_cast<std::size_t>(layout.contig[static_cast<std::size_t>(j)])].replace(at, ref.size(), ref);
-
-    // Haplotypes.
-    const bool ld = o.ld_block > 0;
-    const std::int64_t block = ld ? j / o.ld_block : 0;
-    if (ld) {
-      for (int k = 0; k < o.populations; ++k)
-        for (int f = 0; f < o.founders; ++f)
-          founder_allele[static_cast<std::size_t>(k * o.founders + f)] = rng.chance(pk[static_cast<std::size_t>(k)]);
-    }
-    const std::uint64_t pick_seed = task_seed(o.seed, kFounderPick, static_cast<std::uint64_t>(block));
-    for (std::size_t h = 0; h < 2 * n; ++h) {
-      const int k = pop[h / 2];
-      std::uint8_t a;
-      if (ld) {
-        const auto f = static_cast<int>(mix64(pick_seed ^ mix64(h)) % static_cast<std::uint64_t>(o.founders));
-        a = founder_allele[static_cast<std::size_t>(k * o.founders + f)];
-        if (rng.chance(0.01)) a ^= 1;
-      } else {
-        a = rng.chance(pk[static_cast<std::size_t>(k)]);
-      }
-      if (a && tri && rng.chance(0.3)) a = 2;
-      allele[h] = a;
-    }
-    // Calls, with missingness.
     for (std::size_t i = 0; i < n; ++i) {
-      if (o.missing_rate > 0.0 && rng.chance(o.missing_rate)) {
+      if (d.missing[i]) {
         gts[2 * i] = gts[2 * i + 1] = bcf_gt_missing;
       } else {
-        gts[2 * i] = bcf_gt_unphased(allele[2 * i]);
-        gts[2 * i + 1] = bcf_gt_unphased(allele[2 * i + 1]);
+        gts[2 * i] = bcf_gt_unphased(d.allele[2 * i]);
+        gts[2 * i + 1] = bcf_gt_unphased(d.allele[2 * i + 1]);
       }
     }
-    if (is_causal) {
-      const double beta = rng.normal();
-      double count = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        const int d = (allele[2 * i] == 1) + (allele[2 * i + 1] == 1);
-        genetic[i] += beta * d;
-        count += d;
-      }
-      truth_idx.push_back(j);
-      truth_effect.push_back(beta);
-      truth_af.push_back(count / (2.0 * static_cast<double>(n)));
-      truth_ref.push_back(ref);
-      truth_alt.push_back(alt1);
-    }
-
-    bcf_clear(rec.get());
-    rec->rid = layout.contig[static_cast<std::size_t>(j)];
-    rec->pos = layout.pos[static_cast<std::size_t>(j)] - 1;
-    const std::string id = "v" + std::to_string(j + 1);
-    bcf_update_id(hdr.get(), rec.get(), id.c_str());
-    std::string alleles = ref + "," + alt1 + (tri ? "," + alt2 : "");
-    bcf_update_alleles_str(hdr.get(), rec.get(), alleles.c_str());
-    rec->qual = lowqual ? 10.0f : 60.0f;
-    int flt = lowqual ? lowqual_id : pass_id;
-    bcf_update_filter(hdr.get(), rec.get(), &flt, 1);
-    if (is_causal) bcf_update_info_flag(hdr.get(), rec.get(), "CAUSAL", nullptr, 1);
-    if (bcf_update_genotypes(hdr.get(), rec.get(), gts.data(), static_cast<int>(gts.size())) < 0) {
+    if (bcf_update_genotypes(hdr, rec.get(), gts.data(), static_cast<int>(gts.size())) < 0) {
       throw InternalError("cannot set genotypes");
     }
-    if (bcf_write(fp.get(), hdr.get(), rec.get()) < 0) {
-      throw IoError(failed_write(gt_out.tmp()));
-    }
-    if (n_planted > 0 && std::any_of(allele.begin(), allele.begin() + static_cast<std::ptrdiff_t>(2 * n_planted),
+    if (bcf_write(fp.get(), hdr, rec.get()) < 0) throw IoError(failed_write(gt_out.tmp()));
+    if (n_planted > 0 && std::any_of(d.allele.begin(), d.allele.begin() + static_cast<std::ptrdiff_t>(2 * n_planted),
                                      [](std::uint8_t a) { return a != 0; })) {
-      for (std::size_t h = 0; h < 2 * n_planted; ++h) planted_gts[h] = bcf_gt_phased(allele[h]);
-      for (std::size_t i = 0; i < n_planted; ++i) planted_gts[2 * i] = bcf_gt_unphased(allele[2 * i]);
-      bcf_clear(rec.get());
-      rec->rid = layout.contig[static_cast<std::size_t>(j)];
-      rec->pos = layout.pos[static_cast<std::size_t>(j)] - 1;
-      bcf_update_id(planted_hdr.get(), rec.get(), id.c_str());
-      bcf_update_alleles_str(planted_hdr.get(), rec.get(), alleles.c_str());
+      for (std::size_t h = 0; h < 2 * n_planted; ++h) planted_gts[h] = bcf_gt_phased(d.allele[h]);
+      for (std::size_t i = 0; i < n_planted; ++i) planted_gts[2 * i] = bcf_gt_unphased(d.allele[2 * i]);
+      bcf_unpack(rec.get(), BCF_UN_STR);
+      bcf_clear(planted_rec.get());
+      planted_rec->rid = rec->rid;
+      planted_rec->pos = rec->pos;
+      bcf_update_id(planted_hdr.get(), planted_rec.get(), rec->d.id);
+      std::string alleles;
+      for (int a = 0; a < rec->n_allele; ++a) alleles += (a ? "," : "") + std::string(rec->d.allele[a]);
+      bcf_update_alleles_str(planted_hdr.get(), planted_rec.get(), alleles.c_str());
       int pass = pass_id;
-      bcf_update_filter(planted_hdr.get(), rec.get(), &pass, 1);
-      if (bcf_update_genotypes(planted_hdr.get(), rec.get(), planted_gts.data(), static_cast<int>(planted_gts.size())) < 0) {
+      bcf_update_filter(planted_hdr.get(), planted_rec.get(), &pass, 1);
+      if (bcf_update_genotypes(planted_hdr.get(), planted_rec.get(), planted_gts.data(),
+                               static_cast<int>(planted_gts.size())) < 0) {
         throw InternalError("cannot set genotypes");
       }
-      if (bcf_write(planted_fp.get(), planted_hdr.get(), rec.get()) < 0) {
+      if (bcf_write(planted_fp.get(), planted_hdr.get(), planted_rec.get()) < 0) {
         throw IoError(failed_write(planted_out->tmp()));
       }
     }
@@ -373,63 +587,9 @@ CohortFiles write_cohort(const CohortOptions& o, const std::string& prefix, bool
   if (hts_close(fp.release()) != 0) throw IoError(failed_write(gt_out.tmp(), "cannot close"));
   io::build_index(gt_out.tmp(), idx_out.tmp(), bcf, threads);
 
-  // Phenotype: standardised genetic value + noise.
-  std::vector<double> liability(n);
-  {
-    double mean = 0, var = 0;
-    for (double g : genetic) mean += g;
-    mean /= static_cast<double>(n);
-    for (double g : genetic) var += (g - mean) * (g - mean);
-    var /= static_cast<double>(n);
-    const double scale = var > 0 ? std::sqrt(o.heritability / var) : 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      Rng rng(task_seed(o.seed, kNoise, i));
-      liability[i] = (genetic[i] - mean) * scale + std::sqrt(1.0 - o.heritability) * rng.normal();
-    }
-  }
-  std::vector<int> label(n, 0);
-  if (o.trait == "binary") {
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return liability[a] > liability[b]; });
-    const auto cases = static_cast<std::size_t>(std::llround(o.prevalence * static_cast<double>(n)));
-    for (std::size_t k = 0; k < cases && k < n; ++k) label[order[k]] = 1;
-  }
-  AtomicOutput ph_out(files.phenotypes, token);
-  {
-    std::ofstream out(ph_out.tmp());
-    out << "sample_id\tlabel\tpopulation\n";
-    char buf[64];
-    for (std::size_t i = 0; i < n; ++i) {
-      std::snprintf(name, sizeof name, "S%06zu", i + 1);
-      if (o.trait == "binary") {
-        std::snprintf(buf, sizeof buf, "%d", label[i]);
-      } else {
-        std::snprintf(buf, sizeof buf, "%.6f", liability[i]);
-      }
-      out << name << '\t' << buf << "\tPOP" << (pop[i] + 1) << '\n';
-    }
-    out.close();
-    if (!out) throw IoError("cannot write " + ph_out.tmp().string());
-  }
-  AtomicOutput tr_out(files.truth, token);
-  {
-    std::ofstream out(tr_out.tmp());
-    out << "chrom\tpos\tid\tref\talt\teffect\taf\n";
-    char buf[64];
-    for (std::size_t k = 0; k < truth_idx.size(); ++k) {
-      const auto j = static_cast<std::size_t>(truth_idx[k]);
-      std::snprintf(buf, sizeof buf, "%.6f\t%.6f", truth_effect[k], truth_af[k]);
-      out << contig_name(layout.contig[j]) << '\t' << layout.pos[j] << "\tv" << j + 1 << '\t' << truth_ref[k] << '\t'
-          << truth_alt[k] << '\t' << buf << '\n';
-    }
-    out.close();
-    if (!out) throw IoError("cannot write " + tr_out.tmp().string());
-  }
+  write_phenotype_tables(cohort, prefix, token);
   gt_out.commit();
   idx_out.commit();
-  ph_out.commit();
-  tr_out.commit();
   if (planted_out) {
     planted_out->commit();
     planted_idx_out->commit();

@@ -539,6 +539,53 @@ TEST_F(Simulator, PlanCoversTheIndexedContigsInRegionsOfTheGivenSize) {
   EXPECT_THROW((void)ft::plan_regions(r, {gf::parse_region("chrZ")}, 1000), gf::InconsistentInputError);
 }
 
+TEST_F(Simulator, DrawnColumnsAreTheColumnsOfItsVcfRegionByRegion) {
+  // simulate -O h extracts from the model what features would read from the VCF: the same plan,
+  // rows and dosages for any region cut, with LD, tri-allelic sites, indels, LowQual and missing calls.
+  gf::sim::CohortOptions o;
+  o.samples = 37;
+  o.variants = 900;
+  o.contigs = 2;
+  o.ld_block = 7;
+  o.multiallelic_rate = 0.1;
+  o.indel_rate = 0.2;
+  o.lowqual_rate = 0.1;
+  o.missing_rate = 0.05;
+  const auto files = gf::sim::write_cohort(o, (dir_ / "m").string(), false, 1, "t", "test");
+  const gf::sim::Cohort cohort(o, nullptr, "test");
+  gf::io::VcfReader r(files.genotypes, true);
+  EXPECT_EQ(cohort.samples(), r.samples());
+  ft::FeatureFilters filters;
+  filters.min_maf = 0.02;  // some columns dropped, the same ones
+  for (const std::int64_t size : {std::int64_t{3000}, std::int64_t{77777}, std::int64_t{10'000'000}}) {
+    const auto plan = cohort.plan_regions(size);
+    EXPECT_EQ(plan, ft::plan_regions(r, {}, size)) << size;
+    std::size_t columns = 0;
+    for (const auto& region : plan) {
+      const auto drawn = cohort.extract_region(region, filters);
+      const auto read = ft::extract_region(r, region, filters);
+      ASSERT_EQ(drawn.rows.size(), read.rows.size()) << region.to_string();
+      for (std::size_t c = 0; c < drawn.rows.size(); ++c) {
+        const auto& a = drawn.rows[c];
+        const auto& b = read.rows[c];
+        EXPECT_TRUE(a.chrom == b.chrom && a.pos == b.pos && a.id == b.id && a.ref == b.ref && a.alt == b.alt &&
+                    a.qual == b.qual && a.filter == b.filter && a.allele_index == b.allele_index &&
+                    a.n_alleles == b.n_alleles && a.type == b.type && a.af == b.af && a.call_rate == b.call_rate)
+            << region.to_string() << " column " << c;
+      }
+      EXPECT_EQ(drawn.dosages, read.dosages) << region.to_string();
+      EXPECT_EQ(drawn.counts.low_maf, read.counts.low_maf);
+      EXPECT_EQ(drawn.counts.records, read.counts.records);
+      columns += drawn.rows.size();
+    }
+    EXPECT_GT(columns, 500u);  // of ~990 ALT columns, some below --min-maf
+  }
+  // A region between two sites holds none.
+  const auto [lo, hi] = cohort.sites_in(gf::Region{"chr1", 0, 1});
+  EXPECT_EQ(lo, hi);
+  EXPECT_EQ(cohort.sites_in(gf::Region{"chrX", 0, 100}), (std::pair<std::int64_t, std::int64_t>{0, 0}));
+}
+
 // ---- the scale-offset codec (byte-compatibility with libhdf5 is tested in cli/scaleoffset_codec.sh)
 TEST(ScaleOffset, HandWorkedChunk) {
   // Dosages 0, 1, 2 and the fill value -1: min 0, span 3, one code kept for the fill value ->

@@ -5,6 +5,7 @@
 /// `std::*_distribution` results differ between standard libraries, so every draw that reaches an
 /// output goes through these functions. Seeds for a task derive from (run seed, stream, index)
 /// through a real mixer, never `seed * (i + 1)`.
+#include <bit>
 #include <cstdint>
 #include <span>
 
@@ -30,10 +31,20 @@ class Rng {
  public:
   explicit Rng(std::uint64_t seed) noexcept;
 
-  /// Next raw 64-bit value.
-  std::uint64_t next() noexcept;
+  /// Next raw 64-bit value. (Inline: the simulator draws a few per genotype.)
+  std::uint64_t next() noexcept {
+    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+  }
   /// Uniform in [0, 1) with 53 random bits.
-  double uniform() noexcept;
+  double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   /// Uniform integer in [0, n), unbiased (Lemire's method). n must be > 0.
   std::uint64_t below(std::uint64_t n) noexcept;
   /// Standard normal (polar Box-Muller; the spare value is kept).

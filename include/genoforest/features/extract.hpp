@@ -35,6 +35,20 @@ struct RegionColumns {
 [[nodiscard]] RegionColumns extract_region(io::VcfReader& reader, const Region& region,
                                            const FeatureFilters& filters);
 
+/// Columns that are drawn rather than read (`simulate -O h` draws its cohort straight into a
+/// store): what `features` needs of its input. Implementations are thread-compatible.
+class ColumnSource {
+ public:
+  virtual ~ColumnSource() = default;
+  /// Names the source in messages ("simulated cohort").
+  [[nodiscard]] virtual std::string name() const = 0;
+  [[nodiscard]] virtual std::vector<std::string> samples() const = 0;
+  /// As plan_regions over the whole genome, for the same `region_size`.
+  [[nodiscard]] virtual std::vector<Region> plan_regions(std::int64_t region_size) const = 0;
+  /// As extract_region.
+  [[nodiscard]] virtual RegionColumns extract_region(const Region& region, const FeatureFilters& filters) const = 0;
+};
+
 /// Copies `cols` dosage columns of `n` samples each (column after column at `src`, as
 /// RegionColumns holds them) into rows of `dst`: sample r's values at dst + r * stride.
 void columns_to_rows(const std::int8_t* src, std::int64_t n, std::int64_t cols, std::int8_t* dst, std::int64_t stride);
