@@ -44,6 +44,36 @@ void MpiCollectives::all_sum(std::span<std::int64_t> v) {
   bytes_moved_ += 2 * v.size_bytes();
 }
 
+namespace {
+// The record combiner of the all_reduce in progress (MPI's user operations are plain functions).
+thread_local ml::Collectives::Keep g_keep = nullptr;
+thread_local std::size_t g_record = 0;
+void reduce_records(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* a = static_cast<const std::uint8_t*>(in);
+  auto* b = static_cast<std::uint8_t*>(inout);
+  for (int i = 0; i < *len; ++i) g_keep(a + static_cast<std::size_t>(i) * g_record, b + static_cast<std::size_t>(i) * g_record);
+}
+}  // namespace
+
+void MpiCollectives::all_reduce(std::span<std::uint8_t> v, std::size_t record, Keep keep) {
+  if (record == 0 || v.size() % record != 0) throw InternalError("all_reduce: a buffer of partial records");
+  if (size() == 1 || v.empty()) return;
+  MPI_Datatype type;
+  MPI_Type_contiguous(as_count(record), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Op op;
+  MPI_Op_create(reduce_records, 1 /* commutative */, &op);
+  g_keep = keep;
+  g_record = record;
+  MPI_Allreduce(MPI_IN_PLACE, v.data(), as_count(v.size() / record), type, op, comm_.get());
+  MPI_Op_free(&op);
+  MPI_Type_free(&type);
+  // Recursive doubling: log2(ranks) rounds, each sending and receiving the buffer.
+  int rounds = 0;
+  while ((1 << rounds) < size()) ++rounds;
+  bytes_moved_ += 2 * v.size() * static_cast<std::uint64_t>(rounds);
+}
+
 void MpiCollectives::broadcast(std::vector<std::uint8_t>& bytes, int root) {
   std::uint64_t n = bytes.size();
   MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm_.get());

@@ -62,6 +62,21 @@ class ThreadCollectives final : public Collectives {
 
 }  // namespace
 
+void Collectives::all_reduce(std::span<std::uint8_t> v, std::size_t record, Keep keep) {
+  if (record == 0 || v.size() % record != 0) throw InternalError("all_reduce: a buffer of partial records");
+  auto all = all_gather(v);
+  for (const auto& b : all) {
+    if (b.size() != v.size()) throw InternalError("all_reduce: buffers of different lengths");
+  }
+  // Pairwise, as a tree: rank r takes r + step's records, step 1, 2, 4, ...
+  for (std::size_t step = 1; step < all.size(); step *= 2) {
+    for (std::size_t r = 0; r + step < all.size(); r += 2 * step) {
+      for (std::size_t at = 0; at < v.size(); at += record) keep(all[r + step].data() + at, all[r].data() + at);
+    }
+  }
+  std::copy(all[0].begin(), all[0].end(), v.begin());
+}
+
 std::vector<std::unique_ptr<Collectives>> thread_group(int n) {
   if (n < 1) throw InternalError("thread_group: at least one rank");
   auto s = std::make_shared<Shared>(n);

@@ -1005,55 +1005,69 @@ std::vector<TreeResult> finish_trees(std::vector<Grown>& grown, const FeatureMat
   return out;
 }
 
-/// Agrees on each open node's best split over the ranks of a sharding: every rank sends its
-/// candidate per node (the best among the features it holds), and every rank keeps the best
+/// One rank's candidate split for an open node, as all_reduce moves it: score, n_left, feature,
+/// draw, threshold, missing_left (feature -1: none).
+constexpr std::size_t kCandidate = 8 + 8 + 4 + 4 + 1 + 1;
+
+/// The better of two candidates: the best score, the earliest draw on ties (the single-copy rule).
+/// A total order (a draw belongs to one feature, held by one rank), so any reduction tree agrees.
+void keep_better(const std::uint8_t* a, std::uint8_t* b) {
+  std::int32_t fa, fb, ja, jb;
+  std::memcpy(&fa, a + 16, 4);
+  std::memcpy(&fb, b + 16, 4);
+  if (fa < 0) return;
+  if (fb >= 0) {
+    double sa, sb;
+    std::memcpy(&sa, a, 8);
+    std::memcpy(&sb, b, 8);
+    std::memcpy(&ja, a + 20, 4);
+    std::memcpy(&jb, b + 20, 4);
+    if (!(sa > sb || (sa == sb && ja < jb))) return;
+  }
+  std::memcpy(b, a, kCandidate);
+}
+
+/// Agrees on each open node's best split over the ranks of a sharding: every rank offers its
+/// candidate per node (the best among the features it holds) and an all-reduce keeps the best
 /// score, the earliest draw on ties.
 void agree_on_splits(std::vector<std::unique_ptr<Grower>>& growers, const std::vector<std::int32_t>& active,
                      const Sharding& shard) {
-  constexpr std::size_t kCandidate = 8 + 8 + 4 + 4 + 1 + 1;  // score, n_left, feature, draw, threshold, missing
-  std::vector<std::uint8_t> mine;
+  std::vector<std::uint8_t> all;
   for (const auto t : active) {
     const Grower& g = *growers[static_cast<std::size_t>(t)];
     for (std::size_t i = 0; i < g.n_open(); ++i) {
       const Split& s = g.best(i);
       const std::int32_t j = g.best_draw(i);
-      const auto th = static_cast<std::uint8_t>(s.threshold);
-      const auto ml = static_cast<std::uint8_t>(s.missing_left);
-      const std::size_t at = mine.size();
-      mine.resize(at + kCandidate);
-      std::uint8_t* p = mine.data() + at;
+      const std::size_t at = all.size();
+      all.resize(at + kCandidate);
+      std::uint8_t* p = all.data() + at;
       std::memcpy(p, &s.score, 8);
       std::memcpy(p + 8, &s.n_left, 8);
       std::memcpy(p + 16, &s.feature, 4);
       std::memcpy(p + 20, &j, 4);
-      p[24] = th;
-      p[25] = ml;
+      p[24] = static_cast<std::uint8_t>(s.threshold);
+      p[25] = static_cast<std::uint8_t>(s.missing_left);
     }
   }
-  const auto all = shard.comm->all_gather(mine);
+  shard.comm->all_reduce(all, kCandidate, keep_better);
   std::size_t at = 0;
   for (const auto t : active) {
     Grower& g = *growers[static_cast<std::size_t>(t)];
     for (std::size_t i = 0; i < g.n_open(); ++i, at += kCandidate) {
+      const std::uint8_t* p = all.data() + at;
       Split best;
-      std::int32_t best_j = 0;
-      for (const auto& theirs : all) {
-        const std::uint8_t* p = theirs.data() + at;
-        Split s;
-        std::int32_t j;
-        std::memcpy(&s.score, p, 8);
-        std::memcpy(&s.n_left, p + 8, 8);
-        std::memcpy(&s.feature, p + 16, 4);
-        std::memcpy(&j, p + 20, 4);
-        s.threshold = p[24];
-        s.missing_left = p[25] != 0;
-        if (s.feature < 0) continue;
-        if (best.feature < 0 || s.score > best.score || (s.score == best.score && j < best_j)) {
-          best = s;
-          best_j = j;
-        }
+      std::int32_t j;
+      std::memcpy(&best.score, p, 8);
+      std::memcpy(&best.n_left, p + 8, 8);
+      std::memcpy(&best.feature, p + 16, 4);
+      std::memcpy(&j, p + 20, 4);
+      best.threshold = p[24];
+      best.missing_left = p[25] != 0;
+      if (best.feature < 0) {
+        g.set_best(i, Split{}, 0);
+      } else {
+        g.set_best(i, best, j);
       }
-      g.set_best(i, best, best_j);
     }
   }
 }

@@ -533,6 +533,36 @@ TEST(Collectives, ThreadGroupGathersSumsAndBroadcasts) {
   EXPECT_EQ(solo.all_gather(std::vector<std::uint8_t>{1, 2}).front(), std::vector<std::uint8_t>({1, 2}));
 }
 
+TEST(Collectives, AllReduceKeepsEachRecordsBestForAnyRankCount) {
+  // Records (score, owner): the highest score, the lowest owner on ties; each rank's records vary
+  // so that every rank wins some, and ties cross ranks.
+  const ml::Collectives::Keep keep = [](const std::uint8_t* a, std::uint8_t* b) {
+    if (a[0] > b[0] || (a[0] == b[0] && a[1] < b[1])) std::memcpy(b, a, 2);
+  };
+  for (int n = 1; n <= 5; ++n) {
+    const auto out = on_threads(n, [&](ml::Collectives& c) {
+      std::vector<std::uint8_t> v;
+      for (int i = 0; i < 7; ++i) {
+        v.push_back(static_cast<std::uint8_t>((i * 3 + c.rank() * 5) % 4));
+        v.push_back(static_cast<std::uint8_t>(c.rank()));
+      }
+      c.all_reduce(v, 2, keep);
+      return v;
+    });
+    std::vector<std::uint8_t> want;
+    for (int i = 0; i < 7; ++i) {
+      int best = -1, who = 0;
+      for (int r = 0; r < n; ++r) {
+        const int s = (i * 3 + r * 5) % 4;
+        if (s > best) best = s, who = r;
+      }
+      want.push_back(static_cast<std::uint8_t>(best));
+      want.push_back(static_cast<std::uint8_t>(who));
+    }
+    for (int r = 0; r < n; ++r) EXPECT_EQ(out[static_cast<std::size_t>(r)], want) << n << " ranks, rank " << r;
+  }
+}
+
 TEST(Sharding, BalancedBlocksAndOwners) {
   const std::vector<std::size_t> bytes(10, 4);
   const auto b = ml::Sharding::balanced(bytes, 3);

@@ -4,6 +4,7 @@
 /// code is written against this interface, the MPI implementation lives in mpi/ and an in-process
 /// one (ranks as threads) serves the unit tests. Every rank of a group calls each operation in
 /// the same order, as with MPI collectives.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,6 +22,14 @@ class Collectives {
   /// Element-wise sum over the ranks of `v` (the same length everywhere), on every rank. Integers:
   /// exact whatever the order.
   virtual void all_sum(std::span<std::int64_t> v) = 0;
+  /// How all_reduce combines two records: overwrites `b` with whichever of `a` and `b` stays.
+  using Keep = void (*)(const std::uint8_t* a, std::uint8_t* b);
+  /// Element-wise reduction over the ranks of `v`, records of `record` bytes (the same count on
+  /// every rank), on every rank. `keep` must be commutative and associative (a total order picks
+  /// the same record for any rank count and any reduction tree). Each rank sends and receives
+  /// O(v × log ranks) bytes, where all_gather moves v × ranks. The default reduces an all-gather
+  /// pairwise, as a tree (for the in-process group); MPI's runs MPI_Allreduce.
+  virtual void all_reduce(std::span<std::uint8_t> v, std::size_t record, Keep keep);
   /// Rank `root`'s bytes on every rank.
   virtual void broadcast(std::vector<std::uint8_t>& bytes, int root) = 0;
   /// Bytes this rank has sent to and received from the others so far.
@@ -39,6 +48,7 @@ class SoloCollectives final : public Collectives {
     return {std::vector<std::uint8_t>(mine.begin(), mine.end())};
   }
   void all_sum(std::span<std::int64_t>) override {}
+  void all_reduce(std::span<std::uint8_t>, std::size_t, Keep) override {}
   void broadcast(std::vector<std::uint8_t>&, int) override {}
 };
 
