@@ -29,7 +29,7 @@ run() {
   load=$(grep -o 'loaded in [0-9.]* s' run.log | grep -o '[0-9.]*')
   grow=$(grep -o 'trees in [0-9.]* s' run.log | grep -o '[0-9.]*')
   per=$(grep -o '[0-9.]* [KMG]*i*B per tree' run.log | sed 's/ per tree//; s/ //' || true)
-  rss=$(grep -o 'peak RSS [0-9.]* MiB' run.log | grep -o '[0-9.]*')
+  rss=$(grep -o 'peak RSS [0-9.]* [MG]iB' run.log | awk '{print $4 == "GiB" ? $3 * 1024 : $3}')
   echo "$pss $load $grow ${per:--} $rss"
 }
 cat s.h5 > /dev/null

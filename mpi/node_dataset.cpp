@@ -188,7 +188,7 @@ void NodeDataset::load_sharded(const Comm& comm, const std::filesystem::path& st
   }
   local.bytes = end_of(c1) - base;
   std::exception_ptr e;
-  std::vector<std::uint8_t> bytes;
+  ml::MatrixBytes bytes;
   try {
     bytes.assign(local.bytes, 0);
     plan.layout = local;

@@ -187,7 +187,13 @@ static void pack_rows(const std::int8_t* block, std::int64_t width, const std::v
       for (std::int64_t k = 0; k < 4 && i0 + k < n; ++k) {
         const std::int8_t* src = block + rows[static_cast<std::size_t>(i0 + k)] * width + c0;
         const int shift = static_cast<int>(2 * k);
-        for (std::int64_t c = 0; c < w; ++c) acc[c] = static_cast<std::uint8_t>(acc[c] | (genotype_code(src[c]) << shift));
+        // genotype_code() without branches, so that the loop vectorises: a negative dosage's byte
+        // has its top bit set (code 3), others are capped at 2.
+        for (std::int64_t c = 0; c < w; ++c) {
+          const auto u = static_cast<std::uint8_t>(src[c]);
+          const std::uint8_t code = (u & 0x80) ? 3 : (u > 2 ? 2 : u);
+          acc[c] = static_cast<std::uint8_t>(acc[c] | (code << shift));
+        }
       }
       for (std::int64_t c = 0; c < w; ++c) out[c0 + c][i0 / 4] = acc[c];
     }
@@ -230,7 +236,7 @@ Dataset load_training_data(const fs::path& path, bool with_stats) {
 }
 
 Dataset load_training_data(const fs::path& path, TrainingPlan plan) {
-  std::vector<std::uint8_t> bytes(plan.layout.bytes);
+  MatrixBytes bytes(plan.layout.bytes);
   fill_training_genotypes(path, plan, 0, plan.n_genotypes, bytes.data());
   fill_training_extras(plan, bytes.data());
   Dataset ds = std::move(plan.meta);

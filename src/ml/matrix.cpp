@@ -1,11 +1,40 @@
 #include "genoforest/ml/matrix.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 
 #include "genoforest/core/error.hpp"
 
 namespace genoforest::ml {
+
+namespace {
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kHugeFrom = std::size_t{8} << 20;  // below: operator new
+std::size_t rounded(std::size_t n) { return (n + kHugePage - 1) / kHugePage * kHugePage; }
+}  // namespace
+
+void* allocate_matrix_bytes(std::size_t n) {
+  if (n < kHugeFrom) return ::operator new(n);
+  void* p = std::aligned_alloc(kHugePage, rounded(n));
+  if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, rounded(n), MADV_HUGEPAGE);  // advice only: without huge pages, 4 KiB ones
+#endif
+  return p;
+}
+
+void free_matrix_bytes(void* p, std::size_t n) noexcept {
+  if (n < kHugeFrom) {
+    ::operator delete(p);
+  } else {
+    std::free(p);
+  }
+}
+
 
 FeatureMatrix FeatureMatrix::view(Layout layout, const std::uint8_t* bytes) {
   FeatureMatrix m(layout.n_rows);
@@ -19,7 +48,7 @@ FeatureMatrix FeatureMatrix::view(Layout layout, const std::uint8_t* bytes) {
   return m;
 }
 
-FeatureMatrix::FeatureMatrix(Layout layout, std::vector<std::uint8_t> bytes) : n_rows_(layout.n_rows) {
+FeatureMatrix::FeatureMatrix(Layout layout, MatrixBytes bytes) : n_rows_(layout.n_rows) {
   if (bytes.size() != layout.bytes) throw InternalError("FeatureMatrix: bytes do not match the layout");
   cols_ = std::move(layout.cols);
   bytes_ = std::move(bytes);
