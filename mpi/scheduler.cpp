@@ -15,6 +15,7 @@
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
 
 #include "genoforest/core/log.hpp"
 #include "journal.hpp"
@@ -520,6 +521,77 @@ void run_tasks(const Comm& comm, const DynamicTaskSet& tasks) {
   } else {
     run_worker(comm, tasks.run);
   }
+}
+
+void run_collective_tasks(const Comm& comm, const TaskSet& ts) {
+  if (ts.end <= ts.begin) {
+    comm.agree(nullptr);
+    return;
+  }
+  const GracefulStop graceful;
+  std::optional<TaskJournal> journal;
+  std::map<std::int64_t, std::string> replay;  // rank 0
+  std::vector<std::int64_t> done;              // every rank: the tasks an earlier run finished
+  {
+    std::exception_ptr e;
+    if (comm.is_root() && !ts.journal.empty() && !journal_dir().empty()) {
+      try {
+        journal.emplace(journal_dir() / (ts.journal + ".journal"), journal_key() + " " + ts.journal + " " +
+                                                                      std::to_string(ts.begin) + "-" + std::to_string(ts.end));
+        for (auto& [t, bytes] : journal->done()) {
+          if (t < ts.begin || t >= ts.end) continue;
+          done.push_back(t);
+          replay.emplace(t, std::move(bytes));
+        }
+        journal->done().clear();
+        if (!done.empty()) {
+          log_info("resuming: " + std::to_string(done.size()) + " of " + std::to_string(ts.end - ts.begin) +
+                   " tasks were finished by an earlier run (" + ts.journal + ")");
+        }
+      } catch (...) {
+        e = std::current_exception();
+      }
+    }
+    comm.agree(e);
+  }
+  comm.bcast(done);
+  std::optional<Failure> failure;
+  for (std::int64_t t = ts.begin; t < ts.end; ++t) {
+    if (std::binary_search(done.begin(), done.end(), t)) {
+      if (comm.is_root()) {
+        try {
+          ts.commit(t, std::move(replay.at(t)));
+          ++g_counts.resumed;
+        } catch (...) {
+          failure = make_failure(0, t, std::current_exception());
+        }
+        if (ts.progress) ts.progress->tick();
+      }
+    } else {
+      // Every rank stops at the same task: rank 0's word on a signal (SLURM signals them all).
+      int stop = comm.is_root() && stop_signal() != 0 ? 1 : 0;
+      comm.bcast(stop);
+      if (stop) {
+        if (comm.is_root()) failure = interruption(t - ts.begin, ts.end - ts.begin, journal.has_value());
+        break;
+      }
+      std::string bytes = ts.run(t);  // collective: every rank takes part
+      if (comm.is_root()) {
+        try {
+          if (journal) journal->append(t, bytes);
+          ts.commit(t, std::move(bytes));
+          ++g_counts.run;
+        } catch (...) {
+          failure = make_failure(0, t, std::current_exception());
+        }
+        if (ts.progress) ts.progress->tick();
+      }
+    }
+    int failed = failure ? 1 : 0;
+    comm.bcast(failed);
+    if (failed) break;
+  }
+  comm.agree(comm.is_root() ? failure_error(comm, failure, ts.describe) : nullptr);
 }
 
 void run_tasks(const Comm& comm, const TaskSet& tasks) {

@@ -76,6 +76,13 @@ struct TaskCounts {
 /// Returns when all are committed; throws JobError on every rank if any failed.
 void run_tasks(const Comm& comm, const TaskSet& tasks);
 
+/// Runs every task of `tasks` on all ranks together: run(t) is collective (the variant-sharded
+/// forest grows a group of trees with every rank), rank 0 commits, in order. Resume (the journal),
+/// interruption (rank 0 decides between tasks, for all) and failures of commit() work as for
+/// run_tasks; a run() that throws on one rank only is not caught here (its collectives would hang
+/// the others: it must fail on all ranks alike, or end the job).
+void run_collective_tasks(const Comm& comm, const TaskSet& tasks);
+
 /// Adds a task (key, payload) to a DynamicTaskSet; adding a known key again does nothing.
 using Announce = std::function<void(std::int64_t key, std::string payload)>;
 

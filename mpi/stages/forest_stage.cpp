@@ -347,13 +347,12 @@ void run_train(const Comm& comm, TrainOptions opt) {
   if (const ml::Sharding* sh = node_data->sharding()) {
     // Sharded: every rank takes part in every tree (each holds some of the columns), group
     // after group; rank 0 keeps the results, in the same order as the tasks would commit them.
-    for (std::int64_t g = 0; g < n_groups; ++g) {
+    ts.journal = "train.sharded.trees" + std::to_string(group);
+    ts.run = [&](std::int64_t g) {
       auto r = ml::grow_trees(ds.x, ds.y, rows, params, group_seeds(g), to, sh);
-      if (comm.is_root()) {
-        ts.commit(g, to_bytes(r));
-        progress.tick();
-      }
-    }
+      return comm.is_root() ? to_bytes(r) : std::string();
+    };
+    run_collective_tasks(comm, ts);
     moved = sh->comm->bytes_moved();
   } else {
     run_tasks(comm, ts);
@@ -555,25 +554,42 @@ void run_cv(const Comm& comm, CvOptions opt) {
   if (const ml::Sharding* sh = node_data->sharding(); sh && !svm) {
     // Sharded: all ranks grow each fold's trees together, in groups, and route the test samples
     // down them; rank 0 sums the predictions in tree order, as the tasks would commit them.
+    // A task is a group of a fold's trees, journaled under `genoforest run` as train's are.
     const std::int64_t group = std::min<std::int64_t>(params.n_trees, 32);
-    for (std::int64_t m = 0; m < n_models; ++m) {
-      train_rows = split(m, false);
-      test_rows = split(m, true);
-      for (std::int64_t g0 = 0; g0 < params.n_trees; g0 += group) {
-        std::vector<std::uint64_t> seeds;
-        for (std::int64_t t = g0; t < std::min(params.n_trees, g0 + group); ++t) seeds.push_back(tree_seed(m, t));
-        auto grown = ml::grow_trees(ds.x, ds.y, train_rows, params, seeds, to, sh);
-        std::vector<ml::Tree> trees;
-        for (auto& r : grown) trees.push_back(std::move(r.tree));
-        auto values = ml::predict_rows(trees, ds.x, test_rows, sh);
-        if (comm.is_root()) {
-          for (std::size_t i = 0; i < trees.size(); ++i) {
-            ts.commit(m * per_model + g0 + static_cast<std::int64_t>(i), to_bytes(values[i]));
-            progress.tick();
-          }
-        }
+    const std::int64_t per_fold = (params.n_trees + group - 1) / group;
+    TaskSet gs;
+    gs.begin = 0;
+    gs.end = n_models * per_fold;
+    gs.journal = "cv.sharded.trees" + std::to_string(group);
+    gs.describe = [&](std::int64_t t) {
+      const std::int64_t m = t / per_fold, g0 = t % per_fold * group;
+      return "fold " + std::to_string(m % folds + 1) + (repeats > 1 ? " of repeat " + std::to_string(m / folds + 1) : "") +
+             ", trees " + std::to_string(g0 + 1) + "-" + std::to_string(std::min(params.n_trees, g0 + group));
+    };
+    gs.run = [&](std::int64_t t) {
+      const std::int64_t m = t / per_fold, g0 = t % per_fold * group;
+      if (m != cached_m) {
+        train_rows = split(m, false);
+        test_rows = split(m, true);
+        cached_m = m;
       }
-    }
+      std::vector<std::uint64_t> seeds;
+      for (std::int64_t i = g0; i < std::min(params.n_trees, g0 + group); ++i) seeds.push_back(tree_seed(m, i));
+      auto grown = ml::grow_trees(ds.x, ds.y, train_rows, params, seeds, to, sh);
+      std::vector<ml::Tree> trees;
+      for (auto& r : grown) trees.push_back(std::move(r.tree));
+      auto values = ml::predict_rows(trees, ds.x, test_rows, sh);
+      return comm.is_root() ? to_bytes(values) : std::string();
+    };
+    gs.commit = [&](std::int64_t t, std::string&& bytes) {
+      const std::int64_t m = t / per_fold, g0 = t % per_fold * group;
+      const auto values = from_bytes<std::vector<std::vector<float>>>(bytes);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        ts.commit(m * per_model + g0 + static_cast<std::int64_t>(i), to_bytes(values[i]));
+        progress.tick();
+      }
+    };
+    run_collective_tasks(comm, gs);
   } else {
     run_tasks(comm, ts);
   }
