@@ -245,6 +245,85 @@ bool install() {
 
 }  // namespace
 
+bool scaleoffset_header(const std::uint8_t* chunk, std::size_t len, ScaleOffsetHeader& h) {
+  if (len < kHeader) return false;
+  h.minbits = 0;
+  for (unsigned k = 0; k < 4; ++k) h.minbits |= static_cast<unsigned>(chunk[k]) << (8 * k);
+  const unsigned minval_size = chunk[4] < 8 ? chunk[4] : 8;
+  h.minval = 0;
+  for (unsigned k = 0; k < minval_size; ++k) h.minval |= static_cast<std::uint64_t>(chunk[5 + k]) << (8 * k);
+  return true;
+}
+
+namespace {
+using Fletcher32Fn = std::uint32_t (*)(const void*, std::size_t);
+Fletcher32Fn fletcher32() {
+  static const auto fn = reinterpret_cast<Fletcher32Fn>(dlsym(RTLD_DEFAULT, "H5_checksum_fletcher32"));
+  return fn;
+}
+}  // namespace
+
+DirectChunkReader::DirectChunkReader(hid_t dataset) : dataset_(dataset) {
+  if (!fletcher32()) return;
+  const hid_t type = H5Dget_type(dataset);
+  const bool byte_int = type >= 0 && H5Tget_class(type) == H5T_INTEGER && H5Tget_size(type) == 1;
+  const bool is_signed = type >= 0 && H5Tget_sign(type) == H5T_SGN_2;
+  if (type >= 0) H5Tclose(type);
+  const hid_t space = H5Dget_space(dataset);
+  const bool two_d = space >= 0 && H5Sget_simple_extent_ndims(space) == 2;
+  if (space >= 0) H5Sclose(space);
+  const hid_t dcpl = H5Dget_create_plist(dataset);
+  if (dcpl < 0) return;
+  hsize_t chunk[2] = {0, 0};
+  bool ok = byte_int && two_d && H5Pget_layout(dcpl) == H5D_CHUNKED && H5Pget_chunk(dcpl, 2, chunk) == 2 &&
+            H5Pget_nfilters(dcpl) == 2;
+  unsigned cd[kNParms] = {};
+  if (ok) {
+    unsigned flags = 0;
+    std::size_t n_cd = kNParms;
+    ok = H5Pget_filter2(dcpl, 0, &flags, &n_cd, cd, 0, nullptr, nullptr) == H5Z_FILTER_SCALEOFFSET && n_cd == kNParms &&
+         cd[kScaleType] == H5Z_SO_INT && static_cast<int>(cd[kScaleFactor]) <= 0 && cd[kSize] == 1;
+    std::size_t n_cd2 = 0;
+    ok = ok && H5Pget_filter2(dcpl, 1, &flags, &n_cd2, nullptr, 0, nullptr, nullptr) == H5Z_FILTER_FLETCHER32;
+  }
+  H5Pclose(dcpl);
+  if (!ok) return;
+  rows_ = chunk[0];
+  cols_ = chunk[1];
+  params_ = ScaleOffsetParams{is_signed, cd[kFillAvail] == 1, static_cast<std::uint8_t>(cd[kFillValue] & 0xff)};
+  usable_ = rows_ > 0 && cols_ > 0;
+}
+
+const std::uint8_t* DirectChunkReader::read(std::uint64_t row0, std::uint64_t col0, std::size_t& len) {
+  if (!usable_) return nullptr;
+  const hsize_t offset[2] = {row0, col0};
+  hsize_t stored = 0;
+  // A failing call (an unallocated chunk) is left for the caller's read through HDF5 to report.
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+  H5Eget_auto2(H5E_DEFAULT, &func, &data);
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  std::uint32_t mask = 0;
+  bool ok = H5Dget_chunk_storage_size(dataset_, offset, &stored) >= 0 && stored > 4;
+  if (ok) {
+    raw_.resize(stored);
+    ok = H5Dread_chunk(dataset_, H5P_DEFAULT, offset, &mask, raw_.data()) >= 0 && mask == 0;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  H5Eset_auto2(H5E_DEFAULT, func, data);
+  if (!ok) return nullptr;
+  // Fletcher32 (libhdf5's H5Z_filter_fletcher32): the checksum of the rest, little-endian, last;
+  // files of HDF5 before 1.6.3 hold it with the bytes of each half swapped.
+  const std::size_t body = stored - 4;
+  std::uint32_t want = 0;
+  for (unsigned k = 0; k < 4; ++k) want |= static_cast<std::uint32_t>(raw_[body + k]) << (8 * k);
+  const std::uint32_t got = fletcher32()(raw_.data(), body);
+  const std::uint32_t swapped = ((got & 0x00ff00ffu) << 8) | ((got & 0xff00ff00u) >> 8);
+  if (want != got && want != swapped) return nullptr;
+  len = body;
+  return raw_.data();
+}
+
 bool install_scaleoffset_codec() {
   static const bool installed = install();
   return installed;

@@ -1,11 +1,13 @@
 #include "genoforest/ml/dataset.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_map>
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/features/store.hpp"
+#include "genoforest/io/scaleoffset.hpp"
 
 namespace genoforest::ml {
 
@@ -200,6 +202,51 @@ static void pack_rows(const std::int8_t* block, std::int64_t width, const std::v
   }
 }
 
+namespace {
+
+/// Tables of the 2-bit transpose: byte b of row i of a group of four (codes of four columns, the
+/// first in the top bits, as scale-offset packs them) -> its codes' bits in the four columns'
+/// bytes (row i at bits 2i, as the matrix packs them), column j in byte j.
+struct Transpose4 {
+  std::array<std::array<std::uint32_t, 256>, 4> t{};
+  Transpose4() {
+    for (unsigned i = 0; i < 4; ++i)
+      for (unsigned b = 0; b < 256; ++b)
+        for (unsigned j = 0; j < 4; ++j) t[i][b] |= ((b >> (6 - 2 * j)) & 3u) << (2 * i + 8 * j);
+  }
+};
+
+/// Turns one chunk's scale-offset stream (rows [r0, r0 + valid) of `ncols` columns, 2 bits per
+/// code, row-major) into the matrix's columns out[c], bytes r0/4 onwards. Only for a stream
+/// whose codes are the matrix's codes: 2 bits, minimum 0, missing (the fill value) all ones.
+void transpose_chunk(const std::uint8_t* codes, std::int64_t ncols, std::int64_t r0, std::int64_t valid,
+                     std::uint8_t* const* out) {
+  static const Transpose4 tr;
+  const std::int64_t row_bytes = ncols / 4;
+  const std::int64_t groups = (valid + 3) / 4;
+  for (std::int64_t k = 0; k < row_bytes; ++k) {
+    std::uint8_t* o0 = out[4 * k] + r0 / 4;
+    std::uint8_t* o1 = out[4 * k + 1] + r0 / 4;
+    std::uint8_t* o2 = out[4 * k + 2] + r0 / 4;
+    std::uint8_t* o3 = out[4 * k + 3] + r0 / 4;
+    const std::uint8_t* in = codes + k;
+    for (std::int64_t q = 0; q < groups; ++q) {
+      const std::int64_t r = 4 * q;
+      // Rows past the last valid one (a short final group) contribute nothing.
+      std::uint32_t w = tr.t[0][in[r * row_bytes]];
+      if (r + 1 < valid) w |= tr.t[1][in[(r + 1) * row_bytes]];
+      if (r + 2 < valid) w |= tr.t[2][in[(r + 2) * row_bytes]];
+      if (r + 3 < valid) w |= tr.t[3][in[(r + 3) * row_bytes]];
+      o0[q] = static_cast<std::uint8_t>(w);
+      o1[q] = static_cast<std::uint8_t>(w >> 8);
+      o2[q] = static_cast<std::uint8_t>(w >> 16);
+      o3[q] = static_cast<std::uint8_t>(w >> 24);
+    }
+  }
+}
+
+}  // namespace
+
 void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std::int64_t begin, std::int64_t end,
                              std::uint8_t* bytes) {
   if (begin >= end) return;
@@ -212,14 +259,39 @@ void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std
   constexpr std::int64_t kBlock = 1024;
   std::vector<std::int8_t> block;
   std::vector<std::uint8_t*> out;
+  // The fast path: every store row is a matrix row, in order, and a block is a whole chunk
+  // column whose chunks hold 2-bit codes equal to the matrix's: the codes are transposed from the
+  // chunks as read from the file (h5::DirectChunkReader), never expanded to bytes. Any other
+  // block, or a chunk that does not qualify, goes through HDF5 and pack_rows.
+  h5::DirectChunkReader direct(d.get());
+  bool identity = static_cast<std::int64_t>(plan.rows.size()) == n_store;
+  for (std::size_t i = 0; identity && i < plan.rows.size(); ++i) identity = plan.rows[i] == static_cast<std::int64_t>(i);
+  const auto chunk_rows = static_cast<std::int64_t>(direct.chunk_rows());
+  const bool direct_ok = identity && direct.usable() && direct.chunk_cols() == static_cast<std::uint64_t>(kBlock) &&
+                         chunk_rows % 4 == 0 && direct.params().fill_defined && direct.params().fill == 0xff;
+  auto transpose_block = [&](std::int64_t b0) {
+    for (std::int64_t r0 = 0; r0 < n_store; r0 += chunk_rows) {
+      std::size_t len = 0;
+      const std::uint8_t* chunk = direct.read(static_cast<std::uint64_t>(r0), static_cast<std::uint64_t>(b0), len);
+      h5::ScaleOffsetHeader h;
+      if (!chunk || !h5::scaleoffset_header(chunk, len, h) || h.minbits != 2 || h.minval != 0 ||
+          len < 21 + static_cast<std::size_t>(chunk_rows * kBlock / 4)) {
+        return false;
+      }
+      transpose_chunk(chunk + 21, kBlock, r0, std::min(chunk_rows, n_store - r0), out.data());
+    }
+    return true;
+  };
   for (std::int64_t b0 = begin; b0 < end;) {
     const std::int64_t width = std::min(kBlock - b0 % kBlock, end - b0);  // within one chunk column
-    block.resize(static_cast<std::size_t>(n_store * width));
-    h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
-                   block.data());
     out.resize(static_cast<std::size_t>(width));
     for (std::int64_t c = 0; c < width; ++c) out[static_cast<std::size_t>(c)] = bytes + plan.layout.cols[static_cast<std::size_t>(b0 + c)].offset;
-    pack_rows(block.data(), width, plan.rows, out.data());
+    if (!(direct_ok && b0 % kBlock == 0 && width == kBlock && transpose_block(b0))) {
+      block.resize(static_cast<std::size_t>(n_store * width));
+      h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(b0), static_cast<hsize_t>(width),
+                     block.data());
+      pack_rows(block.data(), width, plan.rows, out.data());
+    }
     b0 += width;
   }
 }

@@ -10,6 +10,8 @@
 /// Codes are value − min; with a fill value defined, the fill value is the all-ones code and
 /// min/max ignore it. minbits = ⌈log2(span + 1)⌉ with a fill value, ⌈log2(span)⌉ without,
 /// span = max − min + 1; minbits = 8 stores the bytes as they are.
+#include <hdf5.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -39,5 +41,40 @@ struct ScaleOffsetParams {
 /// environment sets GENOFOREST_H5_BUILTIN_SCALEOFFSET=1, libhdf5's codec stays. Idempotent.
 /// Returns whether the fast codec is in use.
 bool install_scaleoffset_codec();
+
+/// Reads whole chunks of a 2-D dataset of 1-byte integers straight from the file
+/// (H5Dread_chunk), with no HDF5 filter pipeline, chunk cache or copy into a selection, for a
+/// caller that decodes the scale-offset stream itself (the forest's load turns its 2-bit codes
+/// into the matrix's 2-bit columns without expanding them to bytes). Usable only for the pipeline
+/// the feature store writes: scale-offset (integer) then Fletcher32, nothing else; the checksum is
+/// verified with libhdf5's own function. A chunk it cannot take (an unallocated one, a skipped
+/// filter, a failed checksum) gives nullptr: the caller then reads through HDF5, which decodes it
+/// or reports the error in its usual words.
+class DirectChunkReader {
+ public:
+  explicit DirectChunkReader(hid_t dataset);
+  [[nodiscard]] bool usable() const noexcept { return usable_; }
+  [[nodiscard]] std::uint64_t chunk_rows() const noexcept { return rows_; }
+  [[nodiscard]] std::uint64_t chunk_cols() const noexcept { return cols_; }
+  [[nodiscard]] const ScaleOffsetParams& params() const noexcept { return params_; }
+  /// The scale-offset stream (21-byte header, then the codes) of the chunk whose first element
+  /// is (row0, col0), checksum verified and removed: `len` bytes, valid until the next call.
+  [[nodiscard]] const std::uint8_t* read(std::uint64_t row0, std::uint64_t col0, std::size_t& len);
+
+ private:
+  hid_t dataset_;
+  bool usable_ = false;
+  std::uint64_t rows_ = 0, cols_ = 0;
+  ScaleOffsetParams params_;
+  std::vector<std::uint8_t> raw_;
+};
+
+/// The header of a scale-offset stream: bits per code and the minimum (the code 0's value).
+struct ScaleOffsetHeader {
+  unsigned minbits = 0;
+  std::uint64_t minval = 0;
+};
+/// False for a stream shorter than its header.
+[[nodiscard]] bool scaleoffset_header(const std::uint8_t* chunk, std::size_t len, ScaleOffsetHeader& h);
 
 }  // namespace genoforest::io::h5
