@@ -18,7 +18,9 @@ bool features_main(const Comm& comm, const StageCall& call) {
       ("input", po::value(&o.input)->value_name("FILE"), "indexed (.tbi/.csi) bgzipped VCF or BCF (positional)")  //
       ("output,o", po::value(&o.output)->value_name("FILE"), "HDF5 feature store to write")                 //
       ("phenotypes,p", po::value(&o.phenotypes)->value_name("FILE"),
-       "phenotype table: sample_id, label[, population] (TSV or CSV with a header)")  //
+       "phenotype table: sample_id, label[, population] (TSV, CSV, or plink's whitespace-separated .pheno)")  //
+      ("pheno-name", po::value(&o.pheno_name)->value_name("COL"),
+       "the label column of the phenotype table (default: 'label', or its only phenotype column)")  //
       ("label-type", po::value(&o.label_type)->default_value("auto")->value_name("TYPE"),
        "auto, class or quantitative (auto: integers or words are classes)")  //
       ("regions,r", po::value(&o.regions)->value_name("LIST"), "only these regions: chr, chr:beg-end (1-based), comma-separated")  //

@@ -42,6 +42,7 @@ void FeaturesOptions::validate() const {
   if (window_size < 1) throw UsageError("--window-size must be at least 1 bp");
   if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
   (void)io::parse_label_type(label_type);
+  if (!pheno_name.empty() && phenotypes.empty()) throw UsageError("--pheno-name needs -p/--phenotypes");
   filters.validate();
   layout.validate();
 }
@@ -309,9 +310,15 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       if (requested.empty()) throw InputError(opt.regions_file, "no region in the BED file");
     }
     if (!opt.phenotypes.empty()) {
-      const auto table = io::read_phenotypes(opt.phenotypes);
+      const auto table = io::read_phenotypes(opt.phenotypes, opt.pheno_name);
       labels = std::make_unique<io::EncodedLabels>(
           io::encode_labels(table, samples, io::parse_label_type(opt.label_type), input_name));
+      if (table.label_column != "label") log_info("labels from column '" + table.label_column + "' of " + opt.phenotypes);
+      if (labels->table_samples_not_in_input) {
+        log_warning(std::to_string(labels->table_samples_not_in_input) + " of " + std::to_string(table.rows.size()) +
+                    " samples of " + opt.phenotypes + " are not in " + input_name + " (" + labels->absent_examples +
+                    "): left out");
+      }
       if (labels->samples_without_phenotype) {
         log_warning(std::to_string(labels->samples_without_phenotype) + " of " + std::to_string(samples.size()) +
                     " samples of " + input_name + " have no row in " + opt.phenotypes + ": their label is missing");

@@ -20,6 +20,7 @@ struct FeaturesOptions {
   std::int64_t region_size = 1'000'000;  ///< bp per task
   std::int64_t window_size = 1'000'000;  ///< bp per statistics window
   std::string label_type = "auto";
+  std::string pheno_name;   ///< the label column of the phenotype table (plink2's --pheno-name)
   features::FeatureFilters filters;
   features::StoreLayout layout;
   std::string command_line;  ///< for provenance

@@ -26,58 +26,171 @@ LabelType parse_label_type(const std::string& s) {
   throw UsageError("--label-type must be auto, class or quantitative (got '" + s + "')");
 }
 
-PhenotypeTable read_phenotypes(const std::filesystem::path& path) {
+namespace {
+
+enum class Sep { kTab, kComma, kSpace };
+
+/// The fields of a line: tab- or comma-separated (CSV: RFC 4180 quotes, "" for a quote inside),
+/// or separated by runs of blanks (plink's whitespace-delimited files). Each field trimmed.
+/// Returns false for an unterminated quote.
+bool fields_of(const std::string& line, Sep sep, std::vector<std::string>& out) {
+  out.clear();
+  if (sep == Sep::kSpace) {
+    std::size_t i = 0;
+    while (i < line.size()) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      if (i == line.size()) break;
+      const std::size_t b = i;
+      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+      out.emplace_back(line, b, i - b);
+    }
+    return true;
+  }
+  const char c = sep == Sep::kTab ? '\t' : ',';
+  std::string cur;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (sep == Sep::kComma && ch == '"') {
+      if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (quoted) {
+        quoted = false;
+      } else if (std::string(trim(cur)).empty()) {
+        quoted = was_quoted = true;
+        cur.clear();
+      } else {
+        cur += ch;
+      }
+    } else if (ch == c && !quoted) {
+      out.push_back(was_quoted ? cur : std::string(trim(cur)));
+      cur.clear();
+      was_quoted = false;
+    } else {
+      cur += ch;
+    }
+  }
+  if (quoted) return false;
+  out.push_back(was_quoted ? cur : std::string(trim(cur)));
+  return true;
+}
+
+bool is_id_column(const std::string& name) {
+  return name == "sample_id" || name == "sample" || name == "samples" || name == "IID" || name == "#IID" ||
+         name == "iid";
+}
+/// Columns that are never the label: identifiers and plink's other fixed columns.
+bool is_fixed_column(const std::string& name) {
+  return is_id_column(name) || name == "FID" || name == "#FID" || name == "population" || name == "SEX" ||
+         name == "PAT" || name == "MAT" || name.empty();
+}
+
+}  // namespace
+
+PhenotypeTable read_phenotypes(const std::filesystem::path& path, const std::string& pheno_name) {
   std::ifstream in(path);
   if (!in) throw IoError("cannot read phenotype file " + path.string() + ": " + errno_text());
   PhenotypeTable t;
   t.path = path;
   std::string line;
   std::size_t lineno = 0;
-  char sep = '\t';
+  Sep sep = Sep::kTab;
   int c_id = -1, c_label = -1, c_pop = -1;
   std::size_t ncols = 0;
+  std::vector<std::string> f;
   std::unordered_map<std::string, std::size_t> seen;  // sample → line
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (lineno == 1) {
-      if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 byte-order mark (Excel's CSV)
-      if (line.find('\t') == std::string::npos && line.find(',') != std::string::npos) sep = ',';
-      const auto f = split(line, sep);
-      ncols = f.size();
-      for (std::size_t i = 0; i < f.size(); ++i) {
-        const auto name = trim(f[i]);
-        if (name == "sample_id" || name == "sample" || name == "samples" || name == "IID" || name == "#IID") {
-          if (c_id < 0) c_id = static_cast<int>(i);
-        } else if (name == "label") {
-          c_label = static_cast<int>(i);
-        } else if (name == "population") {
-          c_pop = static_cast<int>(i);
-        }
-      }
-      const std::string where = path.string() + " line 1";
-      if (c_id < 0) throw InputError(where, "the header has no 'sample_id' column (expected: sample_id, label, population)");
-      if (c_label < 0) throw InputError(where, "the header has no 'label' column (expected: sample_id, label, population)");
-      t.has_population = c_pop >= 0;
-      continue;
-    }
-    if (trim(line).empty()) continue;
-    const auto f = split(line, sep);
-    const std::string where = path.string() + " line " + std::to_string(lineno);
+  auto add_row = [&](const std::string& where) {
+    // Empty fields past the header's columns (tabs left at line ends) are dropped.
+    while (f.size() > ncols && f.back().empty()) f.pop_back();
     if (f.size() != ncols) {
       throw InputError(where, "has " + std::to_string(f.size()) + " fields but the header has " + std::to_string(ncols));
     }
     PhenotypeRow row;
-    row.sample_id = std::string(trim(f[static_cast<std::size_t>(c_id)]));
+    row.sample_id = f[static_cast<std::size_t>(c_id)];
     if (row.sample_id.empty()) throw InputError(where, "empty sample ID");
-    const auto lab = trim(f[static_cast<std::size_t>(c_label)]);
-    if (!is_missing_label(lab)) row.label = std::string(lab);
-    if (c_pop >= 0) row.population = std::string(trim(f[static_cast<std::size_t>(c_pop)]));
+    const auto& lab = f[static_cast<std::size_t>(c_label)];
+    if (!is_missing_label(lab)) row.label = lab;
+    if (c_pop >= 0) row.population = f[static_cast<std::size_t>(c_pop)];
     const auto [it, inserted] = seen.emplace(row.sample_id, lineno);
     if (!inserted) {
       throw InputError(where, "duplicate sample ID '" + row.sample_id + "' (first on line " + std::to_string(it->second) + ")");
     }
     t.rows.push_back(std::move(row));
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = path.string() + " line " + std::to_string(lineno);
+    if (lineno == 1) {
+      if (line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // a UTF-8 byte-order mark (Excel's CSV)
+      // Tabs, else commas (CSV), else blanks (plink's .pheno and .cov).
+      sep = line.find('\t') != std::string::npos ? Sep::kTab
+            : line.find(',') != std::string::npos ? Sep::kComma
+                                                   : Sep::kSpace;
+      if (!fields_of(line, sep, f)) throw InputError(where, "a quoted field is not closed");
+      if (sep == Sep::kTab) {
+        while (!f.empty() && f.back().empty()) f.pop_back();  // tabs at the end of the header
+      }
+      ncols = f.size();
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        const auto& name = f[i];
+        if (is_id_column(name)) {
+          if (c_id < 0) c_id = static_cast<int>(i);
+        } else if (!pheno_name.empty() ? name == pheno_name : name == "label") {
+          c_label = static_cast<int>(i);
+        } else if (name == "population") {
+          c_pop = static_cast<int>(i);
+        }
+      }
+      // plink 1's headerless .pheno: FID IID value...: columns FID, IID, PHENO1, PHENO2, ...
+      const bool headerless = c_id < 0 && sep == Sep::kSpace && f.size() >= 3 && !f[0].starts_with('#');
+      if (headerless) {
+        c_id = 1;
+        c_label = -1;
+        const std::string want = pheno_name.empty() ? "PHENO1" : pheno_name;
+        for (std::size_t i = 2; i < f.size(); ++i)
+          if (want == "PHENO" + std::to_string(i - 1)) c_label = static_cast<int>(i);
+        if (c_label < 0) {
+          throw InputError(path.string(), "no header line (read as plink's FID IID PHENO1..PHENO" +
+                                              std::to_string(f.size() - 2) + "), and no column " + want);
+        }
+        t.has_population = false;
+        t.label_column = want;
+        add_row(where);
+        continue;
+      }
+      if (c_id < 0) {
+        throw InputError(where + " (the header)",
+                         "no sample ID column: expected sample_id (or IID, as plink writes it), a label column and "
+                         "optionally population");
+      }
+      if (c_label < 0) {
+        std::vector<std::string> candidates;
+        for (const auto& name : f)
+          if (!is_fixed_column(name)) candidates.push_back(name);
+        if (pheno_name.empty() && candidates.size() == 1) {
+          // One phenotype column (plink's .pheno: FID IID NAME): that is the label.
+          for (std::size_t i = 0; i < f.size(); ++i)
+            if (f[i] == candidates.front()) c_label = static_cast<int>(i);
+        } else {
+          std::string list;
+          for (std::size_t i = 0; i < candidates.size() && i < 8; ++i) list += (i ? ", " : "") + candidates[i];
+          if (candidates.size() > 8) list += ", ...";
+          throw InputError(where + " (the header)",
+                           pheno_name.empty()
+                               ? "no 'label' column; pick the label among its columns with --pheno-name (" +
+                                     (list.empty() ? std::string("none") : list) + ")"
+                               : "no column '" + pheno_name + "' (--pheno-name); its columns: " + (list.empty() ? "none" : list));
+        }
+      }
+      t.has_population = c_pop >= 0;
+      t.label_column = f[static_cast<std::size_t>(c_label)];
+      continue;
+    }
+    if (trim(line).empty()) continue;
+    if (!fields_of(line, sep, f)) throw InputError(where, "a quoted field is not closed");
+    add_row(where);
   }
   if (in.bad()) throw IoError("cannot read phenotype file " + path.string() + ": " + errno_text());
   if (lineno == 0) throw InputError(path.string(), "the file is empty (expected a header: sample_id, label, population)");
@@ -99,15 +212,23 @@ EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::
       row_of[it->second] = &r;
     }
   }
+  EncodedLabels e;
   if (!absent.empty()) {
     std::string names;
     for (std::size_t i = 0; i < absent.size() && i < 3; ++i) names += (i ? ", " : "") + absent[i];
     if (absent.size() > 3) names += ", ...";
-    throw InconsistentInputError(table.path.string(), std::to_string(absent.size()) + " sample(s) are not in " +
-                                                          samples_source + " (" + names + ")");
+    if (absent.size() == table.rows.size()) {
+      // Not one match: another cohort, or IDs written another way (FID_IID).
+      std::string theirs;
+      for (std::size_t i = 0; i < samples.size() && i < 3; ++i) theirs += (i ? ", " : "") + samples[i];
+      if (samples.size() > 3) theirs += ", ...";
+      throw InconsistentInputError(table.path.string(), "none of its " + std::to_string(absent.size()) + " samples (" + names +
+                                                            ") is in " + samples_source + " (" + theirs + ")");
+    }
+    // As plink2: samples of the table that the genotypes lack are left out, and said so.
+    e.table_samples_not_in_input = absent.size();
+    e.absent_examples = names;
   }
-
-  EncodedLabels e;
   const std::size_t n = samples.size();
   e.population.assign(n, "");
   std::set<std::string> pops;

@@ -55,11 +55,24 @@ expect_error "truncated BGZF" 3 "trunc.vcf.gz: the BGZF end-of-file marker is mi
 sed '/^#CHROM/ s/S000003/S000001/' plain.vcf | bgzip > dup.vcf.gz; cp c.vcf.gz.tbi dup.vcf.gz.tbi
 expect_error "duplicate sample IDs" 3 "dup.vcf.gz: duplicate sample ID 'S000001' in the #CHROM line \(columns 10 and 12\)" dup.vcf.gz
 { cat c.pheno.tsv; printf 'GHOST1\t1\tPOP1\nGHOST2\t0\tPOP1\n'; } > ghost.tsv
-expect_error "phenotype samples absent from the VCF" 4 "ghost.tsv: 2 sample\(s\) are not in c.vcf.gz \(GHOST1, GHOST2\)" c.vcf.gz -p ghost.tsv
+gf 2 features c.vcf.gz -p ghost.tsv -o ghost.h5 2>stderr.txt &&
+  grep -qE "warning( \(rank 0\))?: 2 of 12 samples of ghost.tsv are not in c.vcf.gz \(GHOST1, GHOST2\): left out" stderr.txt &&
+  ok "phenotype samples absent from the VCF: counted, left out (as plink2)" || { not_ok "absent phenotype samples"; cat stderr.txt; }
+printf 'sample_id\tlabel\nGHOST1\t1\nGHOST2\t0\n' > ghosts.tsv
+expect_error "no phenotype sample in the VCF" 4 "ghosts.tsv: none of its 2 samples \(GHOST1, GHOST2\) is in c.vcf.gz \(S000001, S000002, S000003, ...\)" c.vcf.gz -p ghosts.tsv
 { cat c.pheno.tsv; printf 'S000001\t1\n'; } > ragged.tsv
 expect_error "malformed phenotype TSV" 3 "ragged.tsv line 12: has 2 fields but the header has 3" c.vcf.gz -p ragged.tsv
 printf 'id\tlabel\n' > nohead.tsv
-expect_error "phenotype TSV without sample_id" 3 "nohead.tsv line 1: the header has no 'sample_id' column" c.vcf.gz -p nohead.tsv
+expect_error "phenotype TSV without sample_id" 3 "nohead.tsv line 1 \(the header\): no sample ID column: expected sample_id \(or IID, as plink writes it\)" c.vcf.gz -p nohead.tsv
+# plink's .pheno (FID IID NAME, blanks, -9 missing) and a many-column table with --pheno-name:
+# the labels of the TSV.
+awk 'NR == 1 {print "#FID IID case"; next} {print "0 " $1 "  " ($2 == "" ? -9 : $2)}' c.pheno.tsv > c.pheno
+awk -F'\t' 'BEGIN {OFS=","} NR == 1 {print "\"\"", "\"sample_id\"", "\"age\"", "\"disease\""; next} {print "\"" NR-1 "\"", "\"" $1 "\"", 40 + NR, $2}' c.pheno.tsv > r.csv
+gf 2 features c.vcf.gz -p c.pheno -o plink.h5 -q && gf 2 features c.vcf.gz -p r.csv --pheno-name disease -o r.h5 -q &&
+  gf 2 features c.vcf.gz -p c.pheno.tsv -o tsv.h5 -q &&
+  "$H5DIFF" tsv.h5 plink.h5 /labels/code /labels/code >/dev/null && "$H5DIFF" tsv.h5 r.h5 /labels/code /labels/code >/dev/null &&
+  ok "plink .pheno and an R CSV with --pheno-name give the TSV's labels" || not_ok "plink/R phenotype tables"
+expect_error "--pheno-name of no column" 3 "r.csv line 1 \(the header\): no column 'weight' \(--pheno-name\); its columns: age, disease" c.vcf.gz -p r.csv --pheno-name weight
 { cat c.pheno.tsv; tail -1 c.pheno.tsv; } > dupph.tsv
 expect_error "duplicate phenotype rows" 3 "dupph.tsv line 12: duplicate sample ID 'S000010' \(first on line 11\)" c.vcf.gz -p dupph.tsv
 expect_error "unknown contig in a region" 4 "region chrZ:1-100: contig 'chrZ' is not in c.vcf.gz" c.vcf.gz -r chrZ:1-100

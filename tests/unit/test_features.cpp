@@ -475,6 +475,54 @@ TEST_F(Phenotypes, BadTablesNameTheLine) {
                gf::InputError);
 }
 
+TEST_F(Phenotypes, PlinkRAndExcelTablesAsUsersHaveThem) {
+  const auto read = [&](const std::string& name, const std::string& text, const std::string& col = "") {
+    std::ofstream(dir_ / name) << text;
+    return gf::io::read_phenotypes(dir_ / name, col);
+  };
+  // plink2's .pheno: FID IID and one phenotype column, blank-separated, -9 missing.
+  auto t = read("a.pheno", "#FID IID case\nf1  A   2\nf2 B\t1\nf3 C -9\n");
+  ASSERT_EQ(t.rows.size(), 3u);
+  EXPECT_EQ(t.label_column, "case");
+  EXPECT_EQ(t.rows[1].sample_id, "B");
+  EXPECT_EQ(t.rows[1].label, "1");
+  EXPECT_EQ(t.rows[2].label, "");
+  // Several phenotype columns: --pheno-name picks one; without it, an error lists them.
+  const std::string many = "FID IID SEX height bmi\nf A 1 1.80 22\nf B 2 1.65 NA\n";
+  t = read("m.pheno", many, "bmi");
+  EXPECT_EQ(t.rows[0].label, "22");
+  EXPECT_EQ(t.rows[1].label, "");
+  try {
+    (void)read("m2.pheno", many);
+    FAIL();
+  } catch (const gf::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("pick the label among its columns with --pheno-name (height, bmi)"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW((void)read("m3.pheno", many, "weight"), gf::InputError);
+  // plink 1's headerless FID IID PHENO1 PHENO2.
+  t = read("h.pheno", "f1 A 1 5.5\nf2 B 2 6.5\n", "PHENO2");
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0].sample_id, "A");
+  EXPECT_EQ(t.rows[1].label, "6.5");
+  // R's write.csv: a quoted header with a row-name column, quoted fields, a quote inside.
+  t = read("r.csv", "\xEF\xBB\xBF\"\",\"sample_id\",\"label\",\"note\"\r\n\"1\",\"A\",\"case\",\"a, \"\"b\"\"\"\r\n\"2\",\"B\",NA,\"\"\r\n");
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0].sample_id, "A");
+  EXPECT_EQ(t.rows[0].label, "case");
+  EXPECT_EQ(t.rows[1].label, "");
+  // Tabs left at line ends.
+  t = read("t.tsv", "sample_id\tlabel\t\nA\t1\t\t\nB\t0\n");
+  EXPECT_EQ(t.rows.size(), 2u);
+  EXPECT_THROW((void)read("q.csv", "sample_id,label\n\"A,1\n"), gf::InputError);  // a quote left open
+  // Samples of the table that the genotypes lack: counted, not fatal; none in common: refused.
+  const auto e = gf::io::encode_labels(read("x.tsv", "sample_id\tlabel\nA\t1\nZ\t0\nY\t0\n"), {"A", "B"},
+                                       gf::io::LabelType::kAuto, "v.vcf");
+  EXPECT_EQ(e.table_samples_not_in_input, 2u);
+  EXPECT_EQ(e.absent_examples, "Z, Y");
+  EXPECT_EQ(e.code, (std::vector<int>{0, -1}));
+}
+
 using VcfFiles = TempDir;
 // Found by fuzz_vcf (a leak of htslib's format description on this path; the sanitizer run checks leaks).
 TEST_F(VcfFiles, AFileOfAnotherFormatIsRefusedNamingWhatItIs) {

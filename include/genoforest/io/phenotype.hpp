@@ -2,9 +2,15 @@
 /// @file phenotype.hpp
 /// The phenotype table: one row per sample with its label and, optionally, its population.
 ///
-/// Format: a header line naming the columns, then one line per sample; tab-separated (or
-/// comma-separated when the header has no tab). Required columns `sample_id` and `label`; optional
-/// `population`; other columns are ignored. A label of "", "NA", "na", "." or "-9" is missing.
+/// Format: a header line naming the columns, then one line per sample; tab-separated, else
+/// comma-separated (CSV with RFC 4180 quotes, as R's write.csv writes it) when the header has a
+/// comma, else separated by blanks (plink's .pheno and .cov). A UTF-8 byte-order mark, CRLF line
+/// ends and empty fields left by tabs at line ends are accepted. The sample column is `sample_id`
+/// (or `sample`, `samples`, plink's `IID`/`#IID`); the label column is `label`, or the one named by
+/// --pheno-name, or the only column besides the identifiers (FID, IID), `population`, SEX, PAT and
+/// MAT; `population` is optional; other columns are ignored. A file whose first line has no sample
+/// column and at least three blank-separated fields is plink 1's headerless FID IID PHENO1...
+/// A label of "", "NA", "na", ".", "-9", "nan" or "NaN" is missing.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,12 +37,15 @@ struct PhenotypeTable {
   std::filesystem::path path;
   std::vector<PhenotypeRow> rows;  ///< file order
   bool has_population = false;
+  std::string label_column;  ///< the column the labels came from
 };
 
 /// Reads the table. Throws InputError with the line number for a missing required column, a
 /// line with fewer fields than the header, an empty sample ID or a duplicate sample ID
 /// (naming both lines); IoError if unreadable.
-[[nodiscard]] PhenotypeTable read_phenotypes(const std::filesystem::path& path);
+/// `pheno_name` (plink2's --pheno-name) names the label column; empty: `label`, or the only
+/// candidate (an error lists the candidates when there are several).
+[[nodiscard]] PhenotypeTable read_phenotypes(const std::filesystem::path& path, const std::string& pheno_name = "");
 
 /// Labels aligned to a list of samples (the VCF's), encoded.
 struct EncodedLabels {
@@ -47,13 +56,15 @@ struct EncodedLabels {
   std::vector<std::string> population;  ///< per sample; empty when unknown
   std::vector<std::string> populations;  ///< distinct populations, sorted
   std::size_t samples_without_phenotype = 0;  ///< samples absent from the table
+  std::size_t table_samples_not_in_input = 0;  ///< rows of the table whose sample the genotypes lack
+  std::string absent_examples;                 ///< the first few of those
   std::size_t missing_labels = 0;             ///< samples whose label is missing (incl. absent)
 };
 
 /// Aligns `table` to `samples` and encodes the labels. Class order: numeric order when every
-/// label is an integer, else lexicographic. Throws InconsistentInputError when samples of the
-/// table are absent from `samples` (counting them and naming the first few), InputError when
-/// `type` is quantitative and a label is not a number (with its line).
+/// label is an integer, else lexicographic. Rows of samples absent from `samples` are left out
+/// and counted (as plink2 does); InconsistentInputError when not one row matches (naming a few of
+/// each). InputError when `type` is quantitative and a label is not a number (with its sample).
 [[nodiscard]] EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::string>& samples,
                                           LabelType type, const std::string& samples_source);
 
