@@ -73,11 +73,13 @@ ClassMetrics classification_metrics(const std::vector<std::int32_t>& truth, cons
       pred += m.confusion[static_cast<std::size_t>(o)][static_cast<std::size_t>(c)];
       actual += m.confusion[static_cast<std::size_t>(c)][static_cast<std::size_t>(o)];
     }
-    const double pr = pred ? static_cast<double>(tp) / static_cast<double>(pred) : kNaN;
-    const double re = actual ? static_cast<double>(tp) / static_cast<double>(actual) : kNaN;
-    double f1 = kNaN;
-    if (!std::isnan(pr) && !std::isnan(re)) f1 = pr + re > 0 ? 2 * pr * re / (pr + re) : 0.0;
-    else if (actual && !pred) f1 = 0.0;  // a class never predicted has F1 0, as scikit-learn reports
+    // As scikit-learn with zero_division=0: a class that occurs (in the truth or the
+    // predictions) but is never predicted has precision 0, one never true has recall 0, and both
+    // count in the macro means; a class that occurs in neither is left out (NaN).
+    const bool present = actual > 0 || pred > 0;
+    const double pr = pred ? static_cast<double>(tp) / static_cast<double>(pred) : (present ? 0.0 : kNaN);
+    const double re = actual ? static_cast<double>(tp) / static_cast<double>(actual) : (present ? 0.0 : kNaN);
+    const double f1 = present ? (pr + re > 0 ? 2 * pr * re / (pr + re) : 0.0) : kNaN;
     m.precision.push_back(pr);
     m.recall.push_back(re);
     m.f1.push_back(f1);

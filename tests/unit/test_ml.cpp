@@ -253,6 +253,21 @@ TEST(Metrics, ClassificationAgainstHandComputedValues) {
   EXPECT_DOUBLE_EQ(m.auc, 5.0 / 6.0);
 }
 
+TEST(Metrics, AClassNeverPredictedCountsAsZeroInTheMacroMeansAsScikitLearn) {
+  // One class predicted for everyone. scikit-learn (zero_division=0), over the 3 classes that
+  // occur: precision [0.5, 0, 0] -> 1/6; recall [1, 0, 0] -> 1/3; f1 [2/3, 0, 0] -> 2/9. Class 3
+  // occurs nowhere: left out.
+  const std::vector<std::int32_t> truth = {0, 0, 1, 2};
+  std::vector<double> prob;
+  for (int i = 0; i < 4; ++i) prob.insert(prob.end(), {.7, .1, .1, .1});
+  const auto m = ml::classification_metrics(truth, prob, 4);
+  EXPECT_DOUBLE_EQ(m.precision[1], 0.0);
+  EXPECT_TRUE(std::isnan(m.precision[3]));
+  EXPECT_DOUBLE_EQ(m.macro_precision, 0.5 / 3.0);
+  EXPECT_DOUBLE_EQ(m.macro_recall, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(m.macro_f1, 2.0 / 9.0);
+}
+
 TEST(Metrics, AucCountsTiesAsHalfAndRegressionMetrics) {
   EXPECT_DOUBLE_EQ(ml::auc_roc({0.5, 0.5, 0.5, 0.9}, {false, true, false, true}), (1.0 + 1.0 + 0.5 + 0.5) / 4);
   EXPECT_TRUE(std::isnan(ml::auc_roc({0.1, 0.2}, {true, true})));

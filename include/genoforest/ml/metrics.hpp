@@ -11,8 +11,10 @@ namespace genoforest::ml {
 struct ClassMetrics {
   std::int64_t n = 0;
   double accuracy = 0;
-  std::vector<double> precision, recall, f1;  ///< per class; NaN when undefined (no prediction / no sample)
-  double macro_precision = 0, macro_recall = 0, macro_f1 = 0;  ///< means over the classes where defined
+  /// Per class, as scikit-learn with zero_division=0: 0 where undefined (a class never predicted
+  /// has precision 0); NaN for a class absent from both the truth and the predictions.
+  std::vector<double> precision, recall, f1;
+  double macro_precision = 0, macro_recall = 0, macro_f1 = 0;  ///< means over the classes that occur
   double auc = 0;  ///< binary: AUC-ROC of class 1's probability; multiclass: one-vs-rest macro; NaN if undefined
   std::vector<std::vector<std::int64_t>> confusion;  ///< [true class][predicted class]
 };
