@@ -98,6 +98,8 @@ bool cv_main(const Comm& comm, const StageCall& call) {
       ("folds,k", po::value(&o.folds)->default_value(5)->value_name("K"), "number of folds")  //
       ("repeats", po::value(&o.repeats)->default_value(1)->value_name("R"), "repeat with R different fold assignments")  //
       ("output,o", po::value(&o.output)->value_name("FILE"), "JSON report (per fold, per class, summary)")  //
+      ("predictions", po::value(&o.predictions)->value_name("FILE"),
+       "write each sample's out-of-fold prediction and class probabilities (TSV; as scikit-learn's cross_val_predict)")  //
       ("assignments", po::value(&o.assignments)->value_name("FILE"),
        "TSV of each labelled sample's fold (sample_id, repeat, fold), to reproduce the folds elsewhere");
   spec.groups.push_back(forest_options(o.common));

@@ -433,7 +433,9 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (opt.repeats < 1 || opt.repeats > 1000) throw UsageError("--repeats must be between 1 and 1000");
     if (opt.folds > 1'000'000) throw UsageError("--folds must be at most 1000000");
     check_outputs({{"the input", opt.common.input}},
-                  {{"-o/--output", opt.output, true}, {"--assignments", opt.assignments, true}});
+                  {{"-o/--output", opt.output, true},
+                   {"--assignments", opt.assignments, true},
+                   {"--predictions", opt.predictions, true}});
   });
   opt.common.apply();
   auto& params = opt.common.params;
@@ -605,6 +607,46 @@ void run_cv(const Comm& comm, CvOptions opt) {
       write_atomically(opt.assignments, tsv);
     }
     const auto nt = svm ? 1.0 : static_cast<double>(params.n_trees);
+    if (!opt.predictions.empty()) {
+      // Each sample's prediction by the model of the fold that held it out, repeat by repeat, in
+      // sample order: the mean of the trees' class probabilities (or values), and the class
+      // with the highest (the first on ties, as the metrics count it).
+      std::string tsv = "sample_id\trepeat\tfold\ttruth\tpredicted";
+      if (cls)
+        for (const auto& c : ds.classes) tsv += "\tprob_" + c;
+      tsv += "\n";
+      char buf[64];
+      for (int r = 0; r < repeats; ++r) {
+        std::vector<std::pair<std::int64_t, std::size_t>> where(static_cast<std::size_t>(n));  // (model, index in its test rows)
+        for (int f = 0; f < folds; ++f) {
+          const std::int64_t m = static_cast<std::int64_t>(r) * folds + f;
+          const auto test = split(m, true);
+          for (std::size_t i = 0; i < test.size(); ++i) where[static_cast<std::size_t>(test[i])] = {m, i};
+        }
+        for (std::int64_t i = 0; i < n; ++i) {
+          const auto [m, at] = where[static_cast<std::size_t>(i)];
+          const auto& s = sums[static_cast<std::size_t>(m)];
+          tsv += ds.samples[static_cast<std::size_t>(i)] + "\t" + std::to_string(r + 1) + "\t" + std::to_string(m % folds + 1) + "\t";
+          if (cls) {
+            const double* p = s.data() + at * static_cast<std::size_t>(k);
+            int best = 0;
+            for (int c = 1; c < k; ++c)
+              if (p[c] > p[best]) best = c;
+            tsv += ds.classes[static_cast<std::size_t>(ds.y.code[static_cast<std::size_t>(i)])] + "\t" +
+                   ds.classes[static_cast<std::size_t>(best)];
+            for (int c = 0; c < k; ++c) {
+              std::snprintf(buf, sizeof buf, "\t%.6g", p[c] / nt);
+              tsv += buf;
+            }
+          } else {
+            std::snprintf(buf, sizeof buf, "%.6g\t%.6g", ds.y.value[static_cast<std::size_t>(i)], s[at] / nt);
+            tsv += buf;
+          }
+          tsv += "\n";
+        }
+      }
+      write_atomically(opt.predictions, tsv);
+    }
     std::string table, json_folds;
     std::vector<std::vector<double>> cols;  // per metric, per fold
     std::vector<std::string> names;
@@ -714,7 +756,8 @@ void run_cv(const Comm& comm, CvOptions opt) {
       }
     }
     // The table goes to standard output, unless a report streams there (then to standard error).
-    std::fputs(table.c_str(), is_stdout_path(opt.output) || is_stdout_path(opt.assignments) ? stderr : stdout);
+    std::fputs(table.c_str(),
+               is_stdout_path(opt.output) || is_stdout_path(opt.assignments) || is_stdout_path(opt.predictions) ? stderr : stdout);
     std::fflush(stdout);
     if (!opt.output.empty()) {
       const char* crit[] = {"gini", "entropy", "variance"};

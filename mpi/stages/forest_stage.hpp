@@ -41,6 +41,7 @@ struct CvOptions {
   ForestCommon common;
   std::string output;  ///< JSON report (optional)
   std::string assignments;  ///< TSV of each sample's fold (optional)
+  std::string predictions;  ///< TSV of each sample's out-of-fold prediction (optional)
   int folds = 5;
   int repeats = 1;
 };

@@ -24,7 +24,7 @@ for spec in "${cases[@]}"; do
   # shellcheck disable=SC2086
   gf 1 train "$store" -o "$name.node.gfm" --trees 24 --seed 3 --matrix node $opts 2> "$name.node.log"
   # shellcheck disable=SC2086
-  gf 1 cv "$store" --trees 8 -k 3 --seed 4 --matrix node $opts -o "$name.cv.node.json" -q > "$name.cv.node.txt"
+  gf 1 cv "$store" --trees 8 -k 3 --seed 4 --matrix node $opts -o "$name.cv.node.json" --predictions "$name.cvp.node.tsv" -q > "$name.cv.node.txt"
   gf 1 predict -m "$name.node.gfm" "$store" -o "$name.node.pred.tsv" -q
   for n in "${ranks[@]}"; do
     # shellcheck disable=SC2086
@@ -36,9 +36,9 @@ for spec in "${cases[@]}"; do
     gf 1 predict -m "$name.$n.gfm" "$store" -o "$name.$n.pred.tsv" -q
     cmp -s "$name.node.pred.tsv" "$name.$n.pred.tsv" || not_ok "$name: predictions differ (-n $n)"
     # shellcheck disable=SC2086
-    gf "$n" cv "$store" --trees 8 -k 3 --seed 4 --matrix sharded $opts -o "$name.cv.$n.json" -q > "$name.cv.$n.txt"
+    gf "$n" cv "$store" --trees 8 -k 3 --seed 4 --matrix sharded $opts -o "$name.cv.$n.json" --predictions "$name.cvp.$n.tsv" -q > "$name.cv.$n.txt"
     diff <(grep -v '"ranks"' "$name.cv.node.json") <(grep -v '"ranks"' "$name.cv.$n.json") > /dev/null && cmp -s "$name.cv.node.txt" "$name.cv.$n.txt" \
-      && ok "$name: CV report identical (-n $n)" || not_ok "$name: CV reports differ (-n $n)"
+      && cmp -s "$name.cvp.node.tsv" "$name.cvp.$n.tsv" && ok "$name: CV report and out-of-fold predictions identical (-n $n)" || not_ok "$name: CV reports differ (-n $n)"
   done
 done
 grep -q "exchanged" binary.2.log && ok "the log gives the bytes the ranks exchanged" || not_ok "no exchange figure in the log"
