@@ -10,6 +10,13 @@
 #include <iostream>
 #include <map>
 
+#include <hdf5.h>
+#include <htslib/hts.h>
+#include <mpi.h>
+
+#include <Eigen/Core>
+#include <boost/version.hpp>
+
 #include "comm.hpp"
 #include "journal.hpp"
 #include "genoforest/core/log.hpp"
@@ -92,8 +99,40 @@ void usage(std::FILE* out) {
     std::snprintf(line, sizeof line, "  %-10s %s\n", name.c_str(), st.summary);
     s += line;
   }
-  s += "\n'genoforest <stage> --help' lists a stage's options. 'genoforest --version' prints the version.\n";
+  s += "\n'genoforest <stage> --help' lists a stage's options. 'genoforest --version' prints the version, the commit and the libraries it was built with.\n";
   std::fputs(s.c_str(), out);
+}
+
+/// `genoforest --version`: the version, the commit, and the libraries it was built with (and, where
+/// they differ, runs with).
+std::string version_text() {
+  std::string s = "genoforest " + std::string(gf::kVersion) + " (git " + gf::kGitCommit + ")\n";
+  char buf[512];
+  const int hts = HTS_VERSION;
+  std::snprintf(buf, sizeof buf, "htslib %d.%d (built with), %s (running)\n", hts / 100000, hts / 100 % 1000, hts_version());
+  s += buf;
+  unsigned maj = 0, min = 0, rel = 0;
+  H5get_libversion(&maj, &min, &rel);
+  std::snprintf(buf, sizeof buf, "HDF5 %d.%d.%d (built with, parallel), %u.%u.%u (running)\n", H5_VERS_MAJOR, H5_VERS_MINOR,
+                H5_VERS_RELEASE, maj, min, rel);
+  s += buf;
+  char mpi[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+  int len = 0;
+  MPI_Get_library_version(mpi, &len);
+  std::string mpi_line(mpi, static_cast<std::size_t>(std::max(0, len)));
+  if (const auto cut = mpi_line.find_first_of(",\n"); cut != std::string::npos) mpi_line.resize(cut);
+#ifdef OMPI_MAJOR_VERSION
+  std::snprintf(buf, sizeof buf, "Open MPI %d.%d.%d (built with), %s (running)\n", OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION,
+                OMPI_RELEASE_VERSION, mpi_line.c_str());
+#else
+  std::snprintf(buf, sizeof buf, "MPI: %s (running)\n", mpi_line.c_str());
+#endif
+  s += buf;
+  s += "bwa " + std::string(gf::kBwaVersion) + " (libbwa-dev)\n";
+  std::snprintf(buf, sizeof buf, "Eigen %d.%d.%d, Boost %d.%d.%d\n", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION,
+                EIGEN_MINOR_VERSION, BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+  s += buf;
+  return s;
 }
 
 }  // namespace
@@ -120,7 +159,7 @@ int main(int argc, char** argv) {
   }
   const std::string name = argv[1];
   if (name == "--version" || name == "version") {
-    if (world.is_root()) std::printf("genoforest %s\n", gf::kVersion);
+    if (world.is_root()) std::fputs(version_text().c_str(), stdout);
     env.finalize();
     return 0;
   }
