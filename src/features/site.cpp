@@ -86,6 +86,13 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
   const auto where = [&] { return file + " record " + bcf_hdr_id2name(hdr_, rec->rid) + ":" + std::to_string(rec->pos + 1); };
   const int n_alt = rec->n_allele - 1;
   if (n_alt < 1) return 0;  // monomorphic reference site: no ALT, no column
+  // A gVCF's "any other allele" (GATK's <NON_REF>, bcftools' <*>) is not an allele: its blocks
+  // would become dosage columns of reference calls.
+  if (const char* last = rec->d.allele[n_alt]; last[0] == '<' && (std::strcmp(last, "<NON_REF>") == 0 || std::strcmp(last, "<*>") == 0)) {
+    throw InputError(where(), std::string("a gVCF record (ALT ") + last +
+                                  "): genotype the gVCFs jointly first (GATK GenotypeGVCFs, 'bcftools call' or "
+                                  "'genoforest call' on the BAMs) and give the resulting VCF");
+  }
   counts_.columns_seen += static_cast<std::uint64_t>(n_alt);
 
   bool pass = true;

@@ -78,6 +78,9 @@ expect_error "duplicate phenotype rows" 3 "dupph.tsv line 12: duplicate sample I
 expect_error "unknown contig in a region" 4 "region chrZ:1-100: contig 'chrZ' is not in c.vcf.gz" c.vcf.gz -r chrZ:1-100
 printf 'chr1\tx\t10\n' > bad.bed
 expect_error "malformed BED" 3 "bad.bed line 1: start and end must be integers" c.vcf.gz -R bad.bed
+# A gVCF (GATK's <NON_REF>, bcftools' <*>): its reference blocks would become dosage columns.
+awk 'BEGIN{OFS="\t"} /^##FORMAT/ && !d {print "##ALT=<ID=NON_REF,Description=\"Represents any possible alternative allele\">"; d=1} !/^#/ {$5=$5",<NON_REF>"} {print}' plain.vcf | mkvcf gvcf
+expect_error "a gVCF" 3 "gvcf.vcf.gz record chr1:[0-9]+: a gVCF record \(ALT <NON_REF>\): genotype the gVCFs jointly first" gvcf.vcf.gz
 expect_error "filters leave nothing" 5 "no variant column left in c.vcf.gz" c.vcf.gz --min-maf 0.5
 
 # unwritable output: a folder that does not exist, and a read-only folder (root ignores modes)
