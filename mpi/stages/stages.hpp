@@ -27,6 +27,7 @@ bool summary_main(const Comm& comm, const StageCall& call);
 bool train_main(const Comm& comm, const StageCall& call);
 bool cv_main(const Comm& comm, const StageCall& call);
 bool predict_main(const Comm& comm, const StageCall& call);
+bool model_main(const Comm& comm, const StageCall& call);
 bool pca_main(const Comm& comm, const StageCall& call);
 bool cluster_main(const Comm& comm, const StageCall& call);
 

@@ -2,12 +2,15 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
+#include "genoforest/core/text.hpp"
 #include "genoforest/core/rng.hpp"
 
 namespace genoforest::ml {
@@ -108,6 +111,111 @@ Model load_model(const std::filesystem::path& path) {
     throw InputError(p, std::string("corrupt model file (") + e.what() + ")");
   }
   return m;
+}
+
+namespace {
+std::string num(double v) {
+  if (!std::isfinite(v)) return "null";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.9g", v);
+  return b;
+}
+}  // namespace
+
+std::string model_to_json(const Model& m) {
+  const bool cls = m.params.task == Task::kClassification;
+  const auto n_var = static_cast<std::int64_t>(m.variants.size());
+  std::string s = "{\n  \"format\": \"genoforest.model.json\",\n  \"format_version\": 1,\n";
+  s += "  \"kind\": " + json_string(m.kind) + ",\n";
+  s += "  \"genoforest_version\": " + json_string(m.tool_version) + ",\n";
+  s += "  \"training_data\": " + json_string(m.training_data) + ",\n";
+  s += "  \"n_training_samples\": " + std::to_string(m.n_training_samples) + ",\n";
+  s += std::string("  \"task\": \"") + (cls ? "classification" : "regression") + "\",\n";
+  s += "  \"classes\": [";
+  for (std::size_t c = 0; c < m.classes.size(); ++c) s += (c ? ", " : "") + json_string(m.classes[c]);
+  s += "],\n";
+  if (m.kind == "forest") {
+    const char* crit[] = {"gini", "entropy", "variance"};
+    s += "  \"params\": {\"trees\": " + std::to_string(m.params.n_trees) + ", \"mtry\": " + std::to_string(m.params.mtry) +
+         ", \"min_node_size\": " + std::to_string(m.params.min_node_size) + ", \"max_depth\": " +
+         std::to_string(m.params.max_depth) + ", \"sample_fraction\": " + num(m.params.sample_fraction) +
+         ", \"replace\": " + (m.params.replace ? "true" : "false") + ", \"class_weight\": " +
+         (m.params.balanced ? "\"balanced\"" : "null") + ", \"criterion\": \"" +
+         crit[static_cast<int>(m.params.criterion)] + "\", \"seed\": " + std::to_string(m.params.seed) + "},\n";
+    s += "  \"oob_error\": " + num(m.oob_error) + ",\n";
+  }
+  // Features: matrix columns in order; a node's "feature" is an index into this list.
+  s += "  \"features\": [\n";
+  for (std::int64_t f = 0; f < m.n_features(); ++f) {
+    const auto uf = static_cast<std::size_t>(f);
+    s += "    {\"index\": " + std::to_string(f);
+    if (f < n_var) {
+      const auto& v = m.variants[uf];
+      s += ", \"type\": \"variant\", \"chrom\": " + json_string(v.chrom) + ", \"pos\": " + std::to_string(v.pos) +
+           ", \"id\": " + json_string(v.id) + ", \"ref\": " + json_string(v.ref) + ", \"alt\": " + json_string(v.alt);
+    } else {
+      const auto& e = m.extras[static_cast<std::size_t>(f - n_var)];
+      s += ", \"type\": \"statistic\", \"name\": " + json_string(e.name) + ", \"bin_edges\": [";
+      for (std::size_t k = 0; k < e.edges.size(); ++k) s += (k ? ", " : "") + num(e.edges[k]);
+      s += "]";
+    }
+    if (uf < m.importance_impurity.size()) s += ", \"importance_impurity\": " + num(m.importance_impurity[uf]);
+    if (uf < m.importance_permutation.size()) s += ", \"importance_permutation\": " + num(m.importance_permutation[uf]);
+    s += f + 1 < m.n_features() ? "},\n" : "}\n";
+  }
+  s += "  ],\n";
+  if (m.kind == "svm") {
+    // Decision value of problem q: sum_f w[f] x[f] + bias (x: dosage, a statistic's bin index,
+    // a missing value replaced by fill[f]).
+    s += "  \"svm\": {\"C\": " + num(m.svm_c) + ", \"fill\": [";
+    for (std::size_t f = 0; f < m.svm_fill.size(); ++f) s += (f ? ", " : "") + num(m.svm_fill[f]);
+    s += "], \"problems\": [\n";
+    for (std::size_t q = 0; q < m.svm_weights.size(); ++q) {
+      const auto& w = m.svm_weights[q];
+      const std::string positive = m.svm_weights.size() == 1 && m.classes.size() > 1 ? m.classes[1]
+                                   : q < m.classes.size()                          ? m.classes[q]
+                                                                                   : "";
+      s += "    {\"positive_class\": " + json_string(positive) + ", \"bias\": " + num(w.empty() ? 0.0 : w.back()) +
+           ", \"weights\": [";
+      for (std::size_t f = 0; f + 1 < w.size(); ++f) s += (f ? ", " : "") + num(w[f]);
+      s += q + 1 < m.svm_weights.size() ? "]},\n" : "]}\n";
+    }
+    s += "  ]}\n}\n";
+    return s;
+  }
+  // Trees: node 0 is the root. An internal node sends a sample left when its feature's value is
+  // at most the threshold (a variant: the dosage 0/1/2; a statistic: its value, against the bin
+  // edge), a missing value where "missing" says; a leaf holds the class probabilities (in
+  // "classes" order) or the mean.
+  s += "  \"trees\": [\n";
+  for (std::size_t t = 0; t < m.trees.size(); ++t) {
+    const Tree& tr = m.trees[t];
+    s += "    {\"nodes\": [";
+    for (std::size_t i = 0; i < tr.nodes.size(); ++i) {
+      const Node& nd = tr.nodes[i];
+      s += i ? ",\n      " : "\n      ";
+      s += "{\"id\": " + std::to_string(i);
+      if (nd.feature < 0) {
+        s += ", \"leaf\": [";
+        for (int k = 0; k < tr.width; ++k)
+          s += (k ? ", " : "") + num(tr.leaf_values[static_cast<std::size_t>(nd.left + k)]);
+        s += "]}";
+        continue;
+      }
+      s += ", \"feature\": " + std::to_string(nd.feature);
+      if (nd.feature < n_var) {
+        s += ", \"dosage_le\": " + std::to_string(nd.threshold);
+      } else {
+        const auto& e = m.extras[static_cast<std::size_t>(nd.feature - n_var)];
+        s += ", \"value_le\": " + num(nd.threshold < e.edges.size() ? e.edges[nd.threshold] : HUGE_VAL);
+      }
+      s += std::string(", \"missing\": \"") + (nd.missing_left ? "left" : "right") + "\", \"left\": " +
+           std::to_string(nd.left) + ", \"right\": " + std::to_string(nd.right) + "}";
+    }
+    s += t + 1 < m.trees.size() ? "\n    ]},\n" : "\n    ]}\n";
+  }
+  s += "  ]\n}\n";
+  return s;
 }
 
 }  // namespace genoforest::ml

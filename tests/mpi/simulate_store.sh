@@ -26,6 +26,11 @@ gf 2 train v.h5 -o v.gfm --trees 20 --seed 3 -q
 "$GF_TEST_TOOL" same-model h2.gfm v.gfm && cmp -s h2.gfm.importance.tsv v.gfm.importance.tsv && ok "trains to the same model" ||
   not_ok "another model"
 
+# model dump: the forest as JSON, one "nodes" list per tree, features with their variant keys.
+gf 1 model dump h2.gfm -o h2.json -q
+[[ $(grep -c '"nodes"' h2.json) -eq 20 ]] && grep -q '"format": "genoforest.model.json"' h2.json &&
+  grep -q '"type": "variant", "chrom": "chr1", "pos": ' h2.json && ok "model dump: 20 trees as JSON" || not_ok "model dump"
+
 # Refusals: one line, exit 2, nothing written.
 fails_once 2 "--reads needs the cohort as a VCF" simulate -O h --reads -n 10 -m 50 -o r && [[ ! -e r.h5 ]] &&
   ok "--reads with -O h refused" || { cat stderr.txt; not_ok "--reads with -O h"; }

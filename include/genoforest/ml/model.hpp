@@ -91,4 +91,11 @@ void save_model(const Model& m, const std::filesystem::path& path);
 /// truncated or corrupt.
 [[nodiscard]] Model load_model(const std::filesystem::path& path);
 
+/// The model as JSON (`genoforest model dump`, documented in docs/forest.md) for other tools:
+/// its features (variants by chrom/pos/id/ref/alt, statistics with their bin edges) and
+/// importances, and each tree's nodes (feature, threshold as a dosage or a statistic's value,
+/// where a missing value goes, children) and leaves (class probabilities or the mean), or the
+/// SVM's weights. Deterministic: the same model gives the same bytes.
+[[nodiscard]] std::string model_to_json(const Model& m);
+
 }  // namespace genoforest::ml
