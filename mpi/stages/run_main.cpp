@@ -2,9 +2,9 @@
 // resumable (docs/running.md).
 //
 // The run folder holds genoforest-run.manifest: the config it belongs to, and for each finished
-// stage a digest of its [section] and the size and MD5 of every file it wrote. A rerun skips a
-// stage whose section is unchanged and whose outputs are intact; the first stage that runs again
-// makes every later one run again too. Inside a stage, task sets with pure results (call regions,
+// stage a digest of its [section], the size and MD5 of every input file its section names and of
+// every file it wrote. A rerun skips a stage whose section and inputs are unchanged and whose
+// outputs are intact; the first stage that runs again makes every later one run again too. Inside a stage, task sets with pure results (call regions,
 // trees, CV models) journal their finished tasks under .genoforest-run/, so a stage killed half-way
 // redoes only the rest.
 #include <sys/stat.h>
@@ -72,10 +72,11 @@ struct FileRecord {
 struct StageRecord {
   std::string digest;
   double seconds = 0;
-  std::map<std::string, FileRecord> files;
+  std::map<std::string, FileRecord> files;   // written by the stage
+  std::map<std::string, FileRecord> inputs;  // named by its section, read by it
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & digest & seconds & files;
+    ar & digest & seconds & files & inputs;
   }
 };
 
@@ -102,22 +103,24 @@ struct Manifest {
         if (!v) throw InputError(where, "malformed run manifest line (remove the file, or use --force, to start over)");
         s.seconds = *v;
         order.emplace_back(f[1]);
-      } else if (f.size() == 5 && f[0] == "file") {
+      } else if (f.size() == 5 && (f[0] == "file" || f[0] == "input")) {
         const auto size = parse_int(f[3]);
         if (!size || *size < 0) throw InputError(where, "malformed run manifest line (remove the file, or use --force, to start over)");
-        stages[std::string(f[1])].files[std::string(f[2])] = FileRecord{static_cast<std::uint64_t>(*size), std::string(f[4])};
+        auto& s = stages[std::string(f[1])];
+        (f[0] == "file" ? s.files : s.inputs)[std::string(f[2])] = FileRecord{static_cast<std::uint64_t>(*size), std::string(f[4])};
       } else if (!line.empty() && line[0] != '#') {
         throw InputError(where, "malformed run manifest line (remove the file, or use --force, to start over)");
       }
     }
   }
   [[nodiscard]] std::string text() const {
-    std::string t = "# genoforest run manifest: the stages finished in this folder and the files they wrote\nconfig\t" + config + "\n";
+    std::string t = "# genoforest run manifest: the stages finished in this folder, the files they read and wrote\nconfig\t" + config + "\n";
     for (const auto& name : order) {
       const auto& s = stages.at(name);
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.3f", s.seconds);
       t += "stage\t" + name + "\t" + s.digest + "\t" + secs + "\n";
+      for (const auto& [f, r] : s.inputs) t += "input\t" + name + "\t" + f + "\t" + std::to_string(r.size) + "\t" + r.md5 + "\n";
       for (const auto& [f, r] : s.files) t += "file\t" + name + "\t" + f + "\t" + std::to_string(r.size) + "\t" + r.md5 + "\n";
     }
     return t;
@@ -143,12 +146,71 @@ std::map<std::string, std::pair<std::uint64_t, std::int64_t>> snapshot() {
   return out;
 }
 
-bool outputs_intact(const StageRecord& s) {
+/// MD5s of the run's files, each computed once per (size, modification time): train and cv read
+/// the store that features wrote, and each is checked at every rerun.
+class DigestCache {
+ public:
+  FileRecord operator()(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw IoError("cannot read " + path + ": " + errno_text());
+    const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    auto& e = cache_[path];
+    if (e.md5.empty() || e.size != static_cast<std::uint64_t>(st.st_size) || e.mtime != mtime) {
+      const auto d = digest_file(path);
+      e = Entry{d.size, mtime, d.md5};
+    }
+    return FileRecord{e.size, e.md5};
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+    std::string md5;
+  };
+  std::map<std::string, Entry> cache_;
+};
+
+/// The files a stage's section names: every value (or comma-separated item of one) that is the
+/// path of an existing regular file, relative to the run folder. Outputs of an earlier run are
+/// among them and are told apart by the caller.
+std::set<std::string> named_files(const std::vector<std::string>& lines) {
+  std::set<std::string> out;
+  for (const auto& line : lines) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    for (const auto& item : split(std::string_view(line).substr(eq + 1), ',')) {
+      const std::string_view v = trim(item);
+      if (v.empty()) continue;
+      std::error_code ec;
+      const fs::path p = fs::path(v).lexically_normal();
+      if (fs::is_regular_file(p, ec)) out.insert(p.string());
+    }
+  }
+  return out;
+}
+
+bool outputs_intact(const StageRecord& s, DigestCache& digest) {
   for (const auto& [f, r] : s.files) {
     std::error_code ec;
-    if (!fs::exists(f, ec) || fs::file_size(f, ec) != r.size || digest_file(f).md5 != r.md5) return false;
+    if (!fs::exists(f, ec) || fs::file_size(f, ec) != r.size || digest(f).md5 != r.md5) return false;
   }
   return true;
+}
+
+/// Why a finished stage's inputs are not those it read (empty when they are): a file its section
+/// names (outputs of its last run aside) is new, gone, or has another size or MD5.
+std::string inputs_changed(const StageRecord& s, const std::set<std::string>& named, DigestCache& digest) {
+  for (const auto& [f, r] : s.inputs) {
+    std::error_code ec;
+    if (!fs::is_regular_file(f, ec)) return "input " + f + " is gone";
+    const auto now = digest(f);
+    if (now.size != r.size || now.md5 != r.md5) return "input " + f + " changed (size or MD5) since it last ran";
+  }
+  for (const auto& f : named) {
+    if (!s.inputs.count(f) && !s.files.count(f)) return "its section names a file it did not read last time, " + f;
+  }
+  return {};
 }
 
 struct StageReport {
@@ -208,11 +270,14 @@ bool run_main(const Comm& comm, const StageCall& call) {
   }
   if (wanted.empty()) throw UsageError(config.string() + " has no stage section ([simulate], [align], [call], ...)");
   std::map<std::string, std::string> digests;
+  std::map<std::string, std::vector<std::string>> section_lines;
   for (const auto& [name, lines] : ini_sections(config.string())) {
     std::string text = std::string(kVersion) + "\n";
     for (const auto& l : lines) text += l + "\n";
     digests[name] += text;
+    section_lines[name].insert(section_lines[name].end(), lines.begin(), lines.end());
   }
+  DigestCache digest_of;  // rank 0's
 
   // The run folder; every rank works in it.
   Manifest manifest;
@@ -283,7 +348,11 @@ bool run_main(const Comm& comm, const StageCall& call) {
         const auto e = std::find(manifest.order.begin(), manifest.order.end(), earlier);
         fresh = e == manifest.order.end() || e < mine;
       }
-      skip = fresh && outputs_intact(it->second);
+      if (fresh) {
+        const std::string why = inputs_changed(it->second, named_files(section_lines[name]), digest_of);
+        if (!why.empty()) log_info("stage " + name + ": " + why + "; running it again, and the stages after it");
+        skip = why.empty() && outputs_intact(it->second, digest_of);
+      }
     });
     comm.bcast(skip);
     StageReport rep;
@@ -298,8 +367,10 @@ bool run_main(const Comm& comm, const StageCall& call) {
     if (stop_signal() != 0) throw JobError(ExitCode::kInterrupted, "interrupted before stage " + name + "; rerun the same command to resume");
     log_info("stage " + name);
     std::map<std::string, std::pair<std::uint64_t, std::int64_t>> before;
+    std::map<std::string, FileRecord> inputs;
     comm.on_root([&] {
       before = snapshot();
+      for (const auto& f : named_files(section_lines[name])) inputs[f] = digest_of(f);
       manifest.stages.erase(name);
       std::erase(manifest.order, name);
       write_atomically(kManifest, manifest.text());
@@ -334,10 +405,10 @@ bool run_main(const Comm& comm, const StageCall& call) {
       rec.seconds = rep.seconds;
       for (const auto& [f, st] : snapshot()) {
         const auto it = before.find(f);
-        if (it == before.end() || it->second != st) {
-          const auto d = digest_file(f);
-          rec.files[f] = {d.size, d.md5};
-        }
+        if (it == before.end() || it->second != st) rec.files[f] = digest_of(f);
+      }
+      for (const auto& [f, r] : inputs) {
+        if (!rec.files.count(f)) rec.inputs[f] = r;  // an output of the stage's last run is not an input
       }
       manifest.stages[name] = rec;
       manifest.order.push_back(name);

@@ -3,7 +3,8 @@
 # task boundary) or killed outright (SIGKILL, as a node failure) resumes with the same command,
 # redoing neither finished stages nor finished tasks, and ends with the outputs of an uninterrupted
 # run; a finished run is skipped stage by stage; a changed section reruns from that stage; another
-# config is refused in the same folder unless --force; a failing stage is named.
+# config is refused in the same folder unless --force; an edited input file reruns its stage; a
+# failing stage is named.
 source "$(dirname "$0")/../lib.sh"
 cat > p.ini <<'INI'
 [simulate]
@@ -110,6 +111,21 @@ sed -i 's/^folds = 5$/folds = 4/' p.ini
 run A > a3.log 2>&1
 grep -q "stage train: up to date" a3.log && grep -q "stage cv finished" a3.log && ok "a changed [cv] section reruns cv only" ||
   { not_ok "changed section"; cat a3.log; }
+# An edited input reruns its stage (the manifest holds each input's size and MD5), a touched one does not.
+cp A/c.pheno.tsv A/mine.pheno.tsv
+sed -i 's/^phenotypes = c.pheno.tsv$/phenotypes = mine.pheno.tsv/' p.ini
+run A --stages features,train > a4.log 2>&1
+run A --stages features,train > a5.log 2>&1
+[[ $(grep -c "up to date" a5.log) -eq 2 ]] || { not_ok "features/train not up to date after a rerun"; cat a5.log; }
+touch A/mine.pheno.tsv
+run A --stages features,train > a6.log 2>&1
+[[ $(grep -c "up to date" a6.log) -eq 2 ]] && ok "a touched but unchanged input does not rerun its stage" || { not_ok "touched input reran"; cat a6.log; }
+awk 'BEGIN{FS=OFS="\t"} NR==2{$2 = ($2 == "1") ? "0" : "1"} {print}' A/mine.pheno.tsv > A/mine.tmp && mv A/mine.tmp A/mine.pheno.tsv
+run A --stages features,train > a7.log 2>&1
+grep -q "stage features: input mine.pheno.tsv changed (size or MD5) since it last ran; running it again" a7.log &&
+  grep -q "stage features finished" a7.log && grep -q "stage train finished" a7.log && ok "an edited phenotype table reruns features and train" ||
+  { not_ok "edited input not noticed"; cat a7.log; }
+grep -q "^input	features	mine.pheno.tsv	" A/genoforest-run.manifest && ok "the manifest records the input's size and MD5" || not_ok "input not in the manifest"
 cp p.ini q.ini
 set +e; gf 2 run --config q.ini --run-dir A > q.log 2>&1; rc=$?; set -e
 [[ $rc -ne 0 ]] && grep -q "error: A/genoforest-run.manifest: this run folder holds a run of .*p.ini, not of .*q.ini; use another --run-dir, or --force" q.log &&
