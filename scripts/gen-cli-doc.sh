@@ -15,7 +15,7 @@ bin=${1:-$root/build/genoforest}
   echo '```'
   "$bin" --help
   echo '```'
-  for stage in run simulate index align call features summary train cv predict pca cluster; do
+  for stage in run simulate index align call features summary train cv predict model pca cluster; do
     echo
     echo "## genoforest $stage"
     echo

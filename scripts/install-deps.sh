@@ -1,32 +1,35 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package genoforest needs to build, test and benchmark. (The bwa and
-# bcftools programs are test dependencies: the alignment test compares with `bwa mem`, the calling
-# test normalises the truth and the calls with `bcftools norm` before scoring them; Slurm's
-# daemons let a test submit the demo to a local single-node cluster; procps's pkill lets a test
-# interrupt a run.)
-# Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
-#   scripts/install-deps.sh           build + test dependencies
-#   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against
+# Installs the Debian 12 packages genoforest needs, by purpose (packages already present are left alone):
+#   scripts/install-deps.sh           to build and run it (the demo: scripts/demo.sh)
+#   scripts/install-deps.sh --test    also what the tests use (scripts/test.sh): the bwa and bcftools
+#                                     programs (the alignment test compares with `bwa mem`, the calling
+#                                     test normalises truth and calls with `bcftools norm`), tabix and
+#                                     hdf5-tools, Slurm's daemons and munge (a test submits the demo to a
+#                                     local single-node cluster), procps's pkill (a test interrupts a run)
+#   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against (implies --test)
 #   scripts/install-deps.sh --fuzz    also clang and libFuzzer (scripts/fuzz.sh)
+# Flags combine. Idempotent: when everything is present it only runs dpkg-query (well under a second).
 set -euo pipefail
 
 pkgs=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config ninja-build git
   libopenmpi-dev openmpi-bin
-  libhdf5-openmpi-dev hdf5-tools
-  libhts-dev zlib1g-dev libdeflate-dev libisal-dev tabix
-  libbwa-dev bwa bcftools
-  munge slurmctld slurmd slurm-client procps
+  libhdf5-openmpi-dev
+  libhts-dev zlib1g-dev libdeflate-dev libisal-dev
+  libbwa-dev
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
-if [[ "${1:-}" == "--fuzz" ]]; then
-  pkgs+=(clang libclang-rt-dev llvm)
-fi
-if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(plink2 samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread)
-fi
+test_pkgs=(bwa bcftools tabix hdf5-tools munge slurmctld slurmd slurm-client procps dpkg-dev file)
+for flag in "$@"; do
+  case "$flag" in
+    --test) pkgs+=("${test_pkgs[@]}") ;;
+    --bench) pkgs+=("${test_pkgs[@]}" plink2 samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread) ;;
+    --fuzz) pkgs+=(clang libclang-rt-dev llvm) ;;
+    *) echo "install-deps: unknown option $flag (use --test, --bench or --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -4,7 +4,7 @@
 # then the unit tests and the 1/2-rank MPI tests again under ASan + UBSan (build-asan/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --test
 "$root/scripts/build.sh" -DGENOFOREST_WERROR=ON
 cd "$root/build"
 ctest --output-on-failure --timeout 600 "$@"
