@@ -48,6 +48,9 @@ std::vector<Region> plan_regions(const std::vector<call::RefContig>& contigs, co
   if (!o.regions.empty() || !o.regions_file.empty()) {
     wanted = !o.regions.empty() ? parse_region_list(o.regions) : read_bed(o.regions_file);
     const std::string source = !o.regions.empty() ? "--regions" : o.regions_file;
+    std::vector<std::string> names;
+    for (const auto& c : contigs) names.push_back(c.name);
+    match_region_contigs(wanted, names, !o.regions.empty() ? "-r/--regions" : o.regions_file, "the reference " + o.reference);
     for (auto& r : wanted) {
       const auto it = rank.find(r.contig);
       if (it == rank.end()) throw InputError(source, "region " + r.to_string() + ": contig '" + r.contig + "' is not in the reference " + o.reference);

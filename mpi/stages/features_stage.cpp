@@ -324,6 +324,11 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
                     " samples of " + input_name + " have no row in " + opt.phenotypes + ": their label is missing");
       }
     }
+    if (!opt.source && !requested.empty()) {
+      std::vector<std::string> names;
+      for (const auto& c : reader->contigs()) names.push_back(c.name);
+      match_region_contigs(requested, names, opt.regions.empty() ? opt.regions_file : "-r/--regions", input_name);
+    }
     plan.regions = opt.source ? opt.source->plan_regions(opt.region_size)
                               : features::plan_regions(*reader, requested, opt.region_size);
     reader.reset();

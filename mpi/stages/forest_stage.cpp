@@ -790,8 +790,13 @@ void run_cv(const Comm& comm, CvOptions opt) {
 namespace {
 
 /// Refuses an input that holds too few of the model's variants; warns about the absent ones.
-void check_overlap(const PredictOptions& opt, const ml::Model& model, std::int64_t absent,
-                   const std::vector<std::string>& absent_names) {
+void check_overlap(const PredictOptions& opt, const ml::Model& model, const ml::ModelMatch& match) {
+  const std::int64_t absent = match.absent;
+  const auto& absent_names = match.absent_names;
+  if (match.aliased) {
+    log_info(std::to_string(match.aliased) + " of the model's variants found under another naming of their contig (contig alias: " +
+             match.alias_example + ")");
+  }
   const auto n_model = static_cast<std::int64_t>(model.variants.size());
   if (n_model > 0 && static_cast<double>(n_model - absent) < opt.min_overlap * static_cast<double>(n_model)) {
     throw InconsistentInputError(
@@ -884,11 +889,9 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     // A VCF/BCF is read from start to end by rank 0; the other ranks wait.
     comm.on_root([&] {
       const ml::Model model = ml::load_model(opt.model);
-      std::int64_t absent = 0;
-      std::vector<std::string> absent_names;
-      const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, absent, &absent_names)
-                                   : ml::load_vcf_for_model(opt.input, model, absent, &absent_names);
-      check_overlap(opt, model, absent, absent_names);
+      ml::ModelMatch match;
+      const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, match) : ml::load_vcf_for_model(opt.input, model, match);
+      check_overlap(opt, model, match);
       finish(model, ds.x.rows(), prediction_header(model) + prediction_lines(model, ds));
     });
     return;
@@ -896,16 +899,16 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
   // A feature store: each rank reads and predicts its own block of samples (rows), rank 0 writes
   // the lines in sample order.
   ml::Model model;
-  std::int64_t absent = 0, n = 0;
-  std::vector<std::string> absent_names;
+  std::int64_t n = 0;
+  ml::ModelMatch match;
   std::string lines;
   std::exception_ptr e;
   try {
     model = ml::load_model(opt.model);
     n = features::StoreReader(opt.input).n_samples();
     const std::int64_t b = n * comm.rank() / comm.size(), end = n * (comm.rank() + 1) / comm.size();
-    const ml::Dataset ds = ml::load_for_model(opt.input, model, absent, comm.is_root() ? &absent_names : nullptr, b, end);
-    if (comm.is_root()) check_overlap(opt, model, absent, absent_names);
+    const ml::Dataset ds = ml::load_for_model(opt.input, model, match, b, end);
+    if (comm.is_root()) check_overlap(opt, model, match);
     lines = prediction_lines(model, ds);
   } catch (...) {
     e = std::current_exception();

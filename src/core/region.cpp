@@ -2,8 +2,10 @@
 
 #include <cctype>
 #include <fstream>
+#include <set>
 
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/log.hpp"
 #include "genoforest/core/text.hpp"
 
 namespace genoforest {
@@ -13,6 +15,35 @@ std::string Region::to_string() const {
   std::string s = contig + ":" + std::to_string(beg + 1);
   if (end != kToContigEnd) s += "-" + std::to_string(end);
   return s;
+}
+
+std::string canonical_contig(std::string_view c) {
+  if (c.size() > 3 && (c[0] == 'c' || c[0] == 'C') && (c[1] == 'h' || c[1] == 'H') && (c[2] == 'r' || c[2] == 'R')) c.remove_prefix(3);
+  return c == "M" ? std::string("MT") : std::string(c);
+}
+
+std::string match_contig(const std::string& wanted, const std::vector<std::string>& names) {
+  std::string found;
+  const std::string key = canonical_contig(wanted);
+  for (const auto& n : names) {
+    if (n == wanted) return n;
+    if (canonical_contig(n) == key) {
+      if (!found.empty()) return {};  // ambiguous: "1" and "chr1" both present
+      found = n;
+    }
+  }
+  return found;
+}
+
+void match_region_contigs(std::vector<Region>& regions, const std::vector<std::string>& names, const std::string& source,
+                          const std::string& target) {
+  std::set<std::string> logged;
+  for (auto& r : regions) {
+    const std::string m = match_contig(r.contig, names);
+    if (m.empty() || m == r.contig) continue;
+    if (logged.insert(r.contig).second) log_info("contig " + r.contig + " of " + source + " is " + m + " in " + target + " (contig alias)");
+    r.contig = m;
+  }
 }
 
 Region parse_region(const std::string& text) {

@@ -317,8 +317,15 @@ Dataset load_training_data(const fs::path& path, TrainingPlan plan) {
 }
 
 
-Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absent, std::vector<std::string>* absent_names,
-                       std::int64_t row_begin, std::int64_t row_end) {
+namespace {
+/// Counts a model variant found as `found_chrom` in the input.
+void note_found(ModelMatch& match, const std::string& model_chrom, const std::string& found_chrom) {
+  if (found_chrom == model_chrom) return;
+  if (match.aliased++ == 0) match.alias_example = model_chrom + " (model) is " + found_chrom + " (input)";
+}
+}  // namespace
+
+Dataset load_for_model(const fs::path& path, const Model& m, ModelMatch& match, std::int64_t row_begin, std::int64_t row_end) {
   features::StoreReader store(path);
   Dataset ds;
   ds.samples = store.samples();
@@ -332,14 +339,15 @@ Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absen
   std::unordered_map<std::string, std::int64_t> where;
   for (std::size_t i = 0; i < keys.size(); ++i) where.emplace(keys[i].match_key(), static_cast<std::int64_t>(i));
   std::vector<std::int64_t> cols(m.variants.size(), -1);
-  absent = 0;
+  match = ModelMatch{};
   for (std::size_t j = 0; j < m.variants.size(); ++j) {
     const auto it = where.find(m.variants[j].match_key());
     if (it != where.end()) {
       cols[j] = it->second;
+      note_found(match, m.variants[j].chrom, keys[static_cast<std::size_t>(it->second)].chrom);
     } else {
-      ++absent;
-      if (absent_names) absent_names->push_back(m.variants[j].name());
+      ++match.absent;
+      match.absent_names.push_back(m.variants[j].name());
     }
   }
   ds.variants = m.variants;
@@ -371,8 +379,7 @@ Dataset load_for_model(const fs::path& path, const Model& m, std::int64_t& absen
 
 namespace genoforest::ml {
 
-Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, std::int64_t& absent,
-                           std::vector<std::string>* absent_names) {
+Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, ModelMatch& match) {
   if (!m.extras.empty()) {
     throw DataError("the model uses per-sample statistics (--with-sample-stats): predict from a feature store made by "
                     "'genoforest features', not from " + vcf.string());
@@ -388,6 +395,7 @@ Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, std::int64_t& ab
   std::unordered_map<std::string, std::int64_t> want;
   for (std::size_t j = 0; j < m.variants.size(); ++j) want.emplace(m.variants[j].match_key(), static_cast<std::int64_t>(j));
   std::vector<bool> found(m.variants.size(), false);
+  match = ModelMatch{};
   features::SiteExtractor ex(reader.header(), features::FeatureFilters{});
   auto rec = io::make_record();
   io::Genotypes gt;
@@ -402,14 +410,14 @@ Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, std::int64_t& ab
       const auto it = want.find(k.match_key());
       if (it == want.end()) continue;
       ds.x.set_genotypes(it->second, dos.data() + static_cast<std::ptrdiff_t>(c) * n);
+      if (!found[static_cast<std::size_t>(it->second)]) note_found(match, m.variants[static_cast<std::size_t>(it->second)].chrom, rows[c].chrom);
       found[static_cast<std::size_t>(it->second)] = true;
     }
   }
-  absent = 0;
   for (std::size_t j = 0; j < found.size(); ++j) {
     if (found[j]) continue;
-    ++absent;
-    if (absent_names) absent_names->push_back(m.variants[j].name());
+    ++match.absent;
+    match.absent_names.push_back(m.variants[j].name());
   }
   return ds;
 }

@@ -10,6 +10,7 @@
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
+#include "genoforest/core/region.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/core/rng.hpp"
 
@@ -18,10 +19,7 @@ namespace genoforest::ml {
 namespace fs = std::filesystem;
 
 std::string VariantKey::match_key() const {
-  std::string_view c = chrom;
-  if (c.size() > 3 && (c[0] == 'c' || c[0] == 'C') && (c[1] == 'h' || c[1] == 'H') && (c[2] == 'r' || c[2] == 'R')) c.remove_prefix(3);
-  const std::string_view contig = c == "M" ? std::string_view("MT") : c;
-  return std::string(contig) + ':' + std::to_string(pos) + ':' + ref + ':' + alt;
+  return canonical_contig(chrom) + ':' + std::to_string(pos) + ':' + ref + ':' + alt;
 }
 
 namespace {

@@ -31,6 +31,16 @@ gf 2 call -f c.ref.fa -o - $A $B -q > streamed.vcf
 cmp <(grep -v '^##genoforest_callCommand' streamed.vcf) <(zcat good.vcf.gz | grep -v '^##genoforest_callCommand') && [[ ! -e -.tbi ]] \
   && ok "-o - streams the same calls as plain VCF (no index)" || not_ok "-o - differs from the file"
 
+# Contig aliases: -r 1 and a BED on "chr1" call the reference's chr1, saying so.
+gf 2 call -f c.ref.fa -o r1.vcf.gz -r 1:1-20000 $A $B 2> alias.log && gf 2 call -f c.ref.fa -o r2.vcf.gz -r chr1:1-20000 $A $B -q &&
+  cmp <(zcat r1.vcf.gz | grep -v '^##genoforest_callCommand') <(zcat r2.vcf.gz | grep -v '^##genoforest_callCommand') &&
+  grep -q "contig 1 of -r/--regions is chr1 in the reference c.ref.fa (contig alias)" alias.log &&
+  ok "-r 1 calls the reference's chr1 (contig alias, logged)" || { not_ok "contig alias in call -r"; cat alias.log; }
+printf '1\t0\t20000\n' > ens.bed
+gf 2 call -f c.ref.fa -o r3.vcf.gz -R ens.bed $A $B -q &&
+  cmp <(zcat r3.vcf.gz | grep -v '^##genoforest_callCommand') <(zcat r2.vcf.gz | grep -v '^##genoforest_callCommand') &&
+  ok "a BED naming contig 1 calls chr1" || not_ok "contig alias in call -R"
+
 cp $A noindex.bam
 expect_error "BAM without index" 3 "noindex.bam: has no index \(.bai, .csi or .crai\); build one with 'samtools index noindex.bam'" noindex.bam $B
 

@@ -107,8 +107,15 @@ expect_exit "--sample-fraction 0" 2 "--sample-fraction must be in \(0, 1\] \(got
 # Another contig naming matches (chr1 against 1); another cohort's variants do not.
 zcat c.vcf.gz | sed -e 's/^chr//' -e 's/<ID=chr/<ID=/' | bgzip > ens.vcf.gz
 "$GF_TEST_TOOL" index ens.vcf.gz
-gf 2 predict -m m.gfm ens.vcf.gz -o ens.tsv -q
-cmp -s ens.tsv file.tsv && ok "predict matches '1' to the model's 'chr1'" || not_ok "contig aliases"
+gf 2 predict -m m.gfm ens.vcf.gz -o ens.tsv 2> ens.log
+cmp -s ens.tsv file.tsv && grep -q "of the model's variants found under another naming of their contig (contig alias: chr1 (model) is 1 (input))" ens.log &&
+  ok "predict matches '1' to the model's 'chr1', and says so" || { not_ok "contig aliases"; cat ens.log; }
+gf 2 features ens.vcf.gz -r 1:1-20000 -o e1.h5 -q
+gf 2 features ens.vcf.gz -r chr1:1-20000 -o e2.h5 2> e2.log
+printf 'chr1\t0\t20000\n' > ucsc.bed
+gf 2 features ens.vcf.gz -R ucsc.bed -o e3.h5 -q
+same_store e1.h5 e2.h5 && same_store e1.h5 e3.h5 && grep -q "contig chr1 of -r/--regions is 1 in ens.vcf.gz (contig alias)" e2.log &&
+  ok "features: -r chr1 and a BED on chr1 select contig 1 (logged)" || { not_ok "features contig alias"; cat e2.log; }
 gf 1 simulate -o other -n 20 -m 150 --spacing 777 --seed 9 -q
 expect_exit "predict on other variants" 4 "other.vcf.gz: only [0-9]+ of the model's [0-9]+ variants are in this file \(--min-overlap 0.5\)" predict -m m.gfm other.vcf.gz -o out.tsv
 gf 1 predict -m m.gfm other.vcf.gz -o low.tsv --min-overlap 0 -q && [[ $(wc -l < low.tsv) -eq 21 ]] && ok "--min-overlap 0 predicts anyway" || not_ok "--min-overlap 0"

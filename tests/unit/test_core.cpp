@@ -105,6 +105,27 @@ TEST(Region, ListsSplitOnCommasButNotInsideNumbers) {
   EXPECT_EQ(gf::parse_region_list("2:1-100,4:1-100").size(), 2u);
 }
 
+TEST(Region, ContigAliasesMatchUcscAndEnsemblNamings) {
+  EXPECT_EQ(gf::canonical_contig("chr1"), "1");
+  EXPECT_EQ(gf::canonical_contig("CHRX"), "X");
+  EXPECT_EQ(gf::canonical_contig("chrM"), "MT");
+  EXPECT_EQ(gf::canonical_contig("M"), "MT");
+  EXPECT_EQ(gf::canonical_contig("chr"), "chr");  // nothing after the prefix: not a prefix
+  const std::vector<std::string> ens = {"1", "2", "X", "MT"}, ucsc = {"chr1", "chr2", "chrX", "chrM"};
+  EXPECT_EQ(gf::match_contig("chr2", ens), "2");
+  EXPECT_EQ(gf::match_contig("chrM", ens), "MT");
+  EXPECT_EQ(gf::match_contig("MT", ucsc), "chrM");
+  EXPECT_EQ(gf::match_contig("X", ucsc), "chrX");
+  EXPECT_EQ(gf::match_contig("chr3", ens), "");
+  EXPECT_EQ(gf::match_contig("1", {"chr1", "1"}), "1");                   // the exact name first
+  EXPECT_EQ(gf::match_contig("M", std::vector<std::string>{"chrM", "MT"}), "");  // two candidates: none
+  std::vector<gf::Region> r = {{"chr1", 0, 10}, {"2", 5, 9}, {"chr9", 0, 1}};
+  gf::match_region_contigs(r, ens, "-r", "x.vcf.gz");
+  EXPECT_EQ(r[0].contig, "1");
+  EXPECT_EQ(r[1].contig, "2");
+  EXPECT_EQ(r[2].contig, "chr9");  // not found: left for the caller to refuse
+}
+
 TEST(Region, NormaliseSortsByContigRankAndMergesOverlaps) {
   std::vector<gf::Region> v = {{"b", 10, 20}, {"a", 5, 8}, {"b", 0, 12}, {"b", 30, 40}};
   const auto out = gf::normalise_regions(v, [](const std::string& c) { return c == "b" ? 0 : 1; });

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace genoforest {
@@ -33,6 +34,22 @@ struct Region {
 /// Reads a BED file (0-based half-open; columns 1-3 used, further ones ignored; "track",
 /// "browser" and '#' lines skipped). Throws InputError with the line number on a malformed line.
 [[nodiscard]] std::vector<Region> read_bed(const std::filesystem::path& path);
+
+/// The contig's name with a "chr" prefix (any case) dropped and M written MT: one form for the
+/// UCSC ("chr1", "chrM") and Ensembl/1000 Genomes ("1", "MT") namings of a contig.
+[[nodiscard]] std::string canonical_contig(std::string_view name);
+
+/// The contig of `names` that a user's `wanted` means: `wanted` itself when present, else the one
+/// name whose canonical_contig() is wanted's ("chr1" finds "1", "MT" finds "chrM"); empty when
+/// none or several match.
+[[nodiscard]] std::string match_contig(const std::string& wanted, const std::vector<std::string>& names);
+
+/// Sets each region's contig to the name match_contig() finds among `names` (regions whose
+/// contig is not found are left as they are, for the caller to refuse); logs one line per contig
+/// matched through an alias ("contig chr1 of --regions is 1 in cohort.vcf.gz"). `source` names
+/// the regions' origin, `target` the file whose names they are matched to.
+void match_region_contigs(std::vector<Region>& regions, const std::vector<std::string>& names, const std::string& source,
+                          const std::string& target);
 
 /// Sorts regions by (contig order given by `contig_rank`, beg) and merges overlapping or adjacent
 /// ones on the same contig. `contig_rank(name)` returns the contig's index in the reference.

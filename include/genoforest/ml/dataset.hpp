@@ -48,13 +48,21 @@ void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes);
 /// The training data of a plan already made: its matrix filled by this process alone.
 [[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, TrainingPlan plan);
 
+/// How a model's variants were found in an input (VariantKey::match_key(): chrom:pos:ref:alt,
+/// "chr1" and "1" one contig).
+struct ModelMatch {
+  std::int64_t absent = 0;                // model variants not in the input: all missing
+  std::vector<std::string> absent_names;  // their names
+  std::int64_t aliased = 0;               // found under another naming of their contig
+  std::string alias_example;              // "chr1 (model) is 1 (input)"
+};
+
 /// Every sample of a store, with the model's features: variant columns matched by
-/// chrom:pos:ref:alt (absent ones all missing, counted in `absent`), statistics binned with the
-/// model's edges. Throws DataError when the model uses statistics the store lacks.
+/// chrom:pos:ref:alt (absent ones all missing), statistics binned with the model's edges. Throws
+/// DataError when the model uses statistics the store lacks.
 /// Only store rows [row_begin, row_end) (row_end -1: to the last) are read: a rank's share.
-[[nodiscard]] Dataset load_for_model(const std::filesystem::path& store, const Model& m, std::int64_t& absent,
-                                     std::vector<std::string>* absent_names = nullptr, std::int64_t row_begin = 0,
-                                     std::int64_t row_end = -1);
+[[nodiscard]] Dataset load_for_model(const std::filesystem::path& store, const Model& m, ModelMatch& match,
+                                     std::int64_t row_begin = 0, std::int64_t row_end = -1);
 
 }  // namespace genoforest::ml
 
@@ -63,7 +71,6 @@ namespace genoforest::ml {
 /// The same from a VCF/BCF read from start to end (no index needed): each ALT column whose
 /// chrom:pos:ref:alt the model knows fills that feature. Throws DataError when the model uses
 /// per-sample statistics (they come from a feature store only).
-[[nodiscard]] Dataset load_vcf_for_model(const std::filesystem::path& vcf, const Model& m, std::int64_t& absent,
-                                         std::vector<std::string>* absent_names = nullptr);
+[[nodiscard]] Dataset load_vcf_for_model(const std::filesystem::path& vcf, const Model& m, ModelMatch& match);
 
 }  // namespace genoforest::ml
