@@ -100,7 +100,7 @@ void MatrixPlacement::validate() const {
   }
 }
 
-NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, bool with_stats,
+NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra,
                          const MatrixPlacement& where) {
   MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node_);
   MPI_Comm_rank(node_, &node_rank_);
@@ -113,7 +113,7 @@ NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, b
   std::exception_ptr e;
   if (comm.is_root()) {
     try {
-      plan = ml::plan_training_data(store, with_stats);
+      plan = ml::plan_training_data(store, extra);
       const auto bytes = static_cast<std::int64_t>(plan.layout.bytes);
       const bool given = where.memory_per_node > 0;
       const std::int64_t budget = given ? where.memory_per_node : physical_memory();
@@ -151,7 +151,7 @@ NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, b
   if (decision[0]) {
     load_sharded(comm, store, std::move(plan));
   } else {
-    load_node(comm, store, with_stats, where.share, std::move(plan));
+    load_node(comm, store, extra, where.share, std::move(plan));
   }
 }
 
@@ -204,14 +204,14 @@ void NodeDataset::load_sharded(const Comm& comm, const std::filesystem::path& st
   ds_.x = ml::FeatureMatrix(std::move(local), std::move(bytes));
 }
 
-void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store, bool with_stats, bool share,
+void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra, bool share,
                             ml::TrainingPlan plan) {
   const int node_rank = node_rank_;
   auto load_own = [&] {
     std::exception_ptr e;
     try {
       // Rank 0 has planned already (the decision needed the layout).
-      ds_ = comm.is_root() ? ml::load_training_data(store, std::move(plan)) : ml::load_training_data(store, with_stats);
+      ds_ = comm.is_root() ? ml::load_training_data(store, std::move(plan)) : ml::load_training_data(store, extra);
     } catch (...) {
       e = std::current_exception();
     }
@@ -222,7 +222,7 @@ void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store
   std::int64_t size = 0;  // > 0: shared, of that many bytes
   if (node_rank == 0 && node_size_ > 1 && share) {
     try {
-      if (!comm.is_root()) plan = ml::plan_training_data(store, with_stats);  // rank 0 has planned
+      if (!comm.is_root()) plan = ml::plan_training_data(store, extra);  // rank 0 has planned
       const auto bytes = static_cast<std::int64_t>(plan.layout.bytes);
       const std::int64_t need = bytes + (64 << 20);
       const std::string dir = shared_memory_dir();

@@ -35,6 +35,7 @@ if [[ ! -f "$seeds/.done" ]]; then
   printf '##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n1\t10\t.\tA\tC,G\t.\tPASS\t.\tGT\t0|1\t1/2\t./.\n1\t20\t.\tAT\tA\t.\tPASS\t.\tGT\t0\t1\t.\n1\t30\t.\tG\tT\t.\tq10\t.\tGT:DP\t0/1:3\t1/1:.\t0/.:2\n' > "$seeds/vcf/hand-made.vcf"
   cp "$work/c.pheno.tsv" "$seeds/phenotype/"
   printf 'sample_id,label,population\nA,1.5,P1\nB,NA,P2\nC,-3e2,\n' > "$seeds/phenotype/quantitative.csv"
+  printf 'FID IID AGE SEX PC1 PC2\n0 A 41 1 0.1 -9\n0 B NA 2 0.2 0.3\n' > "$seeds/phenotype/covariates.cov"
   cp "$work/c.samples.tsv" "$seeds/sample_sheet/"
   printf 'sample_id\tfastq_1\tfastq_2\tlabel\tread_group\tlibrary\tplatform\nS1\ta.fq\tb.fq\tcase\trg1\tlib\tILLUMINA\n' > "$seeds/sample_sheet/full.tsv"
   cp "$root/configs/demo.ini" "$seeds/ini/"

@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "genoforest/core/text.hpp"
 #include "stages/features_stage.hpp"
 #include "stages/stages.hpp"
 
@@ -6,6 +7,7 @@ namespace genoforest::mpi {
 
 bool features_main(const Comm& comm, const StageCall& call) {
   FeaturesOptions o;
+  std::string covar_names;
   StageSpec spec;
   spec.name = "features";
   spec.purpose =
@@ -21,6 +23,11 @@ bool features_main(const Comm& comm, const StageCall& call) {
        "phenotype table: sample_id, label[, population] (TSV, CSV, or plink's whitespace-separated .pheno)")  //
       ("pheno-name", po::value(&o.pheno_name)->value_name("COL"),
        "the label column of the phenotype table (default: 'label', or its only phenotype column)")  //
+      ("covar", po::value(&o.covar)->value_name("FILE"),
+       "covariate table stored beside the genotypes (plink's .cov, a .eigenvec of 'genoforest pca' or plink2, TSV, CSV): "
+       "train, cv and predict use them with --with-covariates")  //
+      ("covar-name", po::value(&covar_names)->value_name("LIST"),
+       "the covariates to keep, comma-separated; ranges such as PC1-PC10 (default: every numeric column)")  //
       ("label-type", po::value(&o.label_type)->default_value("auto")->value_name("TYPE"),
        "auto, class or quantitative (auto: integers or words are classes)")  //
       ("regions,r", po::value(&o.regions)->value_name("LIST"), "only these regions: chr, chr:beg-end (1-based), comma-separated")  //
@@ -52,6 +59,9 @@ bool features_main(const Comm& comm, const StageCall& call) {
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
   o.command_line = call.command_line;
+  for (const auto& n : split(covar_names, ',')) {
+    if (!trim(n).empty()) o.covar_names.emplace_back(trim(n));
+  }
   o.validate();
   run_features(comm, o);
   return true;

@@ -43,6 +43,7 @@ void FeaturesOptions::validate() const {
   if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
   (void)io::parse_label_type(label_type);
   if (!pheno_name.empty() && phenotypes.empty()) throw UsageError("--pheno-name needs -p/--phenotypes");
+  if (!covar_names.empty() && covar.empty()) throw UsageError("--covar-name needs --covar");
   filters.validate();
   layout.validate();
 }
@@ -276,6 +277,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   Plan plan;
   std::vector<std::string> samples;
   std::unique_ptr<io::EncodedLabels> labels;
+  std::unique_ptr<io::AlignedCovariates> covariates;  // rank 0
   features::Provenance prov;
   std::future<std::vector<std::string>> input_digests;  // rank 0
   std::string requested_text = "all";
@@ -286,11 +288,11 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   comm.on_root([&] {
     opt.validate();
     if (opt.source) {
-      check_outputs({{"-p/--phenotypes", opt.phenotypes}}, {{"-o/--output", out_path}});
+      check_outputs({{"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar}}, {{"-o/--output", out_path}});
       samples = opt.source->samples();
     } else {
       check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
-                     {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes},
+                     {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar},
                      {"-R/--regions-file", opt.regions_file}},
                     {{"-o/--output", out_path}});
       reader = open_input(opt.input);
@@ -324,6 +326,27 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
                     " samples of " + input_name + " have no row in " + opt.phenotypes + ": their label is missing");
       }
     }
+    if (!opt.covar.empty()) {
+      const auto table = io::read_covariates(opt.covar, opt.covar_names);
+      if (!table.skipped.empty()) {
+        std::string l;
+        for (const auto& c : table.skipped) l += (l.empty() ? "" : ", ") + c;
+        log_info("covariates: left out the columns of " + opt.covar + " that are not numbers (" + l + ")");
+      }
+      covariates = std::make_unique<io::AlignedCovariates>(io::align_covariates(table, samples, input_name));
+      std::string l;
+      for (std::size_t i = 0; i < table.names.size() && i < 6; ++i) l += (i ? ", " : "") + table.names[i];
+      if (table.names.size() > 6) l += ", ...";
+      log_info(std::to_string(table.names.size()) + " covariate(s) from " + opt.covar + ": " + l);
+      if (covariates->table_rows_not_in_samples) {
+        log_warning(std::to_string(covariates->table_rows_not_in_samples) + " of " + std::to_string(table.sample_ids.size()) +
+                    " samples of " + opt.covar + " are not in " + input_name + " (" + covariates->absent_examples + "): left out");
+      }
+      if (covariates->samples_without_row) {
+        log_warning(std::to_string(covariates->samples_without_row) + " of " + std::to_string(samples.size()) + " samples of " +
+                    input_name + " have no row in " + opt.covar + ": their covariates are missing");
+      }
+    }
     if (!opt.source && !requested.empty()) {
       std::vector<std::string> names;
       for (const auto& c : reader->contigs()) names.push_back(c.name);
@@ -337,7 +360,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     // The inputs' checksums (provenance) are read beside the extraction, on a core of their own
     // when there is one; they are needed only at the end.
     input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.source ? "" : opt.input,
-                                                                              opt.phenotypes, opt.regions_file}] {
+                                                                              opt.phenotypes, opt.regions_file, opt.covar}] {
       std::vector<std::string> lines;
       for (const auto& f : in) {
         if (f.empty()) continue;
@@ -570,6 +593,7 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       try {
         Hid f(H5Fopen(output.tmp().c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "cannot reopen " + output.tmp().string());
         features::write_store_metadata(f, variants, samples, labels.get(), windows, prov);
+        if (covariates) features::write_covariates(f, *covariates, opt.covar);
         phase("tables");
         f.close("cannot close " + output.tmp().string());
       } catch (const IoError& x) {

@@ -3,6 +3,7 @@
 /// `genoforest features`: VCF/BCF (+ phenotypes) → one HDF5 feature store, written by all ranks.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "comm.hpp"
 #include "genoforest/features/extract.hpp"
@@ -21,6 +22,8 @@ struct FeaturesOptions {
   std::int64_t window_size = 1'000'000;  ///< bp per statistics window
   std::string label_type = "auto";
   std::string pheno_name;   ///< the label column of the phenotype table (plink2's --pheno-name)
+  std::string covar;        ///< optional covariate table (plink2's --covar)
+  std::vector<std::string> covar_names;  ///< its columns to keep (plink2's --covar-name); empty: all numeric
   features::FeatureFilters filters;
   features::StoreLayout layout;
   std::string command_line;  ///< for provenance

@@ -18,7 +18,7 @@ po::options_description forest_options(ForestCommon& c) {
   po::options_description g("Forest (names as in ranger / scikit-learn)");
   g.add_options()  //
       ("model", po::value(&c.model)->default_value("forest")->value_name("M"),
-       "forest, or svm (a linear support vector machine; --class-weight, --with-sample-stats and --seed apply too)")  //
+       "forest, or svm (a linear support vector machine; --class-weight, --with-sample-stats, --with-covariates and --seed apply too)")  //
       ("input", po::value(&c.input)->value_name("FILE"), "feature store (.h5) from 'genoforest features' (positional)")  //
       ("trees", po::value(&c.params.n_trees)->default_value(500)->value_name("N"), "number of trees")                    //
       ("mtry", po::value(&c.params.mtry)->default_value(0)->value_name("N"),
@@ -35,8 +35,10 @@ po::options_description forest_options(ForestCommon& c) {
        "gini or entropy for classes (a quantitative label always uses variance)")  //
       ("seed", po::value(&c.params.seed)->default_value(1)->value_name("N"),
        "random seed: tree t uses a seed derived from (seed, t), whatever the rank count")  //
-      ("with-sample-stats", po::bool_switch(&c.with_stats),
+      ("with-sample-stats", po::bool_switch(&c.extra.sample_stats),
        "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles")  //
+      ("with-covariates", po::bool_switch(&c.extra.covariates),
+       "also use the store's covariates (features --covar), binned into 32 quantiles; importances list them")  //
       ("matrix", po::value(&c.placement.mode)->default_value("auto")->value_name("WHERE"),
        "node: one copy of the packed matrix per node, in shared memory; sharded: spread by blocks of variants over "
        "all ranks, for a matrix larger than a node (the same trees, more communication); auto: sharded when one copy "
@@ -130,7 +132,10 @@ bool predict_main(const Comm& comm, const StageCall& call) {
       ("input", po::value(&o.input)->value_name("FILE"), "feature store (.h5) or VCF/BCF of the new samples (positional)")  //
       ("output,o", po::value(&o.output)->value_name("FILE"), "predictions TSV to write ('-': standard output)")  //
       ("min-overlap", po::value(&o.min_overlap)->default_value(0.5, "0.5")->value_name("F"),
-       "the least fraction of the model's variants the input must have (0 to 1)");
+       "the least fraction of the model's variants the input must have (0 to 1)")  //
+      ("covar", po::value(&o.covar)->value_name("FILE"),
+       "covariate table of the new samples, for a model trained --with-covariates and a VCF/BCF input "
+       "(a feature store holds its own)");
   spec.groups.push_back(g);
   spec.positional.add("input", 1);
   po::variables_map vm;

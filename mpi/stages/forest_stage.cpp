@@ -11,6 +11,7 @@
 #include <ctime>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
@@ -68,7 +69,7 @@ std::string json_array(const std::vector<T>& v, F&& f) {
 /// The training data, its matrix once per node (NodeDataset): loaded by each node's first rank.
 std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto node = std::make_unique<NodeDataset>(comm, c.input, c.with_stats, c.placement);
+  auto node = std::make_unique<NodeDataset>(comm, c.input, c.extra, c.placement);
   const ml::Dataset& ds = node->get();
   std::exception_ptr e;
   try {
@@ -871,11 +872,14 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     if (opt.output.empty()) throw UsageError("-o/--output (the predictions TSV) is required");
     if (!(opt.min_overlap >= 0 && opt.min_overlap <= 1)) throw UsageError("--min-overlap must be in [0, 1]");
     check_outputs({{"-m/--model", opt.model}, {"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
-                   {"the input's index", opt.input + ".csi"}},
+                   {"the input's index", opt.input + ".csi"}, {"--covar", opt.covar}},
                   {{"-o/--output", opt.output, true}});
     std::error_code ec;
     if (!fs::exists(opt.input, ec)) throw IoError("cannot open " + opt.input + ": no such file");
     is_h5 = H5Fis_hdf5(opt.input.c_str()) > 0;
+    if (is_h5 && !opt.covar.empty()) {
+      throw UsageError("--covar is for a VCF/BCF input: the feature store " + opt.input + " holds its own covariates (features --covar)");
+    }
   });
   comm.bcast(is_h5);
   auto finish = [&](const ml::Model& model, std::int64_t n, const std::string& tsv) {
@@ -890,7 +894,16 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     comm.on_root([&] {
       const ml::Model model = ml::load_model(opt.model);
       ml::ModelMatch match;
-      const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, match) : ml::load_vcf_for_model(opt.input, model, match);
+      std::optional<io::CovariateTable> covariates;
+      if (!opt.covar.empty()) {
+        std::vector<std::string> names;
+        for (const auto& f : model.extras)
+          if (f.name.starts_with(ml::kCovariatePrefix)) names.push_back(f.name.substr(std::string(ml::kCovariatePrefix).size()));
+        if (names.empty()) log_warning("--covar " + opt.covar + ": the model uses no covariates; the table is not read");
+        else covariates = io::read_covariates(opt.covar, names);
+      }
+      const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, match)
+                                   : ml::load_vcf_for_model(opt.input, model, match, covariates ? &*covariates : nullptr);
       check_overlap(opt, model, match);
       finish(model, ds.x.rows(), prediction_header(model) + prediction_lines(model, ds));
     });

@@ -14,7 +14,7 @@ namespace genoforest::mpi {
 
 struct ForestCommon {
   std::string input;          ///< feature store (HDF5)
-  bool with_stats = false;    ///< add the per-sample statistics as features
+  ml::ExtraColumns extra;     ///< --with-sample-stats, --with-covariates
   std::string criterion = "gini";
   std::string class_weight = "none";
   bool no_replace = false;
@@ -51,6 +51,7 @@ struct PredictOptions {
   std::string input;   ///< feature store (HDF5) or VCF/BCF
   std::string output;  ///< TSV ("-": standard output)
   double min_overlap = 0.5;  ///< the least fraction of the model's variants the input must have
+  std::string covar;         ///< covariate table for a VCF/BCF input (plink2's --covar)
 };
 
 void run_train(const Comm& comm, TrainOptions opt);

@@ -44,6 +44,45 @@ Hid create_dosage_dataset(hid_t file, std::int64_t n_samples, const StoreLayout&
   return d;
 }
 
+void write_covariates(hid_t file, const io::AlignedCovariates& cov, const std::string& source) {
+  Hid g = h5::create_group(file, schema::kCovariates);
+  const std::size_t k = cov.names.size(), n = k ? cov.values[0].size() : 0;
+  std::vector<double> rows(n * k);  // row-major samples x covariates
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t i = 0; i < n; ++i) rows[i * k + c] = cov.values[c][i];
+  const hsize_t dims[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(k)};
+  Hid space(H5Screate_simple(2, dims, nullptr), "cannot create a dataspace");
+  Hid d(H5Dcreate2(file, schema::kCovariateValues, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        "cannot create /covariates/values");
+  if (n * k > 0) h5::check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "cannot write /covariates/values");
+  h5::write_attr(d, "dimensions", std::vector<std::string>{"sample", "covariate"});
+  h5::write_attr(d, "missing_value", std::string("NaN"));
+  h5::write_strings(g, "names", cov.names);
+  h5::write_attr(g, "source", source);
+}
+
+std::vector<std::pair<std::string, std::vector<double>>> read_covariates(hid_t file) {
+  std::vector<std::pair<std::string, std::vector<double>>> out;
+  if (!h5::exists(file, schema::kCovariates)) return out;
+  const auto names = h5::read_strings(file, schema::kCovariateNames);
+  const auto dims = h5::dims(file, schema::kCovariateValues);
+  if (dims.size() != 2 || dims[1] != names.size()) {
+    throw InputError(std::string("dataset /") + schema::kCovariateValues, "its shape does not match /covariates/names (damaged store?)");
+  }
+  const std::size_t n = dims[0], k = dims[1];
+  std::vector<double> rows(n * k);
+  if (n * k > 0) {
+    Hid d(H5Dopen2(file, schema::kCovariateValues, H5P_DEFAULT), "cannot open /covariates/values");
+    h5::check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), "cannot read /covariates/values");
+  }
+  for (std::size_t c = 0; c < k; ++c) {
+    std::vector<double> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = rows[i * k + c];
+    out.emplace_back(names[c], std::move(v));
+  }
+  return out;
+}
+
 void write_store_metadata(hid_t file, const std::vector<VariantRow>& variants, const std::vector<std::string>& samples,
                           const io::EncodedLabels* labels, const WindowTable& windows, const Provenance& prov) {
   h5::write_attr(file, "format", std::string(schema::kFormat));

@@ -289,4 +289,165 @@ EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::
   return e;
 }
 
+namespace {
+/// Columns that identify a sample rather than describe it (never covariates).
+bool is_covariate_id_column(const std::string& name) {
+  return is_id_column(name) || name == "FID" || name == "#FID" || name == "SID" || name == "PAT" || name == "MAT";
+}
+}  // namespace
+
+CovariateTable read_covariates(const std::filesystem::path& path, const std::vector<std::string>& names) {
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot read covariate file " + path.string() + ": " + errno_text());
+  CovariateTable t;
+  t.path = path;
+  std::string line;
+  std::size_t lineno = 0;
+  Sep sep = Sep::kTab;
+  int c_id = -1;
+  std::vector<std::string> header, f;
+  std::vector<std::vector<std::string>> cells;  // [row][column] of the data lines
+  std::vector<std::size_t> line_of;              // file line of each row
+  std::unordered_map<std::string, std::size_t> seen;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = path.string() + " line " + std::to_string(lineno);
+    if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
+    if (lineno == 1) {
+      sep = line.find('\t') != std::string::npos ? Sep::kTab : line.find(',') != std::string::npos ? Sep::kComma : Sep::kSpace;
+    }
+    if (trim(line).empty()) continue;
+    if (!fields_of(line, sep, f)) throw InputError(where, "a quoted field is not closed");
+    if (header.empty()) {
+      if (sep == Sep::kTab)
+        while (!f.empty() && f.back().empty()) f.pop_back();
+      for (std::size_t i = 0; i < f.size(); ++i)
+        if (c_id < 0 && is_id_column(f[i])) c_id = static_cast<int>(i);
+      if (c_id >= 0) {
+        header = f;
+        continue;
+      }
+      // plink 1's headerless .cov: FID IID COVAR1 COVAR2 ...
+      if (sep != Sep::kSpace || f.size() < 3 || f[0].starts_with('#')) {
+        throw InputError(where + " (the header)", "no sample ID column: expected IID (plink), #IID (.eigenvec) or sample_id");
+      }
+      header = {"FID", "IID"};
+      for (std::size_t i = 2; i < f.size(); ++i) header.push_back("COVAR" + std::to_string(i - 1));
+      c_id = 1;
+    }
+    while (f.size() > header.size() && f.back().empty()) f.pop_back();
+    if (f.size() != header.size()) {
+      throw InputError(where, "has " + std::to_string(f.size()) + " fields but the header has " + std::to_string(header.size()));
+    }
+    const std::string& id = f[static_cast<std::size_t>(c_id)];
+    if (id.empty()) throw InputError(where, "empty sample ID");
+    const auto [it, inserted] = seen.emplace(id, lineno);
+    if (!inserted) throw InputError(where, "duplicate sample ID '" + id + "' (first on line " + std::to_string(it->second) + ")");
+    cells.push_back(f);
+    line_of.push_back(lineno);
+  }
+  if (in.bad()) throw IoError("cannot read covariate file " + path.string() + ": " + errno_text());
+  if (header.empty()) throw InputError(path.string(), "the file is empty (expected a header: IID or sample_id, then covariates)");
+
+  std::unordered_map<std::string, std::size_t> col;
+  for (std::size_t i = 0; i < header.size(); ++i) col.emplace(header[i], i);
+  auto list_columns = [&] {
+    std::string l;
+    std::size_t k = 0;
+    for (const auto& h : header) {
+      if (is_covariate_id_column(h) || h.empty()) continue;
+      if (k == 8) return l + ", ...";
+      l += (k++ ? ", " : "") + h;
+    }
+    return l.empty() ? std::string("none") : l;
+  };
+  std::vector<std::size_t> chosen;
+  if (!names.empty()) {
+    for (const auto& n : names) {
+      if (col.count(n)) {
+        chosen.push_back(col.at(n));
+        continue;
+      }
+      const auto dash = n.find('-');  // a range, PC1-PC10 (plink2)
+      if (dash != std::string::npos && col.count(n.substr(0, dash)) && col.count(n.substr(dash + 1)) &&
+          col.at(n.substr(0, dash)) <= col.at(n.substr(dash + 1))) {
+        for (std::size_t i = col.at(n.substr(0, dash)); i <= col.at(n.substr(dash + 1)); ++i) chosen.push_back(i);
+        continue;
+      }
+      throw InputError(path.string() + " (the header)", "no column '" + n + "' (--covar-name); its columns: " + list_columns());
+    }
+  } else {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (!is_covariate_id_column(header[i]) && !header[i].empty()) chosen.push_back(i);
+  }
+  std::set<std::size_t> taken;
+  for (const auto c : chosen) {
+    if (!taken.insert(c).second) continue;  // named twice
+    std::vector<double> v(cells.size());
+    bool numeric = true;
+    for (std::size_t r = 0; r < cells.size() && numeric; ++r) {
+      const std::string& x = cells[r][c];
+      if (is_missing_label(x)) {
+        v[r] = std::numeric_limits<double>::quiet_NaN();
+        continue;
+      }
+      const auto d = parse_double(x);
+      if (d && std::isfinite(*d)) {
+        v[r] = *d;
+      } else if (!names.empty()) {
+        throw InputError(path.string() + " line " + std::to_string(line_of[r]),
+                         "covariate " + header[c] + " is '" + x + "', not a number (code categories as numbers, or leave the column out of --covar-name)");
+      } else {
+        numeric = false;
+      }
+    }
+    if (!numeric) {
+      t.skipped.push_back(header[c]);
+      continue;
+    }
+    t.names.push_back(header[c]);
+    t.values.push_back(std::move(v));
+  }
+  if (t.names.empty()) {
+    throw InputError(path.string(), "no numeric covariate column (its columns: " + list_columns() + ")");
+  }
+  for (const auto& r : cells) t.sample_ids.push_back(r[static_cast<std::size_t>(c_id)]);
+  return t;
+}
+
+AlignedCovariates align_covariates(const CovariateTable& table, const std::vector<std::string>& samples,
+                                   const std::string& samples_source) {
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < samples.size(); ++i) index.emplace(samples[i], i);
+  AlignedCovariates a;
+  a.names = table.names;
+  a.values.assign(table.names.size(), std::vector<double>(samples.size(), std::numeric_limits<double>::quiet_NaN()));
+  std::vector<bool> has(samples.size(), false);
+  std::vector<std::string> absent;
+  for (std::size_t r = 0; r < table.sample_ids.size(); ++r) {
+    const auto it = index.find(table.sample_ids[r]);
+    if (it == index.end()) {
+      absent.push_back(table.sample_ids[r]);
+      continue;
+    }
+    has[it->second] = true;
+    for (std::size_t c = 0; c < table.names.size(); ++c) a.values[c][it->second] = table.values[c][r];
+  }
+  std::string names;
+  for (std::size_t i = 0; i < absent.size() && i < 3; ++i) names += (i ? ", " : "") + absent[i];
+  if (absent.size() > 3) names += ", ...";
+  if (!table.sample_ids.empty() && absent.size() == table.sample_ids.size()) {
+    std::string theirs;
+    for (std::size_t i = 0; i < samples.size() && i < 3; ++i) theirs += (i ? ", " : "") + samples[i];
+    if (samples.size() > 3) theirs += ", ...";
+    throw InconsistentInputError(table.path.string(), "none of its " + std::to_string(absent.size()) + " samples (" + names +
+                                                          ") is in " + samples_source + " (" + theirs + ")");
+  }
+  a.table_rows_not_in_samples = absent.size();
+  a.absent_examples = names;
+  for (const bool h : has) a.samples_without_row += !h;
+  return a;
+}
+
 }  // namespace genoforest::io

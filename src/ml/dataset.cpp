@@ -95,7 +95,7 @@ std::vector<double> pick(const std::vector<double>& v, const std::vector<std::in
 
 }  // namespace
 
-TrainingPlan plan_training_data(const fs::path& path, bool with_stats) {
+TrainingPlan plan_training_data(const fs::path& path, ExtraColumns extra) {
   features::StoreReader store(path);
   const std::string p = path.string();
   TrainingPlan plan;
@@ -159,16 +159,24 @@ TrainingPlan plan_training_data(const fs::path& path, bool with_stats) {
   ds.variants = read_variant_keys(store.file());
   plan.n_genotypes = store.n_variants();
   std::vector<int> bins;
-  if (with_stats) {
-    const auto stats = read_stats(store);
-    if (stats.empty()) throw DataError(p + ": the store has no per-sample statistics (/sample_stats)");
-    for (const auto& [name, values] : stats) {
-      const auto v = pick(values, rows);
-      ExtraFeature f{name, quantile_edges(v, kMaxBins)};
-      plan.extra_codes.push_back(bin_values(v, f.edges));
-      bins.push_back(static_cast<int>(f.edges.size() + 1));
-      ds.extras.push_back(std::move(f));
+  std::vector<std::pair<std::string, std::vector<double>>> columns;
+  if (extra.sample_stats) {
+    columns = read_stats(store);
+    if (columns.empty()) throw DataError(p + ": the store has no per-sample statistics (/sample_stats)");
+  }
+  if (extra.covariates) {
+    auto cov = features::read_covariates(store.file());
+    if (cov.empty()) {
+      throw DataError(p + ": the store has no covariates (--with-covariates): build it with 'genoforest features --covar FILE'");
     }
+    for (auto& [name, values] : cov) columns.emplace_back(kCovariatePrefix + name, std::move(values));
+  }
+  for (const auto& [name, values] : columns) {
+    const auto v = pick(values, rows);
+    ExtraFeature f{name, quantile_edges(v, kMaxBins)};
+    plan.extra_codes.push_back(bin_values(v, f.edges));
+    bins.push_back(static_cast<int>(f.edges.size() + 1));
+    ds.extras.push_back(std::move(f));
   }
   plan.layout = FeatureMatrix::plan(static_cast<std::int64_t>(rows.size()), plan.n_genotypes, bins);
   return plan;
@@ -303,8 +311,8 @@ void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes) {
   }
 }
 
-Dataset load_training_data(const fs::path& path, bool with_stats) {
-  return load_training_data(path, plan_training_data(path, with_stats));
+Dataset load_training_data(const fs::path& path, ExtraColumns extra) {
+  return load_training_data(path, plan_training_data(path, extra));
 }
 
 Dataset load_training_data(const fs::path& path, TrainingPlan plan) {
@@ -356,14 +364,17 @@ Dataset load_for_model(const fs::path& path, const Model& m, ModelMatch& match, 
   ds.x.add_missing_genotypes(static_cast<std::int64_t>(m.variants.size()));
   read_genotypes(store, rows, cols, ds.x);
   if (!m.extras.empty()) {
-    const auto stats = read_stats(store);
+    auto stats = read_stats(store);
+    for (auto& [name, values] : features::read_covariates(store.file())) stats.emplace_back(kCovariatePrefix + name, std::move(values));
     std::unordered_map<std::string, const std::vector<double>*> by_name;
     for (const auto& [name, values] : stats) by_name.emplace(name, &values);
     for (const auto& f : m.extras) {
       const auto it = by_name.find(f.name);
       if (it == by_name.end()) {
-        throw DataError(path.string() + ": the model uses the per-sample statistic " + f.name +
-                        ", which this store lacks (the model was trained with --with-sample-stats)");
+        const bool cov = f.name.starts_with(kCovariatePrefix);
+        throw DataError(path.string() + ": the model uses the " + (cov ? "covariate " + f.name.substr(std::string(kCovariatePrefix).size())
+                                                                       : "per-sample statistic " + f.name) +
+                        ", which this store lacks (the model was trained with " + (cov ? "--with-covariates" : "--with-sample-stats") + ")");
       }
       const std::vector<double> mine(it->second->begin() + row_begin, it->second->begin() + row_end);
       ds.x.add_binned(bin_values(mine, f.edges), static_cast<int>(f.edges.size() + 1));
@@ -379,10 +390,20 @@ Dataset load_for_model(const fs::path& path, const Model& m, ModelMatch& match, 
 
 namespace genoforest::ml {
 
-Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, ModelMatch& match) {
-  if (!m.extras.empty()) {
-    throw DataError("the model uses per-sample statistics (--with-sample-stats): predict from a feature store made by "
-                    "'genoforest features', not from " + vcf.string());
+Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, ModelMatch& match, const io::CovariateTable* covariates) {
+  for (const auto& f : m.extras) {
+    if (!f.name.starts_with(kCovariatePrefix)) {
+      throw DataError("the model uses per-sample statistics (--with-sample-stats): predict from a feature store made by "
+                      "'genoforest features', not from " + vcf.string());
+    }
+    const std::string name = f.name.substr(std::string(kCovariatePrefix).size());
+    if (!covariates) {
+      throw DataError("the model uses covariates (" + name + ", ...): give their table with --covar, or predict from a feature store "
+                      "made with 'genoforest features --covar'");
+    }
+    if (std::find(covariates->names.begin(), covariates->names.end(), name) == covariates->names.end()) {
+      throw DataError(covariates->path.string() + ": the model uses the covariate " + name + ", which this table lacks");
+    }
   }
   io::VcfReader reader(vcf, false);
   if (!reader.has_gt()) throw InputError(vcf.string(), "the header declares no FORMAT/GT field");
@@ -418,6 +439,15 @@ Dataset load_vcf_for_model(const fs::path& vcf, const Model& m, ModelMatch& matc
     if (found[j]) continue;
     ++match.absent;
     match.absent_names.push_back(m.variants[j].name());
+  }
+  if (!m.extras.empty()) {
+    ds.extras = m.extras;
+    const auto aligned = io::align_covariates(*covariates, ds.samples, vcf.string());
+    for (const auto& f : m.extras) {
+      const std::string name = f.name.substr(std::string(kCovariatePrefix).size());
+      const auto c = static_cast<std::size_t>(std::find(aligned.names.begin(), aligned.names.end(), name) - aligned.names.begin());
+      ds.x.add_binned(bin_values(aligned.values[c], f.edges), static_cast<int>(f.edges.size() + 1));
+    }
   }
   return ds;
 }

@@ -523,6 +523,60 @@ TEST_F(Phenotypes, PlinkRAndExcelTablesAsUsersHaveThem) {
   EXPECT_EQ(e.code, (std::vector<int>{0, -1}));
 }
 
+using Covariates = TempDir;
+TEST_F(Covariates, PlinkCovEigenvecAndCsvWithMissingCodes) {
+  // plink's .cov: FID IID, blanks; -9 and NA missing; a non-numeric column left out when none is named.
+  std::ofstream(dir_ / "a.cov") << "FID IID AGE SEX site\n0 A 41.5 1 x\n0 B -9 2 y\n0 C NA 1 z\n";
+  const auto t = gf::io::read_covariates(dir_ / "a.cov");
+  EXPECT_EQ(t.names, (std::vector<std::string>{"AGE", "SEX"}));
+  EXPECT_EQ(t.skipped, (std::vector<std::string>{"site"}));
+  EXPECT_EQ(t.sample_ids, (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_DOUBLE_EQ(t.values[0][0], 41.5);
+  EXPECT_TRUE(std::isnan(t.values[0][1]));
+  EXPECT_TRUE(std::isnan(t.values[0][2]));
+  EXPECT_DOUBLE_EQ(t.values[1][1], 2.0);
+  // A .eigenvec (genoforest pca's and plink2's), with a range as plink2's --covar-name.
+  std::ofstream(dir_ / "p.eigenvec") << "#FID\tIID\tPC1\tPC2\tPC3\tPC4\n0\tA\t0.1\t0.2\t0.3\t0.4\n0\tB\t-0.1\t-0.2\t-0.3\t-0.4\n";
+  const auto e = gf::io::read_covariates(dir_ / "p.eigenvec", {"PC2-PC3", "PC1"});
+  EXPECT_EQ(e.names, (std::vector<std::string>{"PC2", "PC3", "PC1"}));
+  EXPECT_DOUBLE_EQ(e.values[2][1], -0.1);
+  // Headerless plink 1 .cov: COVAR1, COVAR2.
+  std::ofstream(dir_ / "h.cov") << "F1 A 3 4\nF2 B 5 6\n";
+  const auto h = gf::io::read_covariates(dir_ / "h.cov");
+  EXPECT_EQ(h.names, (std::vector<std::string>{"COVAR1", "COVAR2"}));
+  EXPECT_DOUBLE_EQ(h.values[1][1], 6.0);
+  // R's write.csv: quoted names and a row-number column... with sample_id.
+  std::ofstream(dir_ / "r.csv") << "\xEF\xBB\xBF\"sample_id\",\"bmi\"\n\"A\",22.5\n\"B\",\n";
+  const auto r = gf::io::read_covariates(dir_ / "r.csv");
+  EXPECT_EQ(r.names, (std::vector<std::string>{"bmi"}));
+  EXPECT_TRUE(std::isnan(r.values[0][1]));
+  // Aligned to the genotypes' samples: absent rows counted, absent samples missing.
+  const auto a = gf::io::align_covariates(t, {"C", "A", "D"}, "v.vcf");
+  EXPECT_DOUBLE_EQ(a.values[0][1], 41.5);
+  EXPECT_TRUE(std::isnan(a.values[1][2]));
+  EXPECT_EQ(a.samples_without_row, 1u);
+  EXPECT_EQ(a.table_rows_not_in_samples, 1u);
+  EXPECT_THROW((void)gf::io::align_covariates(t, {"X", "Y"}, "v.vcf"), gf::InconsistentInputError);
+}
+
+TEST_F(Covariates, NamedColumnsMustExistAndBeNumbers) {
+  std::ofstream(dir_ / "a.cov") << "FID IID AGE site\n0 A 41 x\n0 B 50 y\n";
+  auto message = [&](const std::vector<std::string>& names) {
+    try {
+      (void)gf::io::read_covariates(dir_ / "a.cov", names);
+    } catch (const gf::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({"BMI"}).find("no column 'BMI' (--covar-name); its columns: AGE, site"), std::string::npos);
+  EXPECT_NE(message({"site"}).find("a.cov line 2: covariate site is 'x', not a number"), std::string::npos);
+  std::ofstream(dir_ / "d.cov") << "IID AGE\nA 1\nA 2\n";
+  EXPECT_THROW((void)gf::io::read_covariates(dir_ / "d.cov"), gf::InputError);
+  std::ofstream(dir_ / "s.cov") << "IID site\nA x\n";
+  EXPECT_THROW((void)gf::io::read_covariates(dir_ / "s.cov"), gf::InputError);  // no numeric column
+}
+
 using VcfFiles = TempDir;
 // Found by fuzz_vcf (a leak of htslib's format description on this path; the sanitizer run checks leaks).
 TEST_F(VcfFiles, AFileOfAnotherFormatIsRefusedNamingWhatItIs) {

@@ -28,6 +28,9 @@ inline constexpr const char* kWindowVar = "sample_stats/window_var";    ///< flo
 inline constexpr const char* kCountNames[] = {"n_called", "n_missing", "n_hom_ref", "n_het", "n_hom_alt",
                                               "n_snv", "n_indel", "n_transitions", "n_transversions"};
 inline constexpr const char* kTiTv = "sample_stats/titv";  ///< float64 [samples]
+inline constexpr const char* kCovariates = "covariates";
+inline constexpr const char* kCovariateValues = "covariates/values";  ///< float64 [samples x covariates]; NaN missing
+inline constexpr const char* kCovariateNames = "covariates/names";    ///< strings [covariates]
 }  // namespace schema
 
 /// Chunk shape and compression of the dosage matrix: square-ish chunks so that one sample's row
@@ -56,6 +59,12 @@ struct Provenance {
 /// one process, into a file opened serially.
 void write_store_metadata(hid_t file, const std::vector<VariantRow>& variants, const std::vector<std::string>& samples,
                           const io::EncodedLabels* labels, const WindowTable& windows, const Provenance& prov);
+
+/// Writes /covariates (values aligned to the store's samples, names, the table's path), serially.
+void write_covariates(hid_t file, const io::AlignedCovariates& covariates, const std::string& source);
+
+/// A store's covariates: name and value per store row (none when it has no /covariates).
+[[nodiscard]] std::vector<std::pair<std::string, std::vector<double>>> read_covariates(hid_t file);
 
 /// A read-only view of a store for later stages and tests (serial).
 class StoreReader {

@@ -68,6 +68,36 @@ struct EncodedLabels {
 [[nodiscard]] EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::string>& samples,
                                           LabelType type, const std::string& samples_source);
 
+/// A covariate table (plink2's --covar): numeric columns per sample, read in the phenotype table's
+/// formats (tabs, CSV, blanks; plink's .cov with FID IID, headerless FID IID COVAR1...; plink2's and
+/// genoforest pca's .eigenvec, #FID/#IID first). Missing: "", NA, na, ".", -9, nan, NaN (plink2's
+/// codes).
+struct CovariateTable {
+  std::filesystem::path path;
+  std::vector<std::string> names;           ///< the covariates, in file order
+  std::vector<std::string> sample_ids;      ///< rows, in file order
+  std::vector<std::vector<double>> values;  ///< [covariate][row]; NaN when missing
+  std::vector<std::string> skipped;         ///< columns left out as not numeric (none named)
+};
+
+/// Reads the covariates `names` (plink2's --covar-name: names, or ranges such as PC1-PC10, in
+/// the order given), or, with none named, every column but the identifiers (FID, IID, SID, PAT,
+/// MAT) whose values are all numbers. Throws InputError (with the line) for a named column that is
+/// absent or holds a value that is not a number, a duplicate sample, a short line.
+[[nodiscard]] CovariateTable read_covariates(const std::filesystem::path& path, const std::vector<std::string>& names = {});
+
+/// The covariates of `table` aligned to `samples`.
+struct AlignedCovariates {
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values;  ///< [covariate][sample]; NaN when missing or absent
+  std::size_t samples_without_row = 0;      ///< samples the table lacks
+  std::size_t table_rows_not_in_samples = 0;
+  std::string absent_examples;              ///< the first few of those
+};
+/// InconsistentInputError when not one row of the table is one of `samples`.
+[[nodiscard]] AlignedCovariates align_covariates(const CovariateTable& table, const std::vector<std::string>& samples,
+                                                 const std::string& samples_source);
+
 /// Parses "auto", "class", "quantitative"; throws UsageError otherwise.
 [[nodiscard]] LabelType parse_label_type(const std::string& s);
 

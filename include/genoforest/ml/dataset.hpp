@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "genoforest/io/phenotype.hpp"
 #include "genoforest/ml/matrix.hpp"
 #include "genoforest/ml/model.hpp"
 
@@ -22,10 +23,19 @@ struct Dataset {
   std::int64_t unlabelled = 0;        ///< store samples left out for a missing label
 };
 
-/// The labelled samples of a store, with every variant column and, with `with_stats`, the
-/// per-sample statistics as binned features. Throws DataError for a store without labels or
-/// with fewer than two classes among the labelled samples (naming them).
-[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, bool with_stats);
+/// The columns of a training matrix besides the store's variants, binned (at most 32 bins at
+/// the training samples' quantiles, missing values in a bin of their own).
+struct ExtraColumns {
+  bool sample_stats = false;  ///< the per-sample statistics (/sample_stats), named "sample_stats/..."
+  bool covariates = false;    ///< the store's covariates (/covariates), named "covariates/NAME"
+};
+/// The prefix of a covariate's feature name.
+inline constexpr const char* kCovariatePrefix = "covariates/";
+
+/// The labelled samples of a store, with every variant column and the `extra` columns. Throws
+/// DataError for a store without labels, without the extra columns asked for, or with fewer than
+/// two classes among the labelled samples (naming them).
+[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, ExtraColumns extra);
 
 /// load_training_data() in parts, for a matrix filled by several processes in one block of
 /// memory (one copy per node): plan_training_data() reads everything but the genotypes (labels,
@@ -39,7 +49,7 @@ struct TrainingPlan {
   std::vector<std::vector<std::uint8_t>> extra_codes;  ///< the binned columns' codes
   FeatureMatrix::Layout layout;                   ///< genotype columns, then the binned ones
 };
-[[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, bool with_stats);
+[[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, ExtraColumns extra);
 /// Packs the genotypes of store columns [begin, end) into `bytes` (plan.layout.bytes of them).
 void fill_training_genotypes(const std::filesystem::path& store, const TrainingPlan& plan, std::int64_t begin,
                              std::int64_t end, std::uint8_t* bytes);
@@ -69,8 +79,11 @@ struct ModelMatch {
 namespace genoforest::ml {
 
 /// The same from a VCF/BCF read from start to end (no index needed): each ALT column whose
-/// chrom:pos:ref:alt the model knows fills that feature. Throws DataError when the model uses
-/// per-sample statistics (they come from a feature store only).
-[[nodiscard]] Dataset load_vcf_for_model(const std::filesystem::path& vcf, const Model& m, ModelMatch& match);
+/// chrom:pos:ref:alt the model knows fills that feature; the model's covariates come from
+/// `covariates` (a table read with io::read_covariates; samples it lacks are missing). Throws
+/// DataError when the model uses per-sample statistics (they come from a feature store only) or
+/// covariates and no table holds them.
+[[nodiscard]] Dataset load_vcf_for_model(const std::filesystem::path& vcf, const Model& m, ModelMatch& match,
+                                         const io::CovariateTable* covariates = nullptr);
 
 }  // namespace genoforest::ml
