@@ -34,12 +34,12 @@ struct Shape {
   ml::Labels y;
   std::vector<std::string> samples, classes;
   std::vector<ml::ExtraFeature> extras;
-  std::int64_t unlabelled = 0, n_genotypes = 0;
+  std::int64_t unlabelled = 0, not_kept = 0, n_genotypes = 0;
   std::vector<std::int64_t> rows;
   std::vector<std::vector<std::uint8_t>> extra_codes;  // sharded mode only
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & layout & y & samples & classes & extras & unlabelled & n_genotypes & rows & extra_codes;
+    ar & layout & y & samples & classes & extras & unlabelled & not_kept & n_genotypes & rows & extra_codes;
   }
 };
 
@@ -74,7 +74,7 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
   if (rank == 0) {
     // Not the variant table: only rank 0 (which planned) writes outputs that name variants.
     Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, plan.meta.extras,
-            plan.meta.unlabelled, plan.n_genotypes, plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
+            plan.meta.unlabelled, plan.meta.not_kept, plan.n_genotypes, plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
     shape_bytes = to_bytes(s);
   }
   bcast_bytes(shape_bytes, c, rank);
@@ -86,6 +86,7 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
     plan.meta.classes = std::move(s.classes);
     plan.meta.extras = std::move(s.extras);
     plan.meta.unlabelled = s.unlabelled;
+    plan.meta.not_kept = s.not_kept;
     plan.n_genotypes = s.n_genotypes;
     plan.rows = std::move(s.rows);
     plan.extra_codes = std::move(s.extra_codes);
@@ -100,7 +101,7 @@ void MatrixPlacement::validate() const {
   }
 }
 
-NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra,
+NodeDataset::NodeDataset(const Comm& comm, const std::filesystem::path& store, ml::DataSelection extra,
                          const MatrixPlacement& where) {
   MPI_Comm_split_type(comm.get(), MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &node_);
   MPI_Comm_rank(node_, &node_rank_);
@@ -204,7 +205,7 @@ void NodeDataset::load_sharded(const Comm& comm, const std::filesystem::path& st
   ds_.x = ml::FeatureMatrix(std::move(local), std::move(bytes));
 }
 
-void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra, bool share,
+void NodeDataset::load_node(const Comm& comm, const std::filesystem::path& store, ml::DataSelection extra, bool share,
                             ml::TrainingPlan plan) {
   const int node_rank = node_rank_;
   auto load_own = [&] {

@@ -36,7 +36,7 @@ class NodeDataset {
  public:
   /// Collective over `comm`: the training data of `store` (ml::load_training_data), placed as
   /// `where` says. Throws JobError on every rank if it fails, or if the matrix does not fit.
-  NodeDataset(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra, const MatrixPlacement& where = {});
+  NodeDataset(const Comm& comm, const std::filesystem::path& store, ml::DataSelection extra, const MatrixPlacement& where = {});
   /// Collective (frees the shared window): every rank destroys it at the same point.
   ~NodeDataset();
   NodeDataset(const NodeDataset&) = delete;
@@ -53,7 +53,7 @@ class NodeDataset {
   [[nodiscard]] std::int64_t matrix_bytes() const noexcept { return matrix_bytes_; }
 
  private:
-  void load_node(const Comm& comm, const std::filesystem::path& store, ml::ExtraColumns extra, bool share, ml::TrainingPlan plan);
+  void load_node(const Comm& comm, const std::filesystem::path& store, ml::DataSelection extra, bool share, ml::TrainingPlan plan);
   void load_sharded(const Comm& comm, const std::filesystem::path& store, ml::TrainingPlan plan);
   MPI_Comm node_ = MPI_COMM_NULL;
   MPI_Win win_ = MPI_WIN_NULL;

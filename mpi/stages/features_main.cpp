@@ -30,6 +30,11 @@ bool features_main(const Comm& comm, const StageCall& call) {
        "the covariates to keep, comma-separated; ranges such as PC1-PC10 (default: every numeric column)")  //
       ("label-type", po::value(&o.label_type)->default_value("auto")->value_name("TYPE"),
        "auto, class or quantitative (auto: integers or words are classes)")  //
+      ("keep", po::value(&o.keep)->value_name("FILE"), "only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
+      ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
+      ("extract", po::value(&o.extract)->value_name("FILE"),
+       "only the variants of this list (one ID or CHROM:POS:REF:ALT per line) or BED file of ranges (plink2's --extract)")  //
+      ("exclude", po::value(&o.exclude)->value_name("FILE"), "leave out the variants of this list or BED file (plink2's --exclude)")  //
       ("regions,r", po::value(&o.regions)->value_name("LIST"), "only these regions: chr, chr:beg-end (1-based), comma-separated")  //
       ("regions-file,R", po::value(&o.regions_file)->value_name("FILE"), "only the regions of a BED file");
   po::options_description filt("Filters (per ALT column)");

@@ -13,11 +13,15 @@
 #include <set>
 
 #include <boost/serialization/map.hpp>
+#include <boost/serialization/optional.hpp>
+#include <boost/serialization/unordered_set.hpp>
+#include <boost/serialization/utility.hpp>
 
 
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/region.hpp"
+#include "genoforest/core/subset.hpp"
 #include "genoforest/features/extract.hpp"
 #include "genoforest/features/sample_stats.hpp"
 #include "genoforest/io/phenotype.hpp"
@@ -36,7 +40,9 @@ using h5::Hid;
 
 void FeaturesOptions::validate() const {
   if (input.empty() && !source) throw UsageError("no input: give an indexed VCF/BCF file (see 'genoforest features --help')");
-  if (source && (!regions.empty() || !regions_file.empty())) throw InternalError("a drawn cohort is stored whole");
+  if (source && (!regions.empty() || !regions_file.empty() || !keep.empty() || !remove.empty() || !extract.empty() || !exclude.empty())) {
+    throw InternalError("a drawn cohort is stored whole");
+  }
   if (output.empty()) throw UsageError("-o/--output is required");
   if (region_size < 1) throw UsageError("--region-size must be at least 1 bp");
   if (window_size < 1) throw UsageError("--window-size must be at least 1 bp");
@@ -55,9 +61,11 @@ struct Plan {
   std::vector<Region> regions;
   std::string token;  // temporary-file suffix, the same on every rank
   std::int64_t n_samples = 0;
+  std::vector<std::int64_t> keep;  // VCF columns of the kept samples (--keep/--remove); empty: all
+  VariantSubset variants;          // --extract/--exclude
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & regions & token & n_samples;
+    ar & regions & token & n_samples & keep & variants;
   }
 };
 
@@ -142,6 +150,7 @@ std::string describe_counts(const features::FilterCounts& c) {
   add(c.not_snv, "not SNV");
   add(c.too_missing, "above --max-missing");
   add(c.low_maf, "below --min-maf");
+  add(c.not_selected, "left out by --extract/--exclude");
   if (!why.empty()) {
     s += "; removed";
     for (std::size_t i = 0; i < why.size(); ++i) s += (i ? ", " : " ") + why[i];
@@ -293,7 +302,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     } else {
       check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
                      {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar},
-                     {"-R/--regions-file", opt.regions_file}},
+                     {"-R/--regions-file", opt.regions_file}, {"--keep", opt.keep}, {"--remove", opt.remove},
+                     {"--extract", opt.extract}, {"--exclude", opt.exclude}},
                     {{"-o/--output", out_path}});
       reader = open_input(opt.input);
       if (!reader->has_gt()) {
@@ -301,6 +311,24 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       }
       if (reader->sample_count() == 0) throw InputError(opt.input, "the file has no sample columns");
       samples = reader->samples();
+    }
+    // Sample and variant subsets (plink2's --keep/--remove, --extract/--exclude).
+    const auto subset = SampleSubset::from_files(opt.keep, opt.remove);
+    std::string samples_source = input_name;
+    if (subset.active()) {
+      const auto all = samples;
+      plan.keep = subset.select(all, input_name);
+      samples.clear();
+      for (const auto i : plan.keep) samples.push_back(all[static_cast<std::size_t>(i)]);
+      log_info(subset.describe(samples.size(), all.size()));
+      samples_source = "the samples kept from " + input_name;
+    }
+    plan.variants = VariantSubset::from_files(opt.extract, opt.exclude);
+    for (const bool ex : {true, false}) {
+      if (!(ex ? plan.variants.has_extract : plan.variants.has_exclude)) continue;
+      const auto& l = ex ? plan.variants.extract : plan.variants.exclude;
+      log_info((ex ? "--extract " : "--exclude ") + l.file + ": " +
+               (l.ranges.empty() ? std::to_string(l.ids.size()) + " variant ID(s)" : "BED ranges on " + std::to_string(l.ranges.size()) + " contig(s)"));
     }
     std::vector<Region> requested;
     if (!opt.regions.empty()) {
@@ -314,11 +342,11 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     if (!opt.phenotypes.empty()) {
       const auto table = io::read_phenotypes(opt.phenotypes, opt.pheno_name);
       labels = std::make_unique<io::EncodedLabels>(
-          io::encode_labels(table, samples, io::parse_label_type(opt.label_type), input_name));
+          io::encode_labels(table, samples, io::parse_label_type(opt.label_type), samples_source));
       if (table.label_column != "label") log_info("labels from column '" + table.label_column + "' of " + opt.phenotypes);
       if (labels->table_samples_not_in_input) {
         log_warning(std::to_string(labels->table_samples_not_in_input) + " of " + std::to_string(table.rows.size()) +
-                    " samples of " + opt.phenotypes + " are not in " + input_name + " (" + labels->absent_examples +
+                    " samples of " + opt.phenotypes + " are not " + (samples_source == input_name ? "in " : "among ") + samples_source + " (" + labels->absent_examples +
                     "): left out");
       }
       if (labels->samples_without_phenotype) {
@@ -333,14 +361,14 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
         for (const auto& c : table.skipped) l += (l.empty() ? "" : ", ") + c;
         log_info("covariates: left out the columns of " + opt.covar + " that are not numbers (" + l + ")");
       }
-      covariates = std::make_unique<io::AlignedCovariates>(io::align_covariates(table, samples, input_name));
+      covariates = std::make_unique<io::AlignedCovariates>(io::align_covariates(table, samples, samples_source));
       std::string l;
       for (std::size_t i = 0; i < table.names.size() && i < 6; ++i) l += (i ? ", " : "") + table.names[i];
       if (table.names.size() > 6) l += ", ...";
       log_info(std::to_string(table.names.size()) + " covariate(s) from " + opt.covar + ": " + l);
       if (covariates->table_rows_not_in_samples) {
         log_warning(std::to_string(covariates->table_rows_not_in_samples) + " of " + std::to_string(table.sample_ids.size()) +
-                    " samples of " + opt.covar + " are not in " + input_name + " (" + covariates->absent_examples + "): left out");
+                    " samples of " + opt.covar + " are not " + (samples_source == input_name ? "in " : "among ") + samples_source + " (" + covariates->absent_examples + "): left out");
       }
       if (covariates->samples_without_row) {
         log_warning(std::to_string(covariates->samples_without_row) + " of " + std::to_string(samples.size()) + " samples of " +
@@ -360,7 +388,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
     // The inputs' checksums (provenance) are read beside the extraction, on a core of their own
     // when there is one; they are needed only at the end.
     input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.source ? "" : opt.input,
-                                                                              opt.phenotypes, opt.regions_file, opt.covar}] {
+                                                                              opt.phenotypes, opt.regions_file, opt.covar, opt.keep,
+                                                                              opt.remove, opt.extract, opt.exclude}] {
       std::vector<std::string> lines;
       for (const auto& f : in) {
         if (f.empty()) continue;
@@ -423,6 +452,10 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   const std::int64_t wave = std::max<std::int64_t>(8, 4 * comm.size());
   const std::int64_t chunk_cols = opt.layout.chunk_variants;
 
+  features::FeatureFilters filters = opt.filters;  // with the subsets of the plan
+  if (!plan.keep.empty()) filters.samples = std::make_shared<const std::vector<std::int64_t>>(plan.keep);
+  if (plan.variants.active()) filters.variants = std::make_shared<const VariantSubset>(plan.variants);
+
   Progress progress(n_regions, "regions");
   TaskSet ts;
   ts.progress = &progress;
@@ -430,8 +463,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   ts.run = [&](std::int64_t t) {
     const Region& region = plan.regions[static_cast<std::size_t>(t)];
     if (!opt.source && !reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
-    RegionColumns rc = opt.source ? opt.source->extract_region(region, opt.filters)
-                                  : features::extract_region(*reader, region, opt.filters);
+    RegionColumns rc = opt.source ? opt.source->extract_region(region, filters)
+                                  : features::extract_region(*reader, region, filters);
     if (!rc.rows.empty()) held[t] = std::move(rc.dosages);
     RegionSummary s{std::move(rc.rows), rc.counts, comm.rank()};
     return to_bytes(s);

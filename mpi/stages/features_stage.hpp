@@ -23,6 +23,8 @@ struct FeaturesOptions {
   std::string label_type = "auto";
   std::string pheno_name;   ///< the label column of the phenotype table (plink2's --pheno-name)
   std::string covar;        ///< optional covariate table (plink2's --covar)
+  std::string keep, remove;      ///< sample lists (plink2's --keep/--remove)
+  std::string extract, exclude;  ///< variant lists or BED files (plink2's --extract/--exclude)
   std::vector<std::string> covar_names;  ///< its columns to keep (plink2's --covar-name); empty: all numeric
   features::FeatureFilters filters;
   features::StoreLayout layout;

@@ -35,6 +35,8 @@ po::options_description forest_options(ForestCommon& c) {
        "gini or entropy for classes (a quantitative label always uses variance)")  //
       ("seed", po::value(&c.params.seed)->default_value(1)->value_name("N"),
        "random seed: tree t uses a seed derived from (seed, t), whatever the rank count")  //
+      ("keep", po::value(&c.keep)->value_name("FILE"), "only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
+      ("remove", po::value(&c.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
       ("with-sample-stats", po::bool_switch(&c.extra.sample_stats),
        "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles")  //
       ("with-covariates", po::bool_switch(&c.extra.covariates),
@@ -133,6 +135,8 @@ bool predict_main(const Comm& comm, const StageCall& call) {
       ("output,o", po::value(&o.output)->value_name("FILE"), "predictions TSV to write ('-': standard output)")  //
       ("min-overlap", po::value(&o.min_overlap)->default_value(0.5, "0.5")->value_name("F"),
        "the least fraction of the model's variants the input must have (0 to 1)")  //
+      ("keep", po::value(&o.keep)->value_name("FILE"), "predict only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
+      ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
       ("covar", po::value(&o.covar)->value_name("FILE"),
        "covariate table of the new samples, for a model trained --with-covariates and a VCF/BCF input "
        "(a feature store holds its own)");

@@ -19,6 +19,7 @@
 #include "genoforest/features/store.hpp"
 #include "genoforest/ml/svm.hpp"
 #include "genoforest/core/log.hpp"
+#include "genoforest/core/subset.hpp"
 #include "genoforest/core/rng.hpp"
 #include "genoforest/core/version.hpp"
 #include "genoforest/ml/dataset.hpp"
@@ -69,6 +70,15 @@ std::string json_array(const std::vector<T>& v, F&& f) {
 /// The training data, its matrix once per node (NodeDataset): loaded by each node's first rank.
 std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   const auto t0 = std::chrono::steady_clock::now();
+  {
+    std::exception_ptr e;
+    try {
+      c.extra.samples = SampleSubset::from_files(c.keep, c.remove);  // small lists: every rank reads them
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+  }
   auto node = std::make_unique<NodeDataset>(comm, c.input, c.extra, c.placement);
   const ml::Dataset& ds = node->get();
   std::exception_ptr e;
@@ -97,6 +107,7 @@ std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
     what += ", quantitative label";
   }
   if (ds.unlabelled) what += "; " + std::to_string(ds.unlabelled) + " samples without a label left out";
+  if (ds.not_kept) what += "; " + std::to_string(ds.not_kept) + " left out by --keep/--remove";
   log_info(what);
   return node;
 }
@@ -272,7 +283,7 @@ void run_train(const Comm& comm, TrainOptions opt) {
       throw UsageError("--importance must be permutation, impurity or none (got '" + opt.importance + "')");
     }
     if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
-    check_outputs({{"the input", opt.common.input}},
+    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove}},
                   {{"-o/--output", opt.output},
                    {"--importance-output", opt.importance == "none" ? std::string() : opt.importance_output, true}});
   });
@@ -433,7 +444,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (opt.folds < 2) throw UsageError("--folds must be at least 2");
     if (opt.repeats < 1 || opt.repeats > 1000) throw UsageError("--repeats must be between 1 and 1000");
     if (opt.folds > 1'000'000) throw UsageError("--folds must be at most 1000000");
-    check_outputs({{"the input", opt.common.input}},
+    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove}},
                   {{"-o/--output", opt.output, true},
                    {"--assignments", opt.assignments, true},
                    {"--predictions", opt.predictions, true}});
@@ -824,7 +835,7 @@ std::string prediction_header(const ml::Model& model) {
 }
 
 /// The predictions TSV's lines for the samples of `ds`.
-std::string prediction_lines(const ml::Model& model, const ml::Dataset& ds) {
+std::string prediction_lines(const ml::Model& model, const ml::Dataset& ds, const SampleSubset& subset) {
   const bool cls = model.params.task == Task::kClassification;
   const int k = cls ? static_cast<int>(model.classes.size()) : 1;
   std::string tsv;
@@ -839,6 +850,7 @@ std::string prediction_lines(const ml::Model& model, const ml::Dataset& ds) {
     svm_prob = ml::svm_probabilities(dec, x.n, static_cast<int>(model.svm_weights.size()), k);
   }
   for (std::int64_t r = 0; r < ds.x.rows(); ++r) {
+    if (!subset.kept(ds.samples[static_cast<std::size_t>(r)])) continue;
     std::fill(acc.begin(), acc.end(), 0.0);
     if (model.kind == "svm") {
       std::copy_n(svm_prob.begin() + r * k, k, acc.begin());
@@ -872,7 +884,7 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     if (opt.output.empty()) throw UsageError("-o/--output (the predictions TSV) is required");
     if (!(opt.min_overlap >= 0 && opt.min_overlap <= 1)) throw UsageError("--min-overlap must be in [0, 1]");
     check_outputs({{"-m/--model", opt.model}, {"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
-                   {"the input's index", opt.input + ".csi"}, {"--covar", opt.covar}},
+                   {"the input's index", opt.input + ".csi"}, {"--covar", opt.covar}, {"--keep", opt.keep}, {"--remove", opt.remove}},
                   {{"-o/--output", opt.output, true}});
     std::error_code ec;
     if (!fs::exists(opt.input, ec)) throw IoError("cannot open " + opt.input + ": no such file");
@@ -893,6 +905,7 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
     // A VCF/BCF is read from start to end by rank 0; the other ranks wait.
     comm.on_root([&] {
       const ml::Model model = ml::load_model(opt.model);
+      const auto subset = SampleSubset::from_files(opt.keep, opt.remove);
       ml::ModelMatch match;
       std::optional<io::CovariateTable> covariates;
       if (!opt.covar.empty()) {
@@ -905,24 +918,36 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
       const ml::Dataset ds = is_h5 ? ml::load_for_model(opt.input, model, match)
                                    : ml::load_vcf_for_model(opt.input, model, match, covariates ? &*covariates : nullptr);
       check_overlap(opt, model, match);
-      finish(model, ds.x.rows(), prediction_header(model) + prediction_lines(model, ds));
+      const auto kept = subset.select(ds.samples, opt.input);
+      if (subset.active()) log_info(subset.describe(kept.size(), ds.samples.size()));
+      finish(model, static_cast<std::int64_t>(kept.size()), prediction_header(model) + prediction_lines(model, ds, subset));
     });
     return;
   }
   // A feature store: each rank reads and predicts its own block of samples (rows), rank 0 writes
   // the lines in sample order.
   ml::Model model;
-  std::int64_t n = 0;
+  std::int64_t n = 0, n_kept = 0;
   ml::ModelMatch match;
+  SampleSubset subset;
   std::string lines;
   std::exception_ptr e;
   try {
     model = ml::load_model(opt.model);
-    n = features::StoreReader(opt.input).n_samples();
+    subset = SampleSubset::from_files(opt.keep, opt.remove);
+    const auto all = features::StoreReader(opt.input).samples();
+    n = static_cast<std::int64_t>(all.size());
+    if (subset.active()) {
+      const auto kept = subset.select(all, opt.input);
+      if (comm.is_root()) log_info(subset.describe(kept.size(), all.size()));
+      n_kept = static_cast<std::int64_t>(kept.size());
+    } else {
+      n_kept = n;
+    }
     const std::int64_t b = n * comm.rank() / comm.size(), end = n * (comm.rank() + 1) / comm.size();
     const ml::Dataset ds = ml::load_for_model(opt.input, model, match, b, end);
     if (comm.is_root()) check_overlap(opt, model, match);
-    lines = prediction_lines(model, ds);
+    lines = prediction_lines(model, ds, subset);
   } catch (...) {
     e = std::current_exception();
   }
@@ -933,7 +958,7 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
   comm.on_root([&] {
     std::string tsv = prediction_header(model);
     for (auto& part : got) tsv += part;
-    finish(model, n, tsv);
+    finish(model, n_kept, tsv);
   });
 }
 

@@ -14,7 +14,8 @@ namespace genoforest::mpi {
 
 struct ForestCommon {
   std::string input;          ///< feature store (HDF5)
-  ml::ExtraColumns extra;     ///< --with-sample-stats, --with-covariates
+  ml::DataSelection extra;     ///< --with-sample-stats, --with-covariates; --keep/--remove (read at load)
+  std::string keep, remove;   ///< sample lists (plink2's --keep/--remove)
   std::string criterion = "gini";
   std::string class_weight = "none";
   bool no_replace = false;
@@ -52,6 +53,7 @@ struct PredictOptions {
   std::string output;  ///< TSV ("-": standard output)
   double min_overlap = 0.5;  ///< the least fraction of the model's variants the input must have
   std::string covar;         ///< covariate table for a VCF/BCF input (plink2's --covar)
+  std::string keep, remove;  ///< sample lists (plink2's --keep/--remove)
 };
 
 void run_train(const Comm& comm, TrainOptions opt);

@@ -17,6 +17,8 @@ bool pca_main(const Comm& comm, const StageCall& call) {
   po::options_description g("PCA");
   g.add_options()                                                                                       //
       ("input", po::value(&o.input)->value_name("FILE"), "feature store from 'genoforest features' (positional)")  //
+      ("keep", po::value(&o.keep)->value_name("FILE"), "only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
+      ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
       ("output,o", po::value(&o.output)->value_name("PREFIX"), "output prefix")                         //
       ("pcs", po::value(&o.pcs)->default_value(o.pcs)->value_name("K"), "principal components")        //
       ("oversample", po::value(&o.oversample)->default_value(o.oversample)->value_name("N"),
@@ -46,6 +48,8 @@ bool cluster_main(const Comm& comm, const StageCall& call) {
   po::options_description g("Clustering");
   g.add_options()                                                                                           //
       ("input", po::value(&o.input)->value_name("FILE"), "feature store, or PREFIX.pca.h5 (positional)")     //
+      ("keep", po::value(&o.keep)->value_name("FILE"), "only the samples of this list (a feature store input; plink2's --keep)")  //
+      ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (a feature store input)")  //
       ("output,o", po::value(&o.output)->value_name("PREFIX"), "output prefix")                             //
       ("method", po::value(&o.method)->default_value(o.method)->value_name("M"), "kmeans or hierarchical")  //
       ("clusters,k", po::value(&o.k)->value_name("K"), "number of clusters")                                //

@@ -13,6 +13,7 @@
 #include "genoforest/core/error.hpp"
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
+#include "genoforest/core/subset.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/core/version.hpp"
 #include "genoforest/features/store.hpp"
@@ -71,13 +72,27 @@ std::vector<std::string> sample_annotations(hid_t file, std::int64_t n, const ch
 }
 
 /// Genotype slabs of a feature store: slab s on rank s mod size. No collective call: see load().
-Data load_genotypes(const Comm& comm, const std::string& path) {
+Data load_genotypes(const Comm& comm, const std::string& path, const SampleSubset& subset) {
   Data d;
   features::StoreReader store(path);
-  d.n = store.n_samples();
+  const std::int64_t n_store = store.n_samples();
   d.samples = store.samples();
-  d.population = sample_annotations(store.file(), d.n, "population");
-  d.label = sample_annotations(store.file(), d.n, "label");
+  d.population = sample_annotations(store.file(), n_store, "population");
+  d.label = sample_annotations(store.file(), n_store, "label");
+  std::vector<std::int64_t> rows;  // kept store rows (--keep/--remove); empty: all
+  if (subset.active()) {
+    rows = subset.select(d.samples, path);
+    auto pick = [&](std::vector<std::string>& v) {
+      std::vector<std::string> out;
+      for (const auto r : rows) out.push_back(v[static_cast<std::size_t>(r)]);
+      v = std::move(out);
+    };
+    pick(d.samples);
+    pick(d.population);
+    pick(d.label);
+    if (comm.is_root()) log_info(subset.describe(rows.size(), static_cast<std::size_t>(n_store)));
+  }
+  d.n = static_cast<std::int64_t>(d.samples.size());
   const std::int64_t m = store.n_variants();
   d.n_slabs_total = (m + kSlabWidth - 1) / kSlabWidth;
   h5::Hid ds(H5Dopen2(store.file(), features::schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix of " + path);
@@ -87,9 +102,16 @@ Data load_genotypes(const Comm& comm, const std::string& path) {
     slab.col0 = s * kSlabWidth;
     slab.width = std::min(kSlabWidth, m - slab.col0);
     slab.n = d.n;
-    slab.g.resize(static_cast<std::size_t>(d.n * slab.width));
-    h5::read_block(ds.get(), 0, static_cast<hsize_t>(d.n), static_cast<hsize_t>(slab.col0), static_cast<hsize_t>(slab.width),
+    slab.g.resize(static_cast<std::size_t>(n_store * slab.width));
+    h5::read_block(ds.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(slab.col0), static_cast<hsize_t>(slab.width),
                    slab.g.data());
+    if (!rows.empty()) {  // the kept rows, in order (row-major: each row's width values move up)
+      const auto w = static_cast<std::size_t>(slab.width);
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        std::copy_n(slab.g.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(rows[i]) * w), w,
+                    slab.g.begin() + static_cast<std::ptrdiff_t>(i * w));
+      slab.g.resize(rows.size() * w);
+    }
     slab.standardise();
     used += slab.used();
     d.slabs.push_back(std::move(slab));
@@ -125,11 +147,13 @@ Data load_pcs(const Comm& comm, const std::string& path, int pcs) {
 }
 
 /// Loads on every rank; a failure on any rank ends the job once (agree), never a hang.
-Data load(const Comm& comm, const std::string& path, bool pcs, int n_pcs) {
+Data load(const Comm& comm, const std::string& path, bool pcs, int n_pcs, const std::string& keep, const std::string& remove) {
   Data d;
   std::exception_ptr e;
   try {
-    d = pcs ? load_pcs(comm, path, n_pcs) : load_genotypes(comm, path);
+    const auto subset = SampleSubset::from_files(keep, remove);
+    if (pcs && subset.active()) throw UsageError("--keep/--remove apply to a feature store, not to PC scores (" + path + ")");
+    d = pcs ? load_pcs(comm, path, n_pcs) : load_genotypes(comm, path, subset);
   } catch (...) {
     e = std::current_exception();
   }
@@ -254,9 +278,9 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
   comm.on_root([&] {
     std::vector<NamedPath> outputs;
     for (const char* ext : {".eigenvec", ".eigenval", ".pca.h5"}) outputs.push_back({"-o/--output", o.output + ext});
-    check_outputs({{"the input", o.input}}, outputs);
+    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}}, outputs);
   });
-  const Data d = load(comm, o.input, false, 0);
+  const Data d = load(comm, o.input, false, 0, o.keep, o.remove);
   if (o.pcs >= d.n) throw UsageError("--pcs " + std::to_string(o.pcs) + " must be smaller than the number of samples (" + std::to_string(d.n) + ")");
   if (o.pcs > d.features) throw UsageError("--pcs " + std::to_string(o.pcs) + " is more than the " + std::to_string(d.features) + " polymorphic variants");
   const int l = static_cast<int>(std::min<std::int64_t>({o.pcs + o.oversample, d.n, d.features}));
@@ -330,11 +354,11 @@ void run_cluster(const Comm& comm, const ClusterOptions& o) {
   if (o.n_init < 1 || o.max_iter < 1) throw UsageError("--n-init and --max-iter must be at least 1");
   if (!fs::exists(o.input)) throw IoError("cannot open " + o.input + ": no such file");
   comm.on_root([&] {
-    check_outputs({{"the input", o.input}},
+    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}},
                   {{"-o/--output", o.output + ".clusters.tsv"}, {"-o/--output", o.output + ".cluster.json"}});
   });
   const bool pcs = is_pca_file(o.input);
-  const Data d = load(comm, o.input, pcs, o.pcs);
+  const Data d = load(comm, o.input, pcs, o.pcs, o.keep, o.remove);
   if (o.k > d.n) {
     throw UsageError("-k " + std::to_string(o.k) + " is larger than the number of samples (" + std::to_string(d.n) + ")");
   }

@@ -17,6 +17,7 @@ struct PcaOptions {
   int oversample = 10;
   int iterations = 8;
   std::uint64_t seed = 1;
+  std::string keep, remove;  ///< sample lists (plink2's --keep/--remove)
   std::string command_line;
 };
 
@@ -30,6 +31,7 @@ struct ClusterOptions {
   int n_init = 10;
   int max_iter = 300;
   std::uint64_t seed = 1;
+  std::string keep, remove;  ///< sample lists (plink2's --keep/--remove)
   std::string command_line;
 };
 

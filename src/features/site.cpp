@@ -33,6 +33,7 @@ FilterCounts& FilterCounts::operator+=(const FilterCounts& o) {
   too_missing += o.too_missing;
   low_maf += o.low_maf;
   records_without_gt += o.records_without_gt;
+  not_selected += o.not_selected;
   return *this;
 }
 
@@ -70,7 +71,8 @@ bool is_transition(char ref, char alt) noexcept {
 }
 
 SiteExtractor::SiteExtractor(const bcf_hdr_t* header, FeatureFilters filters)
-    : hdr_(header), filters_(filters), nsamples_(bcf_hdr_nsamples(header)) {
+    : hdr_(header), filters_(std::move(filters)),
+      nsamples_(filters_.samples ? static_cast<int>(filters_.samples->size()) : bcf_hdr_nsamples(header)) {
   column_.resize(static_cast<std::size_t>(nsamples_));
 }
 
@@ -107,23 +109,24 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
     counts_.not_biallelic += static_cast<std::uint64_t>(n_alt);
     return 0;
   }
-  if (genotypes.has_biallelic_dosage) return extract_biallelic(rec, genotypes.biallelic_dosage, rows, dosages);
+  const io::Genotypes& g = filters_.samples ? subset(genotypes) : genotypes;
+  if (g.has_biallelic_dosage) return extract_biallelic(rec, g.biallelic_dosage, rows, dosages);
 
-  const int ploidy = genotypes.ploidy;
+  const int ploidy = g.ploidy;
   const bool has_gt = ploidy > 0;
   if (!has_gt) ++counts_.records_without_gt;
   const int ngt = ploidy * nsamples_;
-  if (has_gt && genotypes.values.size() != static_cast<std::size_t>(ngt)) {
+  if (has_gt && g.values.size() != static_cast<std::size_t>(ngt)) {
     throw InternalError("SiteExtractor: genotype buffer does not match the sample count");
   }
-  const std::int32_t* gt = genotypes.values.data();
+  const std::int32_t* gt = g.values.data();
   // Validate allele indices once per record.
   if (has_gt) {
     for (int k = 0; k < ngt; ++k) {
       const int32_t v = gt[k];
       if (v == bcf_int32_vector_end || bcf_gt_is_missing(v)) continue;
       if (bcf_gt_allele(v) >= rec->n_allele || bcf_gt_allele(v) < 0) {
-        throw InputError(where(), "sample " + std::string(hdr_->samples[k / ploidy]) + " has GT allele index " +
+        throw InputError(where(), "sample " + std::string(hdr_->samples[column_of(k / ploidy)]) + " has GT allele index " +
                                     std::to_string(bcf_gt_allele(v)) + " but the record has " +
                                     std::to_string(rec->n_allele) + " alleles");
       }
@@ -172,7 +175,7 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
         int d = 0, n = 0;
         bool miss = false;
         if (ploidy > 2 && g[2] != bcf_int32_vector_end) {
-          throw InputError(where(), "sample " + std::string(hdr_->samples[s]) + " has a call of " +
+          throw InputError(where(), "sample " + std::string(hdr_->samples[column_of(s)]) + " has a call of " +
                                         std::to_string(call_width(g, ploidy)) +
                                         " alleles: only haploid and diploid calls become dosages "
                                         "(polyploid genotypes are not supported)");
@@ -201,9 +204,31 @@ std::size_t SiteExtractor::extract(const bcf1_t* rec, const io::Genotypes& genot
   return appended;
 }
 
+const io::Genotypes& SiteExtractor::subset(const io::Genotypes& in) {
+  const auto& keep = *filters_.samples;
+  sub_.ploidy = in.ploidy;
+  sub_.has_biallelic_dosage = in.has_biallelic_dosage;
+  if (in.has_biallelic_dosage) {
+    sub_.values.clear();
+    sub_.biallelic_dosage.resize(keep.size());
+    for (std::size_t i = 0; i < keep.size(); ++i) sub_.biallelic_dosage[i] = in.biallelic_dosage[static_cast<std::size_t>(keep[i])];
+  } else {
+    const auto p = static_cast<std::size_t>(std::max(in.ploidy, 0));
+    sub_.values.resize(keep.size() * p);
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      for (std::size_t k = 0; k < p; ++k) sub_.values[i * p + k] = in.values[static_cast<std::size_t>(keep[i]) * p + k];
+  }
+  return sub_;
+}
+
 bool SiteExtractor::keep_column(const bcf1_t* rec, int a, VariantType type, std::int64_t alt_copies,
                                 std::int64_t called_alleles, std::int64_t missing, const std::int8_t* col,
                                 std::vector<VariantRow>& rows, std::vector<std::int8_t>& dosages) {
+  if (filters_.variants && !filters_.variants->kept(bcf_hdr_id2name(hdr_, rec->rid), rec->pos + 1, rec->d.id, rec->d.allele[0],
+                                                    rec->d.allele[a])) {
+    ++counts_.not_selected;
+    return false;
+  }
   const double call_rate = nsamples_ ? 1.0 - static_cast<double>(missing) / nsamples_ : 0.0;
   const double af = called_alleles ? static_cast<double>(alt_copies) / static_cast<double>(called_alleles)
                                    : std::numeric_limits<double>::quiet_NaN();

@@ -95,7 +95,7 @@ std::vector<double> pick(const std::vector<double>& v, const std::vector<std::in
 
 }  // namespace
 
-TrainingPlan plan_training_data(const fs::path& path, ExtraColumns extra) {
+TrainingPlan plan_training_data(const fs::path& path, DataSelection extra) {
   features::StoreReader store(path);
   const std::string p = path.string();
   TrainingPlan plan;
@@ -120,9 +120,16 @@ TrainingPlan plan_training_data(const fs::path& path, ExtraColumns extra) {
                                                         " names; damaged store?)");
       }
       if (code[i] < 0) continue;
+      if (!extra.samples.kept(ids[i])) {
+        ++ds.not_kept;
+        continue;
+      }
       rows.push_back(static_cast<std::int64_t>(i));
       ds.y.code.push_back(code[i]);
       ++per_class[static_cast<std::size_t>(code[i])];
+    }
+    if (rows.empty() && extra.samples.active()) {
+      throw DataError(p + ": " + extra.samples.describe(0, code.size()) + " with a label; check the IDs against the store's samples");
     }
     int present = 0;
     for (auto c : per_class) present += c > 0;
@@ -144,6 +151,10 @@ TrainingPlan plan_training_data(const fs::path& path, ExtraColumns extra) {
     ds.y.task = Task::kRegression;
     for (std::size_t i = 0; i < value.size(); ++i) {
       if (std::isnan(value[i])) continue;
+      if (!extra.samples.kept(ids[i])) {
+        ++ds.not_kept;
+        continue;
+      }
       rows.push_back(static_cast<std::int64_t>(i));
       ds.y.value.push_back(value[i]);
     }
@@ -153,7 +164,7 @@ TrainingPlan plan_training_data(const fs::path& path, ExtraColumns extra) {
   } else {
     throw DataError(p + ": the feature store has no labels: build it with 'genoforest features --phenotypes FILE'");
   }
-  ds.unlabelled = store.n_samples() - static_cast<std::int64_t>(rows.size());
+  ds.unlabelled = store.n_samples() - static_cast<std::int64_t>(rows.size()) - ds.not_kept;
   for (auto r : rows) ds.samples.push_back(ids[static_cast<std::size_t>(r)]);
   // Matrix rows are the labelled samples; labels are indexed by matrix row.
   ds.variants = read_variant_keys(store.file());
@@ -311,7 +322,7 @@ void fill_training_extras(const TrainingPlan& plan, std::uint8_t* bytes) {
   }
 }
 
-Dataset load_training_data(const fs::path& path, ExtraColumns extra) {
+Dataset load_training_data(const fs::path& path, DataSelection extra) {
   return load_training_data(path, plan_training_data(path, extra));
 }
 

@@ -10,6 +10,7 @@
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/region.hpp"
 #include "genoforest/core/rng.hpp"
+#include "genoforest/core/subset.hpp"
 #include "genoforest/core/text.hpp"
 #include "temp_dir.hpp"
 
@@ -124,6 +125,29 @@ TEST(Region, ContigAliasesMatchUcscAndEnsemblNamings) {
   EXPECT_EQ(r[0].contig, "1");
   EXPECT_EQ(r[1].contig, "2");
   EXPECT_EQ(r[2].contig, "chr9");  // not found: left for the caller to refuse
+}
+
+TEST(Subsets, SampleListsAndVariantListsAsPlink2ReadsThem) {
+  const auto dir = std::filesystem::temp_directory_path() / ("gf-subset-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "k.txt") << "#FID IID\nF1 A\nF2 B\n\n";
+  std::ofstream(dir / "r.txt") << "B\n";
+  const auto s = gf::SampleSubset::from_files((dir / "k.txt").string(), (dir / "r.txt").string());
+  EXPECT_EQ(s.select({"C", "B", "A"}, "x"), (std::vector<std::int64_t>{2}));
+  EXPECT_THROW((void)s.select({"C"}, "x"), gf::DataError);
+  std::ofstream(dir / "v.txt") << "rs1\nchr2:100:A:G\n";
+  const auto v = gf::VariantList::read(dir / "v.txt");
+  EXPECT_TRUE(v.contains("1", 5, "rs1", "A", "C"));
+  EXPECT_TRUE(v.contains("chr2", 100, ".", "A", "G"));
+  EXPECT_FALSE(v.contains("chr2", 100, ".", "A", "T"));
+  std::ofstream(dir / "b.txt") << "chr1\t10\t20\n1\t15\t30\nchrX\t0\t5\n";  // BED by its columns; overlaps merged
+  const auto b = gf::VariantList::read(dir / "b.txt");
+  EXPECT_TRUE(b.contains("1", 11, ".", "A", "C"));     // 0-based 10 is in [10, 30)
+  EXPECT_TRUE(b.contains("chr1", 30, ".", "A", "C"));  // 0-based 29
+  EXPECT_FALSE(b.contains("1", 31, ".", "A", "C"));
+  EXPECT_FALSE(b.contains("1", 10, ".", "A", "C"));
+  EXPECT_TRUE(b.contains("X", 1, ".", "A", "C"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Region, NormaliseSortsByContigRankAndMergesOverlaps) {

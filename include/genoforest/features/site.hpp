@@ -9,12 +9,14 @@
 #include <htslib/vcf.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
 
+#include "genoforest/core/subset.hpp"
 #include "genoforest/io/vcf.hpp"
 
 namespace genoforest::features {
@@ -35,6 +37,11 @@ struct FeatureFilters {
   bool pass_only = false;      ///< keep records whose FILTER is PASS or '.' (as plink2 --var-filter)
   bool snps_only = false;      ///< keep SNV columns only
   bool biallelic_only = false; ///< keep records with exactly one ALT allele
+  /// The sample columns kept (0-based VCF columns, ascending: --keep/--remove); null: all. The
+  /// other filters (MAF, missingness) are computed on these samples only, as plink2 does.
+  std::shared_ptr<const std::vector<std::int64_t>> samples;
+  /// The variants kept (--extract/--exclude); null: all.
+  std::shared_ptr<const VariantSubset> variants;
   /// Throws UsageError naming the option when a value is out of range.
   void validate() const;
   /// "min-maf=0.01 max-missing=1 ..." for provenance.
@@ -74,12 +81,13 @@ struct FilterCounts {
   std::uint64_t too_missing = 0;
   std::uint64_t low_maf = 0;
   std::uint64_t records_without_gt = 0;
+  std::uint64_t not_selected = 0;  ///< left out by --extract/--exclude
 
   FilterCounts& operator+=(const FilterCounts& o);
   template <class Ar>
   void serialize(Ar& ar, unsigned /*version*/) {
     ar & records & columns_seen & kept & not_pass & not_biallelic & not_snv & too_missing & low_maf &
-        records_without_gt;
+        records_without_gt & not_selected;
   }
 };
 
@@ -118,10 +126,15 @@ class SiteExtractor {
                    std::int64_t missing, const std::int8_t* col, std::vector<VariantRow>& rows,
                    std::vector<std::int8_t>& dosages);
 
+  /// The genotypes of the kept samples (filters_.samples) of `in`, in sub_.
+  const io::Genotypes& subset(const io::Genotypes& in);
+  /// The VCF column of kept sample `i`.
+  [[nodiscard]] std::int64_t column_of(std::int64_t i) const { return filters_.samples ? (*filters_.samples)[static_cast<std::size_t>(i)] : i; }
+
   const bcf_hdr_t* hdr_;
   FeatureFilters filters_;
   int nsamples_;
-  io::Genotypes gt_;
+  io::Genotypes gt_, sub_;
   std::vector<std::int8_t> column_;
   FilterCounts counts_;
 };

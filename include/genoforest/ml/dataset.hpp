@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "genoforest/core/subset.hpp"
 #include "genoforest/io/phenotype.hpp"
 #include "genoforest/ml/matrix.hpp"
 #include "genoforest/ml/model.hpp"
@@ -21,13 +22,16 @@ struct Dataset {
   std::vector<ExtraFeature> extras;   ///< binned columns after them
   std::vector<std::string> classes;   ///< classification: class names by code
   std::int64_t unlabelled = 0;        ///< store samples left out for a missing label
+  std::int64_t not_kept = 0;          ///< store samples left out by --keep/--remove
 };
 
-/// The columns of a training matrix besides the store's variants, binned (at most 32 bins at
-/// the training samples' quantiles, missing values in a bin of their own).
-struct ExtraColumns {
+/// What a training matrix holds: the samples (labelled, and kept by --keep/--remove) and, besides
+/// the store's variants, extra columns, binned (at most 32 bins at the training samples'
+/// quantiles, missing values in a bin of their own).
+struct DataSelection {
   bool sample_stats = false;  ///< the per-sample statistics (/sample_stats), named "sample_stats/..."
   bool covariates = false;    ///< the store's covariates (/covariates), named "covariates/NAME"
+  SampleSubset samples;       ///< --keep/--remove
 };
 /// The prefix of a covariate's feature name.
 inline constexpr const char* kCovariatePrefix = "covariates/";
@@ -35,7 +39,7 @@ inline constexpr const char* kCovariatePrefix = "covariates/";
 /// The labelled samples of a store, with every variant column and the `extra` columns. Throws
 /// DataError for a store without labels, without the extra columns asked for, or with fewer than
 /// two classes among the labelled samples (naming them).
-[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, ExtraColumns extra);
+[[nodiscard]] Dataset load_training_data(const std::filesystem::path& store, DataSelection extra);
 
 /// load_training_data() in parts, for a matrix filled by several processes in one block of
 /// memory (one copy per node): plan_training_data() reads everything but the genotypes (labels,
@@ -49,7 +53,7 @@ struct TrainingPlan {
   std::vector<std::vector<std::uint8_t>> extra_codes;  ///< the binned columns' codes
   FeatureMatrix::Layout layout;                   ///< genotype columns, then the binned ones
 };
-[[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, ExtraColumns extra);
+[[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, DataSelection extra);
 /// Packs the genotypes of store columns [begin, end) into `bytes` (plan.layout.bytes of them).
 void fill_training_genotypes(const std::filesystem::path& store, const TrainingPlan& plan, std::int64_t begin,
                              std::int64_t end, std::uint8_t* bytes);
