@@ -24,6 +24,10 @@ bool call_main(const Comm& comm, const StageCall& call) {
       ("bam-list,b", po::value(&o.bam_list)->value_name("FILE"), "file with one BAM/CRAM path per line")  //
       ("reference,f", po::value(&o.reference)->value_name("FASTA"), "the reference the reads were aligned to (with its .fai)")  //
       ("output,o", po::value(&o.output)->value_name("FILE"), "OUT.vcf.gz (bgzipped VCF + .tbi), OUT.bcf (BCF + .csi), or - (plain VCF on standard output, no index)")  //
+      ("samples,s", po::value(&o.samples)->value_name("LIST"),
+       "only the BAMs of these samples (@RG SM), comma-separated; ^A,B: all but these (as bcftools)")  //
+      ("samples-file,S", po::value(&o.samples_file)->value_name("FILE"),
+       "only the samples of this list (one per line, or FID IID); ^FILE: all but these")  //
       ("regions,r", po::value(&o.regions)->value_name("LIST"), "only these regions: chr, chr:beg-end (1-based), comma-separated")  //
       ("regions-file,R", po::value(&o.regions_file)->value_name("FILE"), "only the regions of a BED file");
   po::options_description reads("Reads");

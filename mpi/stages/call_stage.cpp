@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -15,6 +16,7 @@
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/region.hpp"
+#include "genoforest/core/subset.hpp"
 #include "genoforest/core/text.hpp"
 #include "scheduler.hpp"
 #include "serialize.hpp"
@@ -38,6 +40,43 @@ std::vector<std::string> read_bam_list(const std::string& path) {
   }
   if (out.empty()) throw InputError(path, "the BAM list names no file");
   return out;
+}
+
+/// Keeps the BAMs of the samples -s/-S name (or all but those, with '^'), as bcftools' -s/-S: a
+/// named sample without a BAM is an error.
+void select_samples(const CallStageOptions& o, std::vector<std::string>& bams, std::vector<std::string>& samples) {
+  if (o.samples.empty() && o.samples_file.empty()) return;
+  const bool from_file = !o.samples_file.empty();
+  std::string spec = from_file ? o.samples_file : o.samples;
+  const bool exclude = spec.starts_with('^');
+  if (exclude) spec.erase(0, 1);
+  std::vector<std::string> names;
+  if (from_file) {
+    names = read_sample_list(spec);
+  } else {
+    for (const auto& n : split(spec, ','))
+      if (!trim(n).empty()) names.emplace_back(trim(n));
+  }
+  const std::set<std::string> listed(names.begin(), names.end());
+  const std::set<std::string> present(samples.begin(), samples.end());
+  const std::string opt = from_file ? "-S " + o.samples_file : "-s " + o.samples;
+  for (const auto& n : names) {
+    if (!present.count(n)) {
+      throw InconsistentInputError(opt, "sample '" + n + "' has no BAM among the " + std::to_string(samples.size()) +
+                                            " given (their samples are the @RG SM names)");
+    }
+  }
+  std::vector<std::string> kb, ks;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (listed.count(samples[i]) != exclude) {
+      kb.push_back(bams[i]);
+      ks.push_back(samples[i]);
+    }
+  }
+  if (ks.empty()) throw DataError(opt + " leaves none of the " + std::to_string(samples.size()) + " samples");
+  log_info(opt + ": " + std::to_string(ks.size()) + " of " + std::to_string(samples.size()) + " samples called");
+  bams = std::move(kb);
+  samples = std::move(ks);
 }
 
 /// The regions to call, in reference order, cut into pieces of at most `size` bp.
@@ -100,6 +139,7 @@ void CallStageOptions::validate() const {
                      "(plain VCF on standard output): " + output);
   }
   if (!regions.empty() && !regions_file.empty()) throw UsageError("give -r/--regions or -R/--regions-file, not both");
+  if (!samples.empty() && !samples_file.empty()) throw UsageError("give -s/--samples or -S/--samples-file, not both");
   if (region_size < 1000) throw UsageError("--region-size must be at least 1000 bp");
   caller.validate();
 }
@@ -127,6 +167,7 @@ void run_call(const Comm& comm, CallStageOptions o) {
       }
       plan.samples.push_back(bam.sample());
     }
+    select_samples(o, plan.bams, plan.samples);
     plan.regions = plan_regions(plan.contigs, o);
     for (const auto& r : plan.regions) {
       for (std::size_t i = 0; i < plan.contigs.size(); ++i) {
@@ -136,7 +177,8 @@ void run_call(const Comm& comm, CallStageOptions o) {
     std::vector<NamedPath> inputs{{"-f/--reference", o.reference},
                                   {"the reference's index", o.reference + ".fai"},
                                   {"-b/--bam-list", o.bam_list},
-                                  {"-R/--regions-file", o.regions_file}};
+                                  {"-R/--regions-file", o.regions_file},
+                                  {"-S/--samples-file", o.samples_file.starts_with('^') ? o.samples_file.substr(1) : o.samples_file}};
     for (const auto& b : plan.bams) {
       inputs.push_back({"the input", b});
       for (const char* ext : {".bai", ".csi", ".crai"}) inputs.push_back({"the input's index", b + ext});

@@ -24,6 +24,8 @@ struct CallStageOptions {
   std::string output;             ///< .vcf.gz or .bcf
   std::string regions;            ///< "chr1:1-1000,chr2"
   std::string regions_file;       ///< BED
+  std::string samples;       ///< -s: sample names (^ excludes)
+  std::string samples_file;  ///< -S: sample list file (^ excludes)
   std::int64_t region_size = 500'000;
   call::CallOptions caller;
   std::string command_line;

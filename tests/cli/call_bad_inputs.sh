@@ -41,6 +41,16 @@ gf 2 call -f c.ref.fa -o r3.vcf.gz -R ens.bed $A $B -q &&
   cmp <(zcat r3.vcf.gz | grep -v '^##genoforest_callCommand') <(zcat r2.vcf.gz | grep -v '^##genoforest_callCommand') &&
   ok "a BED naming contig 1 calls chr1" || not_ok "contig alias in call -R"
 
+# Samples as bcftools' -s/-S: the BAMs of the named samples only (^: all but those).
+gf 2 call -f c.ref.fa -o one.vcf.gz $A -q
+gf 2 call -f c.ref.fa -o s1.vcf.gz -s S000001 $A $B 2> s1.log
+printf 'S000002\n' > drop.txt
+gf 2 call -f c.ref.fa -o s2.vcf.gz -S ^drop.txt $A $B -q
+same_calls() { cmp <(zcat "$1" | grep -v '^##genoforest_callCommand') <(zcat "$2" | grep -v '^##genoforest_callCommand'); }
+same_calls one.vcf.gz s1.vcf.gz && same_calls one.vcf.gz s2.vcf.gz && grep -q -- "-s S000001: 1 of 2 samples called" s1.log &&
+  ok "-s S000001 and -S ^list call what the sample's BAM alone calls" || { not_ok "call -s/-S"; cat s1.log; }
+expect_error "-s naming a sample without a BAM" 4 "-s S000009: sample 'S000009' has no BAM among the 2 given" -s S000009 $A $B
+
 cp $A noindex.bam
 expect_error "BAM without index" 3 "noindex.bam: has no index \(.bai, .csi or .crai\); build one with 'samtools index noindex.bam'" noindex.bam $B
 
