@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh           to build and run it (the demo: scripts/demo.sh)
 #   scripts/install-deps.sh --test    also what the tests use (scripts/test.sh): the bwa and bcftools
 #                                     programs (the alignment test compares with `bwa mem`, the calling
-#                                     test normalises truth and calls with `bcftools norm`), tabix and
+#                                     test normalises truth and calls with `bcftools norm`), plink2 (the
+#                                     PLINK input test compares with its conversion), tabix and
 #                                     hdf5-tools, Slurm's daemons and munge (a test submits the demo to a
 #                                     local single-node cluster), procps's pkill (a test interrupts a run)
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against (implies --test)
@@ -21,7 +22,7 @@ pkgs=(
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
 )
-test_pkgs=(bwa bcftools tabix hdf5-tools munge slurmctld slurmd slurm-client procps dpkg-dev file)
+test_pkgs=(bwa bcftools plink2 tabix hdf5-tools munge slurmctld slurmd slurm-client procps dpkg-dev file)
 for flag in "$@"; do
   case "$flag" in
     --test) pkgs+=("${test_pkgs[@]}") ;;

@@ -14,10 +14,11 @@ bool features_main(const Comm& comm, const StageCall& call) {
       "Turns an indexed, bgzipped VCF or BCF (and an optional phenotype table) into one HDF5 feature store:\n"
       "dosage matrix (samples x ALT alleles), variant table, labels and per-sample statistics.\n"
       "Regions are handed to the ranks dynamically; all ranks write the matrix with collective parallel HDF5.";
-  spec.usage = "[options] <in.vcf.gz|in.bcf> -o <out.h5>";
+  spec.usage = "[options] <in.vcf.gz|in.bcf|in.bed> -o <out.h5>";
   po::options_description io("Input and output");
   io.add_options()                                                                                           //
-      ("input", po::value(&o.input)->value_name("FILE"), "indexed (.tbi/.csi) bgzipped VCF or BCF (positional)")  //
+      ("input", po::value(&o.input)->value_name("FILE"),
+       "indexed (.tbi/.csi) bgzipped VCF or BCF, or a PLINK 1 fileset: PREFIX.bed (or PREFIX) with its .bim and .fam (positional)")  //
       ("output,o", po::value(&o.output)->value_name("FILE"), "HDF5 feature store to write")                 //
       ("phenotypes,p", po::value(&o.phenotypes)->value_name("FILE"),
        "phenotype table: sample_id, label[, population] (TSV, CSV, or plink's whitespace-separated .pheno)")  //

@@ -23,6 +23,7 @@
 #include "genoforest/core/region.hpp"
 #include "genoforest/core/subset.hpp"
 #include "genoforest/features/extract.hpp"
+#include "genoforest/features/plink.hpp"
 #include "genoforest/features/sample_stats.hpp"
 #include "genoforest/io/phenotype.hpp"
 #include "genoforest/io/vcf.hpp"
@@ -290,15 +291,34 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   features::Provenance prov;
   std::future<std::vector<std::string>> input_digests;  // rank 0
   std::string requested_text = "all";
-  const std::string input_name = opt.source ? opt.source->name() : opt.input;
+  // A PLINK 1 fileset is read through the same interface as a drawn cohort; each rank opens it.
+  std::unique_ptr<features::PlinkBedSource> plink;
+  const features::ColumnSource* source = opt.source;
+  if (!source && features::is_plink_input(opt.input)) {
+    std::exception_ptr e;
+    try {
+      plink = std::make_unique<features::PlinkBedSource>(opt.input);
+    } catch (...) {
+      e = std::current_exception();
+    }
+    comm.agree(e);
+    source = plink.get();
+  }
+  const std::string input_name = source ? source->name() : opt.input;
   std::unique_ptr<io::VcfReader> reader;  // each rank's own handle on the input
 
   // ---- 1. rank 0 checks every input and plans ------------------------------------------------
   comm.on_root([&] {
     opt.validate();
-    if (opt.source) {
-      check_outputs({{"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar}}, {{"-o/--output", out_path}});
-      samples = opt.source->samples();
+    if (source) {
+      if (!opt.regions.empty() || !opt.regions_file.empty()) {
+        throw UsageError("-r/-R select regions of an indexed VCF/BCF; of " + input_name + " select variants with --extract FILE.bed");
+      }
+      std::vector<NamedPath> inputs{{"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar}, {"--keep", opt.keep},
+                                    {"--remove", opt.remove}, {"--extract", opt.extract}, {"--exclude", opt.exclude}};
+      for (const auto& f : source->input_files()) inputs.push_back({"the input", f});
+      check_outputs(inputs, {{"-o/--output", out_path}});
+      samples = source->samples();
     } else {
       check_outputs({{"the input", opt.input}, {"the input's index", opt.input + ".tbi"},
                      {"the input's index", opt.input + ".csi"}, {"-p/--phenotypes", opt.phenotypes}, {"--covar", opt.covar},
@@ -339,11 +359,14 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       requested_text = opt.regions_file;
       if (requested.empty()) throw InputError(opt.regions_file, "no region in the BED file");
     }
-    if (!opt.phenotypes.empty()) {
-      const auto table = io::read_phenotypes(opt.phenotypes, opt.pheno_name);
+    std::optional<io::PhenotypeTable> own_labels;
+    if (opt.phenotypes.empty() && source) own_labels = source->phenotypes();
+    if (!opt.phenotypes.empty() || own_labels) {
+      const auto table = own_labels ? *own_labels : io::read_phenotypes(opt.phenotypes, opt.pheno_name);
+      if (own_labels) log_info("labels from the PHENOTYPE column of " + table.path.string() + " (no -p/--phenotypes given)");
       labels = std::make_unique<io::EncodedLabels>(
           io::encode_labels(table, samples, io::parse_label_type(opt.label_type), samples_source));
-      if (table.label_column != "label") log_info("labels from column '" + table.label_column + "' of " + opt.phenotypes);
+      if (!own_labels && table.label_column != "label") log_info("labels from column '" + table.label_column + "' of " + opt.phenotypes);
       if (labels->table_samples_not_in_input) {
         log_warning(std::to_string(labels->table_samples_not_in_input) + " of " + std::to_string(table.rows.size()) +
                     " samples of " + opt.phenotypes + " are not " + (samples_source == input_name ? "in " : "among ") + samples_source + " (" + labels->absent_examples +
@@ -375,21 +398,22 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
                     input_name + " have no row in " + opt.covar + ": their covariates are missing");
       }
     }
-    if (!opt.source && !requested.empty()) {
+    if (!source && !requested.empty()) {
       std::vector<std::string> names;
       for (const auto& c : reader->contigs()) names.push_back(c.name);
       match_region_contigs(requested, names, opt.regions.empty() ? opt.regions_file : "-r/--regions", input_name);
     }
-    plan.regions = opt.source ? opt.source->plan_regions(opt.region_size)
+    plan.regions = source ? source->plan_regions(opt.region_size)
                               : features::plan_regions(*reader, requested, opt.region_size);
     reader.reset();
     plan.n_samples = static_cast<std::int64_t>(samples.size());
     plan.token = temp_token();
     // The inputs' checksums (provenance) are read beside the extraction, on a core of their own
     // when there is one; they are needed only at the end.
-    input_digests = std::async(std::launch::async, [in = std::vector<std::string>{opt.source ? "" : opt.input,
-                                                                              opt.phenotypes, opt.regions_file, opt.covar, opt.keep,
-                                                                              opt.remove, opt.extract, opt.exclude}] {
+    std::vector<std::string> digest_these = source ? source->input_files() : std::vector<std::string>{opt.input};
+    for (const auto* f : {&opt.phenotypes, &opt.regions_file, &opt.covar, &opt.keep, &opt.remove, &opt.extract, &opt.exclude})
+      digest_these.push_back(*f);
+    input_digests = std::async(std::launch::async, [in = std::move(digest_these)] {
       std::vector<std::string> lines;
       for (const auto& f : in) {
         if (f.empty()) continue;
@@ -462,8 +486,8 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
   ts.describe = [&](std::int64_t t) { return "region " + plan.regions[static_cast<std::size_t>(t)].to_string(); };
   ts.run = [&](std::int64_t t) {
     const Region& region = plan.regions[static_cast<std::size_t>(t)];
-    if (!opt.source && !reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
-    RegionColumns rc = opt.source ? opt.source->extract_region(region, filters)
+    if (!source && !reader) reader = std::make_unique<io::VcfReader>(opt.input, true);
+    RegionColumns rc = source ? source->extract_region(region, filters)
                                   : features::extract_region(*reader, region, filters);
     if (!rc.rows.empty()) held[t] = std::move(rc.dosages);
     RegionSummary s{std::move(rc.rows), rc.counts, comm.rank()};

@@ -13,7 +13,8 @@ for n in 1 2 4; do gf $n features c.vcf.gz -p c.pheno.tsv --covar c.cov -o s$n.h
 same_store s1.h5 s2.h5 && same_store s1.h5 s4.h5 && ok "the store with covariates is the same for 1, 2, 4 ranks" || not_ok "stores differ"
 grep -q "covariates: left out the columns of c.cov that are not numbers (site)" f2.log && grep -q "2 covariate(s) from c.cov: AGE, SEX" f2.log &&
   ok "numeric columns kept, the others named" || { not_ok "covariate columns"; cat f2.log; }
-h5dump -d covariates/names s1.h5 | grep -q '"AGE", "SEX"' && h5dump -A -d covariates/values s1.h5 | grep -q 'DATASPACE  SIMPLE { ( 300, 2 )' &&
+h5dump -d covariates/names s1.h5 > names.txt; h5dump -A -d covariates/values s1.h5 > values.txt
+grep -q '"AGE", "SEX"' names.txt && grep -q 'DATASPACE  SIMPLE { ( 300, 2 )' values.txt &&
   ok "/covariates/values is samples x covariates, /covariates/names their names" || not_ok "covariates schema"
 
 for n in 1 2 4; do gf $n train s1.h5 -o m$n.gfm --trees 60 --with-covariates -q; done

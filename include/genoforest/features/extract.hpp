@@ -2,11 +2,13 @@
 /// @file extract.hpp
 /// Planning the regions of a `features` run and extracting one region's columns.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "genoforest/core/region.hpp"
 #include "genoforest/features/site.hpp"
+#include "genoforest/io/phenotype.hpp"
 #include "genoforest/io/vcf.hpp"
 
 namespace genoforest::features {
@@ -47,6 +49,10 @@ class ColumnSource {
   [[nodiscard]] virtual std::vector<Region> plan_regions(std::int64_t region_size) const = 0;
   /// As extract_region.
   [[nodiscard]] virtual RegionColumns extract_region(const Region& region, const FeatureFilters& filters) const = 0;
+  /// The files it reads (an output must not be one of them); none for a drawn cohort.
+  [[nodiscard]] virtual std::vector<std::string> input_files() const { return {}; }
+  /// Labels it carries itself (a PLINK .fam's phenotypes), used when no table is given.
+  [[nodiscard]] virtual std::optional<io::PhenotypeTable> phenotypes() const { return std::nullopt; }
 };
 
 /// Copies `cols` dosage columns of `n` samples each (column after column at `src`, as
