@@ -38,14 +38,14 @@ bench_set() {
   rm -f "$label".*.times
   # Each of our runs is paired with bwa's at the same core count, run just before or just after it
   # (alternating, so that a drift of the machine's speed does not favour one side).
-  run_gf() { measure "$label.gf$1" mpirun -n "$1" "$G" align -s "$label.tsv" -r "$ref" -o "$label.gf$1" --no-qc -q; }
+  run_gf() { measure "$label.gf$1" mpirun -n "$1" "$G" align -S "$label.tsv" -f "$ref" -o "$label.gf$1" --no-qc -q; }
   run_bwa() { measure "$label.bwa$1" env T="$1" bash -c "$bwa_cmd"; }
   for r in $(seq "$REPS"); do
     for n in 1 2; do
       if ((r % 2)); then run_gf $n; run_bwa $n; else run_bwa $n; run_gf $n; fi
     done
   done
-  measure "$label.gfqc" mpirun -n 2 "$G" align -s "$label.tsv" -r "$ref" -o "$label.gfqc" -q
+  measure "$label.gfqc" mpirun -n 2 "$G" align -S "$label.tsv" -f "$ref" -o "$label.gfqc" -q
   echo
   echo "== $label: $reads reads in $(($(wc -l < "$label.tsv") - 1)) sample(s), reference $ref (median of $REPS)"
   printf "%-26s %8s %8s %12s %9s\n" run wall_s cpu_s reads/cpu_s peak_MiB
@@ -71,7 +71,7 @@ bench_set() {
 # (a) simulated
 if [[ ! -f sim.ready ]]; then
   cov=$(echo "scale=4; $PAIRS * 300 / ($REF_MB * 1000000) / $SAMPLES" | bc -l)
-  mpirun -n 2 "$G" simulate -o sim -n "$SAMPLES" -m $((REF_MB * 1000)) --spacing 1000 --reads --coverage "$cov" -q
+  mpirun -n 2 "$G" simulate -o sim -n "$SAMPLES" --variants $((REF_MB * 1000)) --spacing 1000 --reads --coverage "$cov" -q
   "$G" index sim.ref.fa -q
   touch sim.ready
 fi

@@ -69,7 +69,7 @@ for cov in $COVERAGES; do
   if [[ ! -e $p.done ]]; then
     mpirun -n 2 "$G" simulate -q -o "$p" --samples "$SAMPLES" --variants $((SIM_MB * 1200)) --reads --reference sim.fa \
       --read-samples "$SAMPLES" --coverage "$cov" --seed 11
-    mpirun -n 2 "$G" align -q -s "$p.samples.tsv" -r sim.fa -o "$p.bams"
+    mpirun -n 2 "$G" align -q -S "$p.samples.tsv" -f sim.fa -o "$p.bams"
     touch "$p.done"
   fi
   run_set "$p" sim.fa $((SAMPLES * SIM_MB)) "" "$p.planted.vcf.gz" "" "$p".bams/*.bam

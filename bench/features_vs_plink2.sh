@@ -12,7 +12,7 @@ G="$root/build/genoforest"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE
 W=${BENCH_DIR:-$(mktemp -d /tmp/gf-bench.XXXXXX)}
 cd "$W"
-[[ -f c.vcf.gz ]] || "$G" simulate -o c -n "$N" -m "$M" --contigs 2 --ld-block 50 -@ 2 -q
+[[ -f c.vcf.gz ]] || "$G" simulate -o c -n "$N" --variants "$M" --contigs 2 --ld-block 50 -@ 2 -q
 echo "data: $W/c.vcf.gz, $N samples x $M sites, $(du -h c.vcf.gz | cut -f1)"
 
 # measure NAME CMD...: appends "wall cpu rss_kb" of one run to NAME.times

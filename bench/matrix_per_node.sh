@@ -14,7 +14,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 W=${BENCH_DIR:-$(mktemp -d /tmp/gf-matrix-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 if [[ ! -f s.h5 ]]; then
-  "$G" simulate -o s -n "$N" -m "$M" --seed 9 -q
+  "$G" simulate -o s -n "$N" --variants "$M" --seed 9 -q
   mpirun -n 2 "$G" features s.vcf.gz -p s.pheno.tsv -o s.h5 -q
 fi
 source "$root/bench/lib.sh"

@@ -18,7 +18,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 W=${BENCH_DIR:-$(mktemp -d /tmp/gf-pca-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 if [[ ! -f c.h5 ]]; then
-  "$G" simulate -o c -n "$N" -m "$M" -k $K --fst 0.02 --ld-block 10 -@ 2 -q
+  "$G" simulate -o c -n "$N" --variants "$M" --populations $K --fst 0.02 --ld-block 10 -@ 2 -q
   mpirun -n 2 "$G" features c.vcf.gz -p c.pheno.tsv -o c.h5 --biallelic-only -q
   plink2 --vcf c.vcf.gz --max-alleles 2 --make-pgen --out c --silent
 fi

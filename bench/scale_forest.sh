@@ -18,7 +18,7 @@ W=${BENCH_DIR:-$(mktemp -d /tmp/gf-scale-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 if [[ ! -f s.h5 ]]; then
   # drawn straight into a store by two ranks (the same store as simulate + features)
-  /usr/bin/time -f "simulate -O h: %e s, peak RSS %M KiB (largest rank)" mpirun -n 2 "$G" simulate -O h -o s -n "$N" -m "$M" --seed 9 -q
+  /usr/bin/time -f "simulate -O h: %e s, peak RSS %M KiB (largest rank)" mpirun -n 2 "$G" simulate -O h -o s -n "$N" --variants "$M" --seed 9 -q
 fi
 source "$root/bench/lib.sh"
 # run CMD...: prints "PSS_MiB LOAD_S GROW_S EXCHANGED_PER_TREE RSS_LARGEST_MiB"

@@ -17,7 +17,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS
 W=${BENCH_DIR:-$(mktemp -d /tmp/gf-svm-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 if [[ ! -f x.i8 ]]; then
-  "$G" simulate -o c -n "$N" -m "$M" --causal 50 --heritability 0.8 -@ 2 -q
+  "$G" simulate -o c -n "$N" --variants "$M" --causal 50 --heritability 0.8 -@ 2 -q
   mpirun -n 2 "$G" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
   "$PY" - <<'PY'
 import h5py, numpy as np

@@ -19,7 +19,7 @@ W=${BENCH_DIR:-$(mktemp -d /tmp/gf-rf-bench.XXXXXX)}
 mkdir -p "$W" && cd "$W"
 if [[ ! -f shape.txt ]]; then
   # No missing calls: scikit-learn 1.2 (Debian 12) does not accept missing values.
-  "$G" simulate -o c -n "$N" -m "$M" --contigs 2 --ld-block 20 --causal 20 --heritability 0.8 --missing-rate 0 -@ 2 -q
+  "$G" simulate -o c -n "$N" --variants "$M" --contigs 2 --ld-block 20 --causal 20 --heritability 0.8 --missing-rate 0 -@ 2 -q
   mpirun -n 2 "$G" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
   # The same matrix for the other tools: int8 samples x variants, and labels.
   "$PY" - <<'PY'

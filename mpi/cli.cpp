@@ -109,6 +109,31 @@ std::vector<std::pair<std::string, std::vector<std::string>>> ini_sections(const
   return out;
 }
 
+std::vector<std::string> rewrite_renamed(const StageSpec& spec, const std::vector<std::string>& args,
+                                         std::vector<std::string>& notes) {
+  std::vector<std::string> out;
+  out.reserve(args.size());
+  bool options_end = false;
+  for (const auto& a : args) {
+    const RenamedShort* r = nullptr;
+    if (!options_end && a.size() >= 2 && a[0] == '-' && a[1] != '-') {
+      for (const auto& x : spec.renamed)
+        if (a[1] == x.letter) r = &x;
+    }
+    if (a == "--") options_end = true;
+    if (!r) {
+      out.push_back(a);
+      continue;
+    }
+    out.push_back(a.size() == 2 ? "--" + r->long_name : "--" + r->long_name + "=" + a.substr(2));
+    const std::string note = std::string("-") + r->letter + " (--" + r->long_name + ") is retired: write " + r->now +
+                             " (a short option means one thing in every stage, docs/cli.md); -" + r->letter +
+                             " will stop working in a later version";
+    if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
+  }
+  return out;
+}
+
 bool parse_stage_options(const StageSpec& spec, const std::vector<std::string>& args, po::variables_map& vm,
                          const Comm& comm) {
   po::options_description all;

@@ -17,13 +17,27 @@ namespace genoforest::mpi {
 namespace po = boost::program_options;
 
 /// What a stage declares: its name, one-line purpose, usage line, option groups, positionals.
+/// A short option a stage had before the letters were made the same across stages (docs/cli.md):
+/// still accepted, as its long option, with a warning.
+struct RenamedShort {
+  char letter;
+  std::string long_name;  ///< the option it stands for
+  std::string now;        ///< what to write instead ("-f", or "--prefix")
+};
+
 struct StageSpec {
   std::string name;
   std::string purpose;
   std::string usage;  ///< "[options] <in.vcf.gz>"
   std::vector<po::options_description> groups;
   po::positional_options_description positional;
+  std::vector<RenamedShort> renamed;
 };
+
+/// `args` with the stage's renamed short options ("-t 4", "-t4") written as their long options;
+/// `notes` gets one warning line per letter used.
+[[nodiscard]] std::vector<std::string> rewrite_renamed(const StageSpec& spec, const std::vector<std::string>& args,
+                                                       std::vector<std::string>& notes);
 
 /// Parses `args` (after the stage name) plus an optional `--config` file into `vm`. Returns false
 /// when --help was given (the help is printed on rank 0's stdout). Throws UsageError.

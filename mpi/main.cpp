@@ -49,8 +49,12 @@ void apply_log_options(const Comm& comm, const std::string& stage, const std::st
 }
 
 bool start_stage(const StageSpec& spec, const StageCall& call, po::variables_map& vm, const Comm& comm) {
-  if (!parse_stage_options(spec, call.args, vm, comm)) return false;
+  std::vector<std::string> notes;
+  const auto args = rewrite_renamed(spec, call.args, notes);
+  if (!parse_stage_options(spec, args, vm, comm)) return false;
   apply_log_options(comm, spec.name, vm["verbosity"].as<std::string>(), vm["quiet"].as<bool>());
+  if (comm.is_root())
+    for (const auto& n : notes) log_warning(n);
   return true;
 }
 }  // namespace genoforest::mpi

@@ -27,8 +27,8 @@ if [[ ! -f "$seeds/.done" ]]; then
   rm -rf "$seeds"; mkdir -p "$seeds"/{vcf,phenotype,sample_sheet,ini,fastq,model}
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
   gf="$root/build/genoforest"
-  (cd "$work" && "$gf" simulate -o c -n 6 -m 30 --spacing 500 --reads --read-samples 1 --coverage 1 --seed 1 -q &&
-    "$gf" simulate -o m -n 4 -m 12 --contigs 2 --seed 2 -q &&
+  (cd "$work" && "$gf" simulate -o c -n 6 --variants 30 --spacing 500 --reads --read-samples 1 --coverage 1 --seed 1 -q &&
+    "$gf" simulate -o m -n 4 --variants 12 --contigs 2 --seed 2 -q &&
     "$gf" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q && "$gf" train c.h5 -o c.gfm --trees 2 -q)
   zcat "$work/c.vcf.gz" > "$seeds/vcf/simulated.vcf"
   zcat "$work/m.vcf.gz" > "$seeds/vcf/two-contigs.vcf"

@@ -12,6 +12,29 @@ bin=${1:-$root/build/genoforest}
   echo "(same names, \`key = value\`, switches take \`true\`/\`false\`); the command line wins. Exit codes:"
   echo "[errors.md](errors.md)."
   echo
+  cat <<'TEXT'
+**Short options mean one thing in every stage**, after samtools/bcftools and plink2:
+
+| letter | meaning | stages |
+|---|---|---|
+| `-o` / `-O` | output file (or prefix, folder) / output type | all that write / simulate |
+| `-f` | reference FASTA | align, call |
+| `-r` / `-R` | regions: a list / a BED file | features, call |
+| `-s` / `-S` | samples: a list / a file (align: the sample sheet) | call / align, call |
+| `-@` | threads | simulate, align |
+| `-p` | phenotype table | features |
+| `-m` | model file | predict |
+| `-k` | the k of the method: k folds, k clusters | cv, cluster |
+| `-n` | number of samples | simulate |
+| `-b` | BAM list | call |
+| `-v` / `-q` / `-h` | verbosity / quiet / help | all |
+
+Long names follow plink2 where it has one (`--keep`, `--remove`, `--extract`, `--exclude`,
+`--covar`, `--covar-name`, `--pheno-name`). Letters retired by this rule still work, as their long
+option, with a warning naming the new form: `align -s/-r/-t` (now `-S`, `-f`, `-@`), `index -p`
+(now `--prefix`), `simulate -m/-k` (now `--variants`, `--populations`).
+
+TEXT
   echo '```'
   "$bin" --help
   echo '```'

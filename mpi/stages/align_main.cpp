@@ -12,10 +12,11 @@ bool index_main(const Comm& comm, const StageCall& call) {
       "Builds the BWA index (PREFIX.amb .ann .bwt .pac .sa, through the bwa library) and the .fai of a reference\n"
       "FASTA. Skips what is already up to date (newer than the FASTA). Runs on rank 0.";
   spec.usage = "[options] <ref.fa>";
+  spec.renamed = {{'p', "prefix", "--prefix"}};
   po::options_description g("Index");
   g.add_options()                                                                                    //
       ("reference", po::value(&o.fasta)->value_name("FASTA"), "reference FASTA, plain or gzip (positional)")  //
-      ("prefix,p", po::value(&o.prefix)->value_name("PREFIX"), "index prefix (default: the FASTA's path, as bwa index)")  //
+      ("prefix", po::value(&o.prefix)->value_name("PREFIX"), "index prefix (default: the FASTA's path, as bwa index)")  //
       ("force", po::bool_switch(&o.force), "rebuild even when up to date");
   spec.groups.push_back(g);
   spec.positional.add("reference", 1);
@@ -36,13 +37,14 @@ bool align_main(const Comm& comm, const StageCall& call) {
       "BWA-MEM through the bwa library in-process (pairs resolved as bwa mem does). Writes per sample a\n"
       "coordinate-sorted BAM (or CRAM) with @RG and @PG, its index, duplicates marked, and SAMPLE.qc.json.\n"
       "Samples and chunks of reads are handed to the ranks; the BAMs are identical for any rank count.";
-  spec.usage = "[options] --samples <sheet.tsv> --reference <ref.fa> -o <dir>";
+  spec.usage = "[options] -S <sheet.tsv> -f <ref.fa> -o <dir>";
+  spec.renamed = {{'s', "samples", "-S"}, {'r', "reference", "-f"}, {'t', "threads", "-@"}};
   po::options_description io("Input and output");
   io.add_options()  //
-      ("samples,s", po::value(&o.samples)->value_name("FILE"),
+      ("samples,S", po::value(&o.samples)->value_name("FILE"),
        "sample sheet TSV: sample_id, fastq_1, fastq_2 (empty: single-end)[, label, read_group, library, platform, "
        "platform_unit, center]")  //
-      ("reference,r", po::value(&o.reference)->value_name("FASTA"), "reference FASTA, indexed by 'genoforest index'")  //
+      ("reference,f", po::value(&o.reference)->value_name("FASTA"), "reference FASTA, indexed by 'genoforest index'")  //
       ("index-prefix", po::value(&o.index_prefix)->value_name("PREFIX"), "bwa index prefix (default: the FASTA's path)")  //
       ("output-dir,o", po::value(&o.output_dir)->value_name("DIR"), "folder for SAMPLE.bam, SAMPLE.bam.bai, SAMPLE.qc.json")  //
       ("output-format", po::value(&o.format)->default_value("bam")->value_name("F"), "bam or cram")  //
@@ -70,7 +72,7 @@ bool align_main(const Comm& comm, const StageCall& call) {
        "drop reads whose mean base quality is lower");
   po::options_description aln("Alignment (BWA-MEM)");
   aln.add_options()  //
-      ("threads,t", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank (also CRAM compression threads)")  //
+      ("threads,@", po::value(&o.bwa.threads)->default_value(1)->value_name("N"), "bwa threads per rank (also CRAM compression threads)")  //
       ("batch-bases", po::value(&o.bwa.batch_bases)->default_value(o.bwa.batch_bases)->value_name("N"),
        "bases per bwa batch, as bwa mem -K (insert sizes are estimated per batch; fixes the output)")  //
       ("chunk-bases", po::value(&o.chunk_bases)->default_value(o.chunk_bases)->value_name("N"),

@@ -311,11 +311,11 @@ void run_index(const Comm& comm, const IndexOptions& o) {
 }
 
 void AlignOptions::validate() const {
-  if (samples.empty()) throw UsageError("a sample sheet is required (--samples FILE)");
-  if (reference.empty()) throw UsageError("--reference FASTA is required");
+  if (samples.empty()) throw UsageError("a sample sheet is required (-S/--samples FILE)");
+  if (reference.empty()) throw UsageError("-f/--reference FASTA is required");
   if (output_dir.empty()) throw UsageError("-o/--output-dir DIR is required");
   if (format != "bam" && format != "cram") throw UsageError("--output-format must be bam or cram");
-  if (bwa.threads < 1) throw UsageError("--threads must be at least 1");
+  if (bwa.threads < 1) throw UsageError("-@/--threads must be at least 1");
   if (bwa.batch_bases < 1000) throw UsageError("--batch-bases must be at least 1000");
   if (chunk_bases < 1) throw UsageError("--chunk-bases must be at least 1");
   if (compression_level < 0 || compression_level > 9) throw UsageError("--compression-level must be 0-9");
@@ -362,7 +362,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       }
     }
     // No output may replace an input (a FASTQ, the reference or the sheet in the output folder).
-    std::vector<NamedPath> inputs{{"the reference", o.reference}, {"--samples", o.samples}}, outputs;
+    std::vector<NamedPath> inputs{{"the reference", o.reference}, {"-S/--samples", o.samples}}, outputs;
     for (const auto& e : sheet) {
       for (const auto& f : {e.fastq_1, e.fastq_2}) inputs.push_back({"the FASTQ of sample " + e.id, f});
       const fs::path out = fs::path(o.output_dir) / (e.id + (o.format == "cram" ? ".cram" : ".bam"));

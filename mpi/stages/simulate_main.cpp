@@ -117,6 +117,7 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
       "Deterministic for a seed, for any rank count. A VCF/BCF is written by rank 0; samples' reads and a\n"
       "store's blocks of variants are spread over the ranks.";
   spec.usage = "[options] -o PREFIX";
+  spec.renamed = {{'m', "variants", "--variants"}, {'k', "populations", "--populations"}};
   po::options_description out("Output");
   out.add_options()                                                                                          //
       ("output,o", po::value(&prefix)->value_name("PREFIX"), "output prefix")                                //
@@ -126,10 +127,10 @@ bool simulate_main(const Comm& comm, const StageCall& call) {
   po::options_description cohort("Cohort");
   cohort.add_options()                                                                          //
       ("samples,n", po::value(&o.samples)->default_value(o.samples)->value_name("N"), "samples")  //
-      ("variants,m", po::value(&o.variants)->default_value(o.variants)->value_name("M"), "sites")  //
+      ("variants", po::value(&o.variants)->default_value(o.variants)->value_name("M"), "sites")  //
       ("contigs", po::value(&o.contigs)->default_value(o.contigs)->value_name("C"), "contigs chr1..chrC")  //
       ("spacing", po::value(&o.mean_spacing)->default_value(o.mean_spacing)->value_name("BP"), "mean bp between sites")  //
-      ("populations,k", po::value(&o.populations)->default_value(o.populations)->value_name("K"), "sub-populations")  //
+      ("populations", po::value(&o.populations)->default_value(o.populations)->value_name("K"), "sub-populations")  //
       ("fst", po::value(&o.fst)->default_value(o.fst, "0.05")->value_name("F"), "Balding-Nichols Fst between sub-populations")  //
       ("ld-block", po::value(&o.ld_block)->default_value(o.ld_block)->value_name("B"), "sites per LD block (0: no LD)")  //
       ("founders", po::value(&o.founders)->default_value(o.founders)->value_name("H"), "founder haplotypes per LD block")  //

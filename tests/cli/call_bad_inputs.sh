@@ -4,9 +4,9 @@
 # disagree with a BAM, two BAMs of one sample name, a truncated BAM, a file that is not a BAM, a
 # missing BAM, bad options.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 4 -m 60 --spacing 500 --reads --read-samples 2 --coverage 4 --seed 3 -q
+gf 1 simulate -o c -n 4 --variants 60 --spacing 500 --reads --read-samples 2 --coverage 4 --seed 3 -q
 gf 1 index c.ref.fa -q
-gf 1 align -s c.samples.tsv -r c.ref.fa -o bams -q
+gf 1 align -S c.samples.tsv -f c.ref.fa -o bams -q
 A=bams/S000001.bam B=bams/S000002.bam
 
 # expect_error NAME CODE PATTERN ARGS...: genoforest call on 2 ranks (env REF, OUT: -f and -o)

@@ -2,7 +2,7 @@
 # INI files: the [stage] section sets the same options as the command line; the command line
 # wins; an unknown key or section is an error naming it and the file.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 30 -m 300 --seed 4 -q
+gf 1 simulate -o c -n 30 --variants 300 --seed 4 -q
 cat > run.ini <<'INI'
 # a comment
 [simulate]

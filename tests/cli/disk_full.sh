@@ -9,13 +9,13 @@ if ! mount -t tmpfs -o size=2m tmpfs small 2>mount.err; then
   exit 0
 fi
 trap 'umount "$WORK/small" 2>/dev/null; rm -rf "$WORK"' EXIT
-gf 1 simulate -o c -n 40 -m 150 --seed 4 -q
+gf 1 simulate -o c -n 40 --variants 150 --seed 4 -q
 gf 1 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 gf 1 train c.h5 -o m.gfm --trees 5 -q
-gf 1 simulate -o big -n 500 -m 20000 --seed 2 -q
-gf 1 simulate -o r -n 4 -m 40 --spacing 500 --reads --read-samples 2 --coverage 4 --seed 3 -q
+gf 1 simulate -o big -n 500 --variants 20000 --seed 2 -q
+gf 1 simulate -o r -n 4 --variants 40 --spacing 500 --reads --read-samples 2 --coverage 4 --seed 3 -q
 gf 1 index r.ref.fa -q
-gf 1 align -s r.samples.tsv -r r.ref.fa -o bams -q
+gf 1 align -S r.samples.tsv -f r.ref.fa -o bams -q
 gf 1 features c.vcf.gz -o small/x.h5 -q  # the earlier output, which must survive
 old=$(md5sum < small/x.h5)
 
@@ -43,6 +43,6 @@ expect_full "train" 2 train c.h5 -o small/m.gfm --trees 5
 expect_full "predict" 2 predict -m m.gfm c.h5 -o small/p.tsv
 expect_full "cv report" 2 cv c.h5 --trees 5 -o small/cv.json
 expect_full "features of a small cohort" 2 features c.vcf.gz -o small/y.h5
-expect_full "align" 2 align -s r.samples.tsv -r r.ref.fa -o small/aln
+expect_full "align" 2 align -S r.samples.tsv -f r.ref.fa -o small/aln
 expect_full "call" 2 call -f r.ref.fa -o small/calls.vcf.gz bams/S000001.bam bams/S000002.bam
 finish

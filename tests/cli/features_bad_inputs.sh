@@ -2,7 +2,7 @@
 # Every bad input: exit code, one error line naming the file/record and the reason, nothing written,
 # and an earlier output left as it was.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 10 -m 200 --seed 2 -q
+gf 1 simulate -o c -n 10 --variants 200 --seed 2 -q
 zcat c.vcf.gz > plain.vcf
 
 # expect_error NAME CODE PATTERN ARGS...: run features on 2 ranks and check the outcome.
@@ -45,7 +45,7 @@ gf 2 features nocontigs.vcf.gz -o nocontigs.h5 -q && ok "a header without any ##
   || not_ok "a header without ##contig lines refused"
 awk 'BEGIN{OFS="\t"} !/^#/ && ++n==10 {$10="0/1/1"} {print}' plain.vcf | mkvcf triploid
 expect_error "triploid call" 3 "triploid.vcf.gz record chr1:[0-9]+: sample S000001 has a call of 3 alleles: only haploid and diploid" triploid.vcf.gz
-gf 1 simulate -o e -n 12 -m 300 --seed 3 -q
+gf 1 simulate -o e -n 12 --variants 300 --seed 3 -q
 cp e.vcf.gz stale.vcf.gz; cp c.vcf.gz.tbi stale.vcf.gz.tbi
 expect_error "an index from another file" 3 "stale.vcf.gz after record 0: cannot read the next line \(truncated or corrupt file, or an index stale.vcf.gz.tbi that does not match it\)" stale.vcf.gz
 touch -d '1 hour ago' stale.vcf.gz.tbi
@@ -100,7 +100,7 @@ set +e; gf 2 features c.vcf.gz -o x.h5 --min-maf 0.7 2>stderr.txt; rc=$?; set -e
   && ok "bad option value: exit 2" || { not_ok "bad option value (exit $rc)"; cat stderr.txt; }
 # Over 65,536 variants the tables are chunked (and checksummed; HDF5 refuses Fletcher32 on the
 # variable-length string tables, which once failed 'cannot create dataset chrom').
-gf 1 simulate -o wide -n 10 -m 70000 --seed 1 -q
+gf 1 simulate -o wide -n 10 --variants 70000 --seed 1 -q
 if gf 2 features wide.vcf.gz -p wide.pheno.tsv -o wide.h5 -q && gf 1 train wide.h5 -o wide.gfm --trees 2 -q &&
    h5dump -p -H wide.h5 | grep -A12 'DATASET "pos"' | grep -q FLETCHER32; then
   ok "a store of 70,699 variants: chunked tables with checksums, read back by train"

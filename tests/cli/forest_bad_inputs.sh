@@ -2,7 +2,7 @@
 # train / cv / predict refuse bad inputs with one error line, the documented exit code, and no
 # output written.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 40 -m 150 --seed 4 -q
+gf 1 simulate -o c -n 40 --variants 150 --seed 4 -q
 gf 1 features c.vcf.gz -o nolabels.h5 -q
 gf 1 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 awk 'BEGIN{OFS="\t"} NR==1 {print; next} {$2="1"; print}' c.pheno.tsv > one.tsv

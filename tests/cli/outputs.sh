@@ -4,7 +4,7 @@
 # by the next run of the same output; two runs never share a run folder; damaged or foreign inputs
 # get one line and the documented exit code.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 40 -m 150 --seed 4 -q
+gf 1 simulate -o c -n 40 --variants 150 --seed 4 -q
 gf 1 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 gf 1 train c.h5 -o m.gfm --trees 5 -q
 ln c.vcf.gz hard.vcf.gz
@@ -51,18 +51,18 @@ gf 2 cv c.h5 --trees 5 -o - -q > cv.json 2> cv.err
 python3 -c 'import json,sys; json.load(open("cv.json"))' && grep -q "^mean" cv.err && ok "cv -o -: the JSON alone on standard output, the table on standard error" || not_ok "cv -o -"
 
 # ---- align: sample IDs never name files outside -o ---------------------------------------------------
-gf 1 simulate -o r -n 4 -m 20 --spacing 500 --reads --read-samples 1 --coverage 1 --seed 3 -q
+gf 1 simulate -o r -n 4 --variants 20 --spacing 500 --reads --read-samples 1 --coverage 1 --seed 3 -q
 gf 1 index r.ref.fa -q
 mkdir -p precious; echo keep > precious/S1.bam
 for id in ../S1 "$WORK/precious/S1" .S1 "S 1" 'S*1'; do
   printf 'sample_id\tfastq_1\tfastq_2\n%s\tr.S000001_1.fq.gz\tr.S000001_2.fq.gz\n' "$id" > sheet.tsv
   expect_exit "sample_id '$id'" 3 "sheet.tsv line 2: sample_id '.*' (starts with '.'|contains a path separator|contains a space|contains the character '\*')" \
-    align -s sheet.tsv -r r.ref.fa -o out/bams
+    align -S sheet.tsv -f r.ref.fa -o out/bams
 done
 [[ $(cat precious/S1.bam) == keep && ! -e out/S1.bam && ! -e S1.bam ]] && ok "no file written outside the output folder" || not_ok "align wrote outside -o"
 
 # ---- temporaries of a killed run ------------------------------------------------------------------
-gf 1 simulate -o big -n 600 -m 40000 --seed 2 -q
+gf 1 simulate -o big -n 600 --variants 40000 --seed 2 -q
 "$GENOFOREST" features big.vcf.gz -o big.h5 --region-size 20000 -q 2>/dev/null &
 pid=$!
 for _ in $(seq 200); do compgen -G "big.h5.tmp.*" >/dev/null && break; sleep 0.05; done
@@ -116,7 +116,7 @@ printf 'chr1\t0\t20000\n' > ucsc.bed
 gf 2 features ens.vcf.gz -R ucsc.bed -o e3.h5 -q
 same_store e1.h5 e2.h5 && same_store e1.h5 e3.h5 && grep -q "contig chr1 of -r/--regions is 1 in ens.vcf.gz (contig alias)" e2.log &&
   ok "features: -r chr1 and a BED on chr1 select contig 1 (logged)" || { not_ok "features contig alias"; cat e2.log; }
-gf 1 simulate -o other -n 20 -m 150 --spacing 777 --seed 9 -q
+gf 1 simulate -o other -n 20 --variants 150 --spacing 777 --seed 9 -q
 expect_exit "predict on other variants" 4 "other.vcf.gz: only [0-9]+ of the model's [0-9]+ variants are in this file \(--min-overlap 0.5\)" predict -m m.gfm other.vcf.gz -o out.tsv
 gf 1 predict -m m.gfm other.vcf.gz -o low.tsv --min-overlap 0 -q && [[ $(wc -l < low.tsv) -eq 21 ]] && ok "--min-overlap 0 predicts anyway" || not_ok "--min-overlap 0"
 # A phenotype table saved with a UTF-8 byte-order mark (as Excel writes CSV).

@@ -21,7 +21,7 @@ cmp -s lib_by_lib.txt ours_by_ours.txt && ok "our codec reads back its own chunk
 grep -c chunk lib_by_lib.txt | grep -qv '^0$' && ok "$(grep -c chunk lib_by_lib.txt) chunks compared" || not_ok "no chunk compared"
 
 # A feature store (2 ranks, missing calls, multi-allelic sites) written with either codec.
-gf 1 simulate -o c -n 700 -m 1500 --seed 11 --missing-rate 0.05 -q
+gf 1 simulate -o c -n 700 --variants 1500 --seed 11 --missing-rate 0.05 -q
 builtin gf 2 features c.vcf.gz -p c.pheno.tsv -o lib.store.h5 --chunk-samples 256 --chunk-variants 512 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o ours.store.h5 --chunk-samples 256 --chunk-variants 512 -q
 same_store lib.store.h5 ours.store.h5 >/dev/null && ok "feature stores identical with either codec" ||

@@ -4,7 +4,7 @@
 # indexes them; with QC off, primary alignments agree with Debian's `bwa mem` on the same reads
 # (>= 99.9 %); duplicates are marked where planted; the index is rebuilt only when stale.
 source "$(dirname "$0")/../lib.sh"
-gf 2 simulate -o c -n 20 -m 150 --spacing 1000 --reads --read-samples 3 --coverage 8 --seed 5 -q
+gf 2 simulate -o c -n 20 --variants 150 --spacing 1000 --reads --read-samples 3 --coverage 8 --seed 5 -q
 # Single-end sample: read 1 of sample 3 only; planted duplicates: sample 2's first 300 pairs twice.
 awk 'BEGIN{OFS="\t"} NR==4 {$3=""} {print}' c.samples.tsv > sheet.tsv
 zcat c.S000002_1.fq.gz | awk 'NR <= 1200' > dup_1.fq; zcat c.S000002_1.fq.gz >> dup_1.fq
@@ -20,10 +20,10 @@ gf 1 index c.ref.fa 2> index2.txt
 [[ $(stat -c %Y c.ref.fa.bwt) == "$before" ]] && grep -q "up to date" index2.txt && ok "index skipped when up to date" \
   || not_ok "index rebuilt although up to date"
 
-gf 1 align -s sheet.tsv -r c.ref.fa -o r1 -q
-gf 1 align -s sheet.tsv -r c.ref.fa -o b1 --batch-bases 100000 -q
-gf 2 align -s sheet.tsv -r c.ref.fa -o b2 --batch-bases 100000 --chunk-bases 1 -q
-gf 4 align -s sheet.tsv -r c.ref.fa -o b4 --batch-bases 100000 --chunk-bases 250000 -q
+gf 1 align -S sheet.tsv -f c.ref.fa -o r1 -q
+gf 1 align -S sheet.tsv -f c.ref.fa -o b1 --batch-bases 100000 -q
+gf 2 align -S sheet.tsv -f c.ref.fa -o b2 --batch-bases 100000 --chunk-bases 1 -q
+gf 4 align -S sheet.tsv -f c.ref.fa -o b4 --batch-bases 100000 --chunk-bases 250000 -q
 for s in S000001 S000002 S000003; do
   for d in b2 b4; do
     if cmp -s <("$GF_TEST_TOOL" dump-bam b1/$s.bam) <("$GF_TEST_TOOL" dump-bam $d/$s.bam) &&
@@ -39,7 +39,7 @@ done
 # (--piece-records) or the rank count, and its index is htslib's own (samtools index) to the byte.
 mkdir x1 x3 x4
 for n in 1 3 4; do  # the same command line, so the same @PG line
-  (cd x$n && gf $n align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 2> log.txt)
+  (cd x$n && gf $n align -S ../sheet.tsv -f ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 2> log.txt)
 done
 grep -qE "one copy shared by the (3|${GF_MAX_RANKS:-3}) ranks" x3/log.txt && ok "the bwa index is shared by the ranks of the node" \
   || not_ok "the bwa index is not shared: $(grep 'bwa index' x3/log.txt)"
@@ -59,7 +59,7 @@ for s in S000001 S000002 S000003; do
 done
 # --no-shared-index: a copy per rank (on huge pages), the same bytes.
 mkdir x5
-(cd x5 && gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 --no-shared-index 2> log.txt)
+(cd x5 && gf 2 align -S ../sheet.tsv -f ../c.ref.fa -o out --batch-bases 100000 --piece-records 1500 --no-shared-index 2> log.txt)
 if grep -q "per rank (--no-shared-index" x5/log.txt && cmp -s <(body x1/out/S000001.bam) <(body x5/out/S000001.bam); then
   ok "--no-shared-index: a copy per rank, the same BAM"
 else
@@ -67,7 +67,7 @@ else
 fi
 # Where shared memory cannot hold the index, each rank loads its own copy: same output, a warning.
 mkdir x2
-(cd x2 && OMPI_MCA_osc_sm_backing_directory=/nonexistent gf 2 align -s ../sheet.tsv -r ../c.ref.fa -o out --batch-bases 100000 \
+(cd x2 && OMPI_MCA_osc_sm_backing_directory=/nonexistent gf 2 align -S ../sheet.tsv -f ../c.ref.fa -o out --batch-bases 100000 \
    --piece-records 1500 2> log.txt)
 if grep -q "cannot hold the bwa index" x2/log.txt && ! grep -q "one copy shared" x2/log.txt &&
    cmp -s <(body x1/out/S000001.bam) <(body x2/out/S000001.bam); then
@@ -75,7 +75,7 @@ if grep -q "cannot hold the bwa index" x2/log.txt && ! grep -q "one copy shared"
 else
   not_ok "without room in shared memory: $(grep -i 'bwa index' x2/log.txt)"
 fi
-gf 2 align -s sheet.tsv -r c.ref.fa -o cram --batch-bases 100000 --output-format cram -q
+gf 2 align -S sheet.tsv -f c.ref.fa -o cram --batch-bases 100000 --output-format cram -q
 # CRAM stores MD/NM by recomputing them and reorders tags: compare the 11 mandatory fields.
 if [[ -s cram/S000001.cram.crai ]] && cmp -s <("$GF_TEST_TOOL" dump-bam b1/S000001.bam | cut -f1-11) \
      <("$GF_TEST_TOOL" dump-bam cram/S000001.cram c.ref.fa | cut -f1-11); then
@@ -90,7 +90,7 @@ dups=$(grep -o '"duplicates": [0-9]*' r1/S000002.qc.json | awk '{print $2}')
 grep -q '"reads_in": ' r1/S000003.qc.json && ok "single-end sample aligned" || not_ok "single-end sample"
 
 if command -v bwa >/dev/null; then
-  gf 2 align -s c.samples.tsv -r c.ref.fa -o raw --no-qc -q
+  gf 2 align -S c.samples.tsv -f c.ref.fa -o raw --no-qc -q
   bwa mem -K 10000000 c.ref.fa c.S000001_1.fq.gz c.S000001_2.fq.gz > bwa.sam 2>/dev/null
   if out=$("$GF_TEST_TOOL" compare-primary raw/S000001.bam bwa.sam 0.999); then ok "agreement with bwa mem: $out"; else not_ok "agreement with bwa mem: $out"; fi
 else

@@ -3,9 +3,9 @@
 # and 1 Mb (BCF and VCF output alike); the calls agree with the planted genotypes (genotype-aware,
 # after bcftools norm); the output feeds genoforest features.
 source "$(dirname "$0")/../lib.sh"
-gf 2 simulate -o c -n 6 -m 400 --spacing 500 --reads --read-samples 6 --coverage 12 --seed 3 -q
+gf 2 simulate -o c -n 6 --variants 400 --spacing 500 --reads --read-samples 6 --coverage 12 --seed 3 -q
 gf 1 index c.ref.fa -q
-gf 2 align -s c.samples.tsv -r c.ref.fa -o bams -q
+gf 2 align -S c.samples.tsv -f c.ref.fa -o bams -q
 gf 1 call -f c.ref.fa -o n1.vcf.gz bams/*.bam -q
 gf 2 call -f c.ref.fa -o n2.vcf.gz --region-size 10000 bams/*.bam -q
 gf 4 call -f c.ref.fa -o n4.bcf --region-size 1000000 bams/*.bam -q

@@ -5,7 +5,7 @@
 # agree; a pca .eigenvec is a covariate file as it is; a covariate that carries the label lifts
 # the CV accuracy; refusals name the file and the fix.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 300 -m 2000 --seed 5 -q
+gf 1 simulate -o c -n 300 --variants 2000 --seed 5 -q
 # AGE follows the label (60s for cases, 40s for controls); SEX is noise; 'site' is not a number.
 awk 'BEGIN{OFS="\t"; srand(3); print "FID","IID","AGE","SEX","site"}
      NR>1 {print "0", $1, (($2 == "1") ? 60 : 40) + int(rand() * 10), (NR % 7 == 0) ? "NA" : 1 + int(rand() * 2), "A"}' c.pheno.tsv > c.cov

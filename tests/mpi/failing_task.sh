@@ -2,7 +2,7 @@
 # A malformed record deep in the file fails the task of whatever rank gets it: the whole job stops
 # once, with one error line naming the file and record, a non-zero exit, and the earlier output intact.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 20 -m 400 --contigs 2 --seed 3 -q
+gf 1 simulate -o c -n 20 --variants 400 --contigs 2 --seed 3 -q
 zcat c.vcf.gz | awk 'BEGIN{OFS="\t"} !/^#/ && ++n==350 {$10="0/7"} {print}' | bgzip > bad.vcf.gz
 "$GF_TEST_TOOL" index bad.vcf.gz
 echo "earlier result" > out.h5

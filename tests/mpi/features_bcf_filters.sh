@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # BCF input gives the same store as VCF input; the filters remove what they say.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o v -n 80 -m 2000 --multiallelic-rate 0.05 --indel-rate 0.1 --lowqual-rate 0.05 --seed 5 -q
-gf 1 simulate -o b -O b -n 80 -m 2000 --multiallelic-rate 0.05 --indel-rate 0.1 --lowqual-rate 0.05 --seed 5 -q
+gf 1 simulate -o v -n 80 --variants 2000 --multiallelic-rate 0.05 --indel-rate 0.1 --lowqual-rate 0.05 --seed 5 -q
+gf 1 simulate -o b -O b -n 80 --variants 2000 --multiallelic-rate 0.05 --indel-rate 0.1 --lowqual-rate 0.05 --seed 5 -q
 gf 2 features v.vcf.gz -o v.h5 -q
 gf 2 features b.bcf -o b.h5 -q
 same_store v.h5 b.h5 && ok "BCF and VCF inputs give the same store" || not_ok "BCF and VCF stores differ"

@@ -2,7 +2,7 @@
 # The same store, element by element, for 1, 2 and 4 ranks and any region size; and the store
 # matches an independent naive parse of the VCF text.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 150 -m 3000 --contigs 3 -k 3 --ld-block 10 --missing-rate 0.05 --multiallelic-rate 0.05 --seed 11 -q
+gf 1 simulate -o c -n 150 --variants 3000 --contigs 3 --populations 3 --ld-block 10 --missing-rate 0.05 --multiallelic-rate 0.05 --seed 11 -q
 gf 1 features c.vcf.gz -p c.pheno.tsv -o n1.h5 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o n2.h5 --region-size 50000 -q
 gf 4 features c.vcf.gz -p c.pheno.tsv -o n4.h5 --region-size 7919 --window-size 250000 -q

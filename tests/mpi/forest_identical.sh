@@ -2,7 +2,7 @@
 # train / cv / predict give the same model, OOB error, importances, predictions and CV report for
 # 1, 2 and 4 ranks; and a planted signal is found: causal variants rank at the top.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 400 -m 1500 --contigs 2 --ld-block 1 --causal 4 --heritability 0.9 --seed 5 -q
+gf 1 simulate -o c -n 400 --variants 1500 --contigs 2 --ld-block 1 --causal 4 --heritability 0.9 --seed 5 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 for n in 1 2 4; do
   # (--seed 4: with per-node feature draws, seed 3 is the one in eleven where the second causal

@@ -3,7 +3,7 @@
 # chunks, every sample labelled) and the byte path (other chunk shapes) give the same trees, in
 # node and sharded mode. 1,001 samples: a last chunk of 489 rows, a last group of one row.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 1001 -m 5000 --causal 5 --seed 8 -q
+gf 1 simulate -o c -n 1001 --variants 5000 --causal 5 --seed 8 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o fast.h5 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o rows6.h5 --chunk-samples 6 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o cols1000.h5 --chunk-variants 1000 -q

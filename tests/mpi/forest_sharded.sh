@@ -7,8 +7,8 @@
 # auto shards it, a cluster too small even sharded is refused (even a budget of one byte); a rank
 # may hold no column; a rank killed while the ranks exchange splits ends the job, no hang.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o c -n 300 -m 2600 --contigs 2 --causal 4 --heritability 0.8 --seed 8 -q
-gf 1 simulate -o q -n 240 -m 1200 --trait quantitative --causal 3 --seed 9 -q
+gf 1 simulate -o c -n 300 --variants 2600 --contigs 2 --causal 4 --heritability 0.8 --seed 8 -q
+gf 1 simulate -o q -n 240 --variants 1200 --trait quantitative --causal 3 --seed 9 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 gf 2 features q.vcf.gz -p q.pheno.tsv -o q.h5 -q
 awk 'BEGIN {FS = OFS = "\t"} NR == 1 {print "sample_id", "label"; next} {print $1, $3}' c.pheno.tsv > pop.tsv   # label: the sub-population
@@ -45,7 +45,7 @@ grep -q "exchanged" binary.2.log && ok "the log gives the bytes the ranks exchan
 
 # More ranks than blocks: a store of one 1024-variant chunk whose statistics columns outweigh its
 # genotypes leaves a rank with no column (the block after the statistics): the same trees.
-gf 1 simulate -o few -n 200 -m 100 --causal 2 --seed 5 -q
+gf 1 simulate -o few -n 200 --variants 100 --causal 2 --seed 5 -q
 gf 1 features few.vcf.gz -p few.pheno.tsv -o few.h5 -q
 gf 1 train few.h5 -o few.node.gfm --trees 12 --seed 3 --with-sample-stats --matrix node -q
 n=${ranks[-1]}

@@ -8,14 +8,14 @@ multinode_or_skip
 shapes=("2 2" "3 1")
 [[ -n "${GF_MAX_RANKS:-}" ]] && shapes=("2 1")   # the sanitizer run: two ranks, on two nodes
 
-gf 1 simulate -o c -n 120 -m 800 --contigs 2 --causal 3 --seed 6 -q
-gf 1 simulate -o r -n 4 -m 80 --spacing 500 --reads --read-samples 3 --coverage 4 --seed 3 -q
+gf 1 simulate -o c -n 120 --variants 800 --contigs 2 --causal 3 --seed 6 -q
+gf 1 simulate -o r -n 4 --variants 80 --spacing 500 --reads --read-samples 3 --coverage 4 --seed 3 -q
 gf 1 index r.ref.fa -q
 gf 1 features c.vcf.gz -p c.pheno.tsv -o f1.h5 --region-size 50000 -q
 gf 1 train f1.h5 -o m1.gfm --trees 40 --seed 2 -q
 gf 1 cv f1.h5 --trees 10 -k 3 --seed 3 -o cv1.json -q > cv1.txt
 gf 1 pca f1.h5 -o p1 --pcs 4 -q
-mkdir a1 && (cd a1 && gf 1 align -s ../r.samples.tsv -r ../r.ref.fa -o out 2> log.txt)  # one command line: one @PG line
+mkdir a1 && (cd a1 && gf 1 align -S ../r.samples.tsv -f ../r.ref.fa -o out 2> log.txt)  # one command line: one @PG line
 gf 1 call -f r.ref.fa -o v1.vcf.gz a1/out/*.bam -q
 
 for shape in "${shapes[@]}"; do
@@ -24,7 +24,7 @@ for shape in "${shapes[@]}"; do
   s=${nodes}x$ranks
   gfn "$nodes" "$ranks" features c.vcf.gz -p c.pheno.tsv -o f$s.h5 --region-size 50000 -q
   same_store f1.h5 f$s.h5 >/dev/null && ok "features, $tag: store identical to -n 1" || not_ok "features, $tag: store differs"
-  mkdir a$s && (cd a$s && gfn "$nodes" "$ranks" align -s ../r.samples.tsv -r ../r.ref.fa -o out 2> log.txt)
+  mkdir a$s && (cd a$s && gfn "$nodes" "$ranks" align -S ../r.samples.tsv -f ../r.ref.fa -o out 2> log.txt)
   same=1
   for b in a1/out/*.bam; do cmp -s "$b" "a$s/out/$(basename "$b")" && cmp -s "$b.bai" "a$s/out/$(basename "$b").bai" || same=0; done
   ((same)) && ok "align, $tag: BAMs and indexes identical to -n 1" || not_ok "align, $tag: BAMs differ"

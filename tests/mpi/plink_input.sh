@@ -5,7 +5,7 @@
 # agree with plink2's; a truncated, unsorted or incomplete fileset is refused with its file and line.
 source "$(dirname "$0")/../lib.sh"
 command -v plink2 > /dev/null || { echo "skip: plink2 is not installed (scripts/install-deps.sh --test)"; exit 77; }
-gf 1 simulate -o c -n 150 -m 1200 --contigs 2 --missing-rate 0.02 --seed 12 -q
+gf 1 simulate -o c -n 150 --variants 1200 --contigs 2 --missing-rate 0.02 --seed 12 -q
 plink2 --vcf c.vcf.gz --max-alleles 2 --make-bed --out pl --silent
 gf 2 features c.vcf.gz -p c.pheno.tsv --biallelic-only -o vcf.h5 -q
 for n in 1 2 4; do gf $n features pl.bed -p c.pheno.tsv -o pl$n.h5 -q; done

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Same seed, same bytes, whatever the rank count and thread count; another seed, other data.
 source "$(dirname "$0")/../lib.sh"
-gf 1 simulate -o a -n 100 -m 1000 --ld-block 20 --seed 9 -q
-gf 2 simulate -o b -n 100 -m 1000 --ld-block 20 --seed 9 -@ 2 -q
-gf 1 simulate -o c -n 100 -m 1000 --ld-block 20 --seed 10 -q
+gf 1 simulate -o a -n 100 --variants 1000 --ld-block 20 --seed 9 -q
+gf 2 simulate -o b -n 100 --variants 1000 --ld-block 20 --seed 9 -@ 2 -q
+gf 1 simulate -o c -n 100 --variants 1000 --ld-block 20 --seed 10 -q
 # (the ## header records each command line; the records must be identical)
 [[ "$(zcat a.vcf.gz | grep -v '^##' | md5sum)" == "$(zcat b.vcf.gz | grep -v '^##' | md5sum)" ]] && ok "same seed: identical VCF records" || not_ok "same seed, different VCF"
 cmp -s a.pheno.tsv b.pheno.tsv && ok "same seed: identical phenotypes" || not_ok "phenotypes differ"

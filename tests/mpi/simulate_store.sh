@@ -15,9 +15,9 @@ done
 ls -a | grep -q '\.tmp' && not_ok "temporaries left: $(ls -a | grep tmp)" || ok "no temporaries left"
 
 # A quantitative trait: its labels are the liabilities of the phenotype table.
-gf 1 simulate -n 80 -m 500 --trait quantitative --seed 2 -o q -q
+gf 1 simulate -n 80 --variants 500 --trait quantitative --seed 2 -o q -q
 gf 1 features q.vcf.gz -p q.pheno.tsv -o q.h5 -q
-gf 2 simulate -n 80 -m 500 --trait quantitative --seed 2 -O h -o qh -q
+gf 2 simulate -n 80 --variants 500 --trait quantitative --seed 2 -O h -o qh -q
 same_store q.h5 qh.h5 >/dev/null && ok "quantitative trait: the same store" || not_ok "quantitative trait: another store"
 
 # The store trains as the one from the VCF does.
@@ -32,10 +32,10 @@ gf 1 model dump h2.gfm -o h2.json -q
   grep -q '"type": "variant", "chrom": "chr1", "pos": ' h2.json && ok "model dump: 20 trees as JSON" || not_ok "model dump"
 
 # Refusals: one line, exit 2, nothing written.
-fails_once 2 "--reads needs the cohort as a VCF" simulate -O h --reads -n 10 -m 50 -o r && [[ ! -e r.h5 ]] &&
+fails_once 2 "--reads needs the cohort as a VCF" simulate -O h --reads -n 10 --variants 50 -o r && [[ ! -e r.h5 ]] &&
   ok "--reads with -O h refused" || { cat stderr.txt; not_ok "--reads with -O h"; }
-fails_once 2 "-O/--output-type must be z, b or h" simulate -O x -n 10 -m 50 -o r && ok "-O x refused" || { cat stderr.txt; not_ok "-O x"; }
+fails_once 2 "-O/--output-type must be z, b or h" simulate -O x -n 10 --variants 50 -o r && ok "-O x refused" || { cat stderr.txt; not_ok "-O x"; }
 mkdir d.h5
-fails_once 2 ".*d.h5" simulate -O h -n 10 -m 50 -o d && [[ ! -e d.pheno.tsv ]] && ok "a folder in the store's place refused before anything is written" ||
+fails_once 2 ".*d.h5" simulate -O h -n 10 --variants 50 -o d && [[ ! -e d.pheno.tsv ]] && ok "a folder in the store's place refused before anything is written" ||
   { cat stderr.txt; not_ok "folder as output"; }
 finish

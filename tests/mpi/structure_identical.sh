@@ -3,7 +3,7 @@
 # recovered (ARI >= 0.9 at Fst 0.1) by k-means and by hierarchical clustering, on PCs and on
 # genotypes; bad inputs give one clear error.
 source "$(dirname "$0")/../lib.sh"
-gf 2 simulate -o c -n 240 -m 4000 -k 3 --fst 0.1 --seed 8 -q
+gf 2 simulate -o c -n 240 --variants 4000 --populations 3 --fst 0.1 --seed 8 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 for n in 1 2 4; do gf $n pca c.h5 -o p$n --pcs 6 -q; done
 for n in 2 4; do
@@ -35,7 +35,7 @@ expect_error "k larger than the samples" 2 "-k 500 is larger than the number of 
 expect_error "more PCs than samples" 2 "--pcs 300 must be smaller than the number of samples \(240\)" pca c.h5 --pcs 300 -o x
 expect_error "unknown linkage" 2 "--linkage must be average, complete or ward" cluster c.h5 -k 2 --method hierarchical --linkage single -o x
 # A constant matrix: every sample homozygous reference.
-gf 1 simulate -o z -n 20 -m 50 --min-af 0.01 --seed 1 -q
+gf 1 simulate -o z -n 20 --variants 50 --min-af 0.01 --seed 1 -q
 zcat z.vcf.gz | awk 'BEGIN{OFS="\t"} /^#/ {print; next} {for (i = 10; i <= NF; i++) $i = "0/0"; print}' | bgzip > zc.vcf.gz
 "$GF_TEST_TOOL" index zc.vcf.gz
 gf 1 features zc.vcf.gz -o zc.h5 -q

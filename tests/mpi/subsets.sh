@@ -4,7 +4,7 @@
 # and 4 ranks; train, cv, predict and pca --keep/--remove give what the subset store gives.
 source "$(dirname "$0")/../lib.sh"
 command -v bcftools > /dev/null || { echo "skip: bcftools is not installed (scripts/install-deps.sh --test)"; exit 77; }
-gf 1 simulate -o c -n 240 -m 1500 --seed 8 -q
+gf 1 simulate -o c -n 240 --variants 1500 --seed 8 -q
 # plink's keep file: a header, FID IID.
 { echo "#FID IID"; awk 'NR > 1 && NR % 3 != 0 {print "0\t" $1}' c.pheno.tsv; } > keep.txt
 awk 'NR > 1 && NR % 5 == 0 {print $1}' c.pheno.tsv > remove.txt

@@ -2,7 +2,7 @@
 # train / cv / predict --model svm: identical model and CV report for 1, 2 and 4 ranks; it learns
 # a planted phenotype; a quantitative label is refused with one clear error.
 source "$(dirname "$0")/../lib.sh"
-gf 2 simulate -o c -n 600 -m 2000 --causal 4 --heritability 0.9 -k 3 --seed 11 -q
+gf 2 simulate -o c -n 600 --variants 2000 --causal 4 --heritability 0.9 --populations 3 --seed 11 -q
 gf 2 features c.vcf.gz -p c.pheno.tsv -o c.h5 -q
 for n in 1 2 4; do
   gf $n train c.h5 --model svm --C 0.01 -o m$n.gfm -q
