@@ -34,12 +34,14 @@ struct Shape {
   ml::Labels y;
   std::vector<std::string> samples, classes;
   std::vector<ml::ExtraFeature> extras;
-  std::int64_t unlabelled = 0, not_kept = 0, n_genotypes = 0;
+  std::int64_t unlabelled = 0, not_kept = 0, not_selected = 0, n_genotypes = 0, n_store_variants = 0;
+  std::vector<std::int64_t> columns;
   std::vector<std::int64_t> rows;
   std::vector<std::vector<std::uint8_t>> extra_codes;  // sharded mode only
   template <class Ar>
   void serialize(Ar& ar, unsigned) {
-    ar & layout & y & samples & classes & extras & unlabelled & not_kept & n_genotypes & rows & extra_codes;
+    ar & layout & y & samples & classes & extras & unlabelled & not_kept & not_selected & n_genotypes & n_store_variants & columns & rows &
+        extra_codes;
   }
 };
 
@@ -74,7 +76,8 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
   if (rank == 0) {
     // Not the variant table: only rank 0 (which planned) writes outputs that name variants.
     Shape s{plan.layout, plan.meta.y, plan.meta.samples, plan.meta.classes, plan.meta.extras,
-            plan.meta.unlabelled, plan.meta.not_kept, plan.n_genotypes, plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
+            plan.meta.unlabelled, plan.meta.not_kept, plan.meta.not_selected, plan.n_genotypes, plan.n_store_variants, plan.columns,
+            plan.rows, with_codes ? plan.extra_codes : decltype(plan.extra_codes){}};
     shape_bytes = to_bytes(s);
   }
   bcast_bytes(shape_bytes, c, rank);
@@ -87,6 +90,9 @@ void share_plan(ml::TrainingPlan& plan, MPI_Comm c, int rank, bool with_codes) {
     plan.meta.extras = std::move(s.extras);
     plan.meta.unlabelled = s.unlabelled;
     plan.meta.not_kept = s.not_kept;
+    plan.meta.not_selected = s.not_selected;
+    plan.n_store_variants = s.n_store_variants;
+    plan.columns = std::move(s.columns);
     plan.n_genotypes = s.n_genotypes;
     plan.rows = std::move(s.rows);
     plan.extra_codes = std::move(s.extra_codes);

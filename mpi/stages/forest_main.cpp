@@ -37,6 +37,9 @@ po::options_description forest_options(ForestCommon& c) {
        "random seed: tree t uses a seed derived from (seed, t), whatever the rank count")  //
       ("keep", po::value(&c.keep)->value_name("FILE"), "only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
       ("remove", po::value(&c.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
+      ("extract", po::value(&c.extract)->value_name("FILE"),
+       "only the variants of this list (one ID or CHROM:POS:REF:ALT per line) or BED file of ranges (plink2's --extract)")  //
+      ("exclude", po::value(&c.exclude)->value_name("FILE"), "leave out the variants of this list or BED file (plink2's --exclude)")  //
       ("with-sample-stats", po::bool_switch(&c.extra.sample_stats),
        "also use the per-sample statistics (counts, Ti/Tv, window means), binned into 32 quantiles")  //
       ("with-covariates", po::bool_switch(&c.extra.covariates),

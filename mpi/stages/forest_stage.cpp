@@ -74,6 +74,7 @@ std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
     std::exception_ptr e;
     try {
       c.extra.samples = SampleSubset::from_files(c.keep, c.remove);  // small lists: every rank reads them
+      c.extra.variants = VariantSubset::from_files(c.extract, c.exclude);
     } catch (...) {
       e = std::current_exception();
     }
@@ -108,6 +109,7 @@ std::unique_ptr<NodeDataset> load_on_nodes(const Comm& comm, ForestCommon& c) {
   }
   if (ds.unlabelled) what += "; " + std::to_string(ds.unlabelled) + " samples without a label left out";
   if (ds.not_kept) what += "; " + std::to_string(ds.not_kept) + " left out by --keep/--remove";
+  if (ds.not_selected) what += "; " + std::to_string(ds.not_selected) + " variants left out by --extract/--exclude";
   log_info(what);
   return node;
 }
@@ -283,7 +285,8 @@ void run_train(const Comm& comm, TrainOptions opt) {
       throw UsageError("--importance must be permutation, impurity or none (got '" + opt.importance + "')");
     }
     if (opt.importance_output.empty()) opt.importance_output = opt.output + ".importance.tsv";
-    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove}},
+    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove},
+                   {"--extract", opt.common.extract}, {"--exclude", opt.common.exclude}},
                   {{"-o/--output", opt.output},
                    {"--importance-output", opt.importance == "none" ? std::string() : opt.importance_output, true}});
   });
@@ -444,7 +447,8 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (opt.folds < 2) throw UsageError("--folds must be at least 2");
     if (opt.repeats < 1 || opt.repeats > 1000) throw UsageError("--repeats must be between 1 and 1000");
     if (opt.folds > 1'000'000) throw UsageError("--folds must be at most 1000000");
-    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove}},
+    check_outputs({{"the input", opt.common.input}, {"--keep", opt.common.keep}, {"--remove", opt.common.remove},
+                   {"--extract", opt.common.extract}, {"--exclude", opt.common.exclude}},
                   {{"-o/--output", opt.output, true},
                    {"--assignments", opt.assignments, true},
                    {"--predictions", opt.predictions, true}});

@@ -16,6 +16,7 @@ struct ForestCommon {
   std::string input;          ///< feature store (HDF5)
   ml::DataSelection extra;     ///< --with-sample-stats, --with-covariates; --keep/--remove (read at load)
   std::string keep, remove;   ///< sample lists (plink2's --keep/--remove)
+  std::string extract, exclude;  ///< variant lists or BED files (plink2's --extract/--exclude)
   std::string criterion = "gini";
   std::string class_weight = "none";
   bool no_replace = false;

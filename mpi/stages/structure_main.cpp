@@ -19,6 +19,9 @@ bool pca_main(const Comm& comm, const StageCall& call) {
       ("input", po::value(&o.input)->value_name("FILE"), "feature store from 'genoforest features' (positional)")  //
       ("keep", po::value(&o.keep)->value_name("FILE"), "only the samples of this list (one ID, or FID IID, per line; plink2's --keep)")  //
       ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)")  //
+      ("extract", po::value(&o.extract)->value_name("FILE"),
+       "only the variants of this list (one ID or CHROM:POS:REF:ALT per line) or BED file of ranges (plink2's --extract)")  //
+      ("exclude", po::value(&o.exclude)->value_name("FILE"), "leave out the variants of this list or BED file (plink2's --exclude)")  //
       ("output,o", po::value(&o.output)->value_name("PREFIX"), "output prefix")                         //
       ("pcs", po::value(&o.pcs)->default_value(o.pcs)->value_name("K"), "principal components")        //
       ("oversample", po::value(&o.oversample)->default_value(o.oversample)->value_name("N"),
@@ -50,6 +53,8 @@ bool cluster_main(const Comm& comm, const StageCall& call) {
       ("input", po::value(&o.input)->value_name("FILE"), "feature store, or PREFIX.pca.h5 (positional)")     //
       ("keep", po::value(&o.keep)->value_name("FILE"), "only the samples of this list (a feature store input; plink2's --keep)")  //
       ("remove", po::value(&o.remove)->value_name("FILE"), "leave out the samples of this list (a feature store input)")  //
+      ("extract", po::value(&o.extract)->value_name("FILE"), "only the variants of this list or BED file (a feature store input)")  //
+      ("exclude", po::value(&o.exclude)->value_name("FILE"), "leave out the variants of this list or BED file (a feature store input)")  //
       ("output,o", po::value(&o.output)->value_name("PREFIX"), "output prefix")                             //
       ("method", po::value(&o.method)->default_value(o.method)->value_name("M"), "kmeans or hierarchical")  //
       ("clusters,k", po::value(&o.k)->value_name("K"), "number of clusters")                                //

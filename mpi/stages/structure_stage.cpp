@@ -72,7 +72,25 @@ std::vector<std::string> sample_annotations(hid_t file, std::int64_t n, const ch
 }
 
 /// Genotype slabs of a feature store: slab s on rank s mod size. No collective call: see load().
-Data load_genotypes(const Comm& comm, const std::string& path, const SampleSubset& subset) {
+/// Store columns `cols` (ascending) of all store rows into `out` (n_store x cols.size(),
+/// row-major), read a chunk column's span at a time.
+void read_columns(hid_t ds, std::int64_t n_store, const std::int64_t* cols, std::int64_t k, std::vector<std::int8_t>& out) {
+  out.resize(static_cast<std::size_t>(n_store * k));
+  std::vector<std::int8_t> block;
+  for (std::int64_t a = 0; a < k;) {
+    std::int64_t b = a + 1;
+    while (b < k && cols[b] / 1024 == cols[a] / 1024) ++b;
+    const std::int64_t s0 = cols[a], span = cols[b - 1] + 1 - s0;
+    block.resize(static_cast<std::size_t>(n_store * span));
+    h5::read_block(ds, 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(s0), static_cast<hsize_t>(span), block.data());
+    for (std::int64_t r = 0; r < n_store; ++r)
+      for (std::int64_t j = a; j < b; ++j)
+        out[static_cast<std::size_t>(r * k + j)] = block[static_cast<std::size_t>(r * span + cols[j] - s0)];
+    a = b;
+  }
+}
+
+Data load_genotypes(const Comm& comm, const std::string& path, const SampleSubset& subset, const VariantSubset& variants) {
   Data d;
   features::StoreReader store(path);
   const std::int64_t n_store = store.n_samples();
@@ -93,7 +111,21 @@ Data load_genotypes(const Comm& comm, const std::string& path, const SampleSubse
     if (comm.is_root()) log_info(subset.describe(rows.size(), static_cast<std::size_t>(n_store)));
   }
   d.n = static_cast<std::int64_t>(d.samples.size());
-  const std::int64_t m = store.n_variants();
+  // --extract/--exclude: the slabs cut the kept columns, numbered as a store of those alone numbers
+  // them (the random start draws by column), so the PCs are those of a subset store.
+  std::vector<std::int64_t> cols;
+  if (variants.active()) {
+    const auto chrom = h5::read_strings(store.file(), "variants/chrom");
+    const auto pos = h5::read_vector<std::int64_t>(store.file(), "variants/pos");
+    const auto id = h5::read_strings(store.file(), "variants/id");
+    const auto ref = h5::read_strings(store.file(), "variants/ref");
+    const auto alt = h5::read_strings(store.file(), "variants/alt");
+    for (std::size_t i = 0; i < chrom.size(); ++i)
+      if (variants.kept(chrom[i], pos[i], id[i], ref[i], alt[i])) cols.push_back(static_cast<std::int64_t>(i));
+    if (cols.empty()) throw DataError(path + ": --extract/--exclude leave none of its " + std::to_string(chrom.size()) + " variants");
+    if (comm.is_root()) log_info("--extract/--exclude: " + std::to_string(cols.size()) + " of " + std::to_string(chrom.size()) + " variants kept");
+  }
+  const std::int64_t m = cols.empty() ? store.n_variants() : static_cast<std::int64_t>(cols.size());
   d.n_slabs_total = (m + kSlabWidth - 1) / kSlabWidth;
   h5::Hid ds(H5Dopen2(store.file(), features::schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix of " + path);
   std::int64_t used = 0;
@@ -102,9 +134,13 @@ Data load_genotypes(const Comm& comm, const std::string& path, const SampleSubse
     slab.col0 = s * kSlabWidth;
     slab.width = std::min(kSlabWidth, m - slab.col0);
     slab.n = d.n;
-    slab.g.resize(static_cast<std::size_t>(n_store * slab.width));
-    h5::read_block(ds.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(slab.col0), static_cast<hsize_t>(slab.width),
-                   slab.g.data());
+    if (cols.empty()) {
+      slab.g.resize(static_cast<std::size_t>(n_store * slab.width));
+      h5::read_block(ds.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(slab.col0), static_cast<hsize_t>(slab.width),
+                     slab.g.data());
+    } else {
+      read_columns(ds.get(), n_store, cols.data() + slab.col0, slab.width, slab.g);
+    }
     if (!rows.empty()) {  // the kept rows, in order (row-major: each row's width values move up)
       const auto w = static_cast<std::size_t>(slab.width);
       for (std::size_t i = 0; i < rows.size(); ++i)
@@ -147,13 +183,17 @@ Data load_pcs(const Comm& comm, const std::string& path, int pcs) {
 }
 
 /// Loads on every rank; a failure on any rank ends the job once (agree), never a hang.
-Data load(const Comm& comm, const std::string& path, bool pcs, int n_pcs, const std::string& keep, const std::string& remove) {
+Data load(const Comm& comm, const std::string& path, bool pcs, int n_pcs, const std::string& keep, const std::string& remove,
+          const std::string& extract, const std::string& exclude) {
   Data d;
   std::exception_ptr e;
   try {
     const auto subset = SampleSubset::from_files(keep, remove);
-    if (pcs && subset.active()) throw UsageError("--keep/--remove apply to a feature store, not to PC scores (" + path + ")");
-    d = pcs ? load_pcs(comm, path, n_pcs) : load_genotypes(comm, path, subset);
+    const auto variants = VariantSubset::from_files(extract, exclude);
+    if (pcs && (subset.active() || variants.active())) {
+      throw UsageError("--keep/--remove/--extract/--exclude apply to a feature store, not to PC scores (" + path + ")");
+    }
+    d = pcs ? load_pcs(comm, path, n_pcs) : load_genotypes(comm, path, subset, variants);
   } catch (...) {
     e = std::current_exception();
   }
@@ -278,9 +318,9 @@ void run_pca(const Comm& comm, const PcaOptions& o) {
   comm.on_root([&] {
     std::vector<NamedPath> outputs;
     for (const char* ext : {".eigenvec", ".eigenval", ".pca.h5"}) outputs.push_back({"-o/--output", o.output + ext});
-    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}}, outputs);
+    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}, {"--extract", o.extract}, {"--exclude", o.exclude}}, outputs);
   });
-  const Data d = load(comm, o.input, false, 0, o.keep, o.remove);
+  const Data d = load(comm, o.input, false, 0, o.keep, o.remove, o.extract, o.exclude);
   if (o.pcs >= d.n) throw UsageError("--pcs " + std::to_string(o.pcs) + " must be smaller than the number of samples (" + std::to_string(d.n) + ")");
   if (o.pcs > d.features) throw UsageError("--pcs " + std::to_string(o.pcs) + " is more than the " + std::to_string(d.features) + " polymorphic variants");
   const int l = static_cast<int>(std::min<std::int64_t>({o.pcs + o.oversample, d.n, d.features}));
@@ -354,11 +394,11 @@ void run_cluster(const Comm& comm, const ClusterOptions& o) {
   if (o.n_init < 1 || o.max_iter < 1) throw UsageError("--n-init and --max-iter must be at least 1");
   if (!fs::exists(o.input)) throw IoError("cannot open " + o.input + ": no such file");
   comm.on_root([&] {
-    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}},
+    check_outputs({{"the input", o.input}, {"--keep", o.keep}, {"--remove", o.remove}, {"--extract", o.extract}, {"--exclude", o.exclude}},
                   {{"-o/--output", o.output + ".clusters.tsv"}, {"-o/--output", o.output + ".cluster.json"}});
   });
   const bool pcs = is_pca_file(o.input);
-  const Data d = load(comm, o.input, pcs, o.pcs, o.keep, o.remove);
+  const Data d = load(comm, o.input, pcs, o.pcs, o.keep, o.remove, o.extract, o.exclude);
   if (o.k > d.n) {
     throw UsageError("-k " + std::to_string(o.k) + " is larger than the number of samples (" + std::to_string(d.n) + ")");
   }

@@ -18,6 +18,7 @@ struct PcaOptions {
   int iterations = 8;
   std::uint64_t seed = 1;
   std::string keep, remove;  ///< sample lists (plink2's --keep/--remove)
+  std::string extract, exclude;  ///< variant lists or BED files (plink2's --extract/--exclude)
   std::string command_line;
 };
 
@@ -32,6 +33,7 @@ struct ClusterOptions {
   int max_iter = 300;
   std::uint64_t seed = 1;
   std::string keep, remove;  ///< sample lists (plink2's --keep/--remove)
+  std::string extract, exclude;  ///< variant lists or BED files (plink2's --extract/--exclude)
   std::string command_line;
 };
 

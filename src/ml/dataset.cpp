@@ -168,7 +168,22 @@ TrainingPlan plan_training_data(const fs::path& path, DataSelection extra) {
   for (auto r : rows) ds.samples.push_back(ids[static_cast<std::size_t>(r)]);
   // Matrix rows are the labelled samples; labels are indexed by matrix row.
   ds.variants = read_variant_keys(store.file());
-  plan.n_genotypes = store.n_variants();
+  plan.n_store_variants = store.n_variants();
+  if (extra.variants.active()) {
+    std::vector<VariantKey> kept;
+    for (std::size_t i = 0; i < ds.variants.size(); ++i) {
+      const auto& k = ds.variants[i];
+      if (!extra.variants.kept(k.chrom, k.pos, k.id, k.ref, k.alt)) continue;
+      plan.columns.push_back(static_cast<std::int64_t>(i));
+      kept.push_back(k);
+    }
+    if (kept.empty()) {
+      throw DataError(p + ": --extract/--exclude leave none of its " + std::to_string(ds.variants.size()) + " variants");
+    }
+    ds.not_selected = static_cast<std::int64_t>(ds.variants.size() - kept.size());
+    ds.variants = std::move(kept);
+  }
+  plan.n_genotypes = static_cast<std::int64_t>(ds.variants.size());
   std::vector<int> bins;
   std::vector<std::pair<std::string, std::vector<double>>> columns;
   if (extra.sample_stats) {
@@ -270,7 +285,7 @@ void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std
                              std::uint8_t* bytes) {
   if (begin >= end) return;
   features::StoreReader store(path);
-  if (store.n_variants() != plan.n_genotypes) {
+  if (store.n_variants() != (plan.n_store_variants ? plan.n_store_variants : plan.n_genotypes)) {
     throw InconsistentInputError(path.string(), "changed while it was being read (its variant count differs)");
   }
   h5::Hid d(H5Dopen2(store.file(), schema::kDosage, H5P_DEFAULT), "cannot open the dosage matrix");
@@ -278,6 +293,28 @@ void fill_training_genotypes(const fs::path& path, const TrainingPlan& plan, std
   constexpr std::int64_t kBlock = 1024;
   std::vector<std::int8_t> block;
   std::vector<std::uint8_t*> out;
+  if (!plan.columns.empty()) {
+    // A subset of the columns (--extract/--exclude): those of one chunk column at a time, read as
+    // the span they cover, gathered, packed.
+    std::vector<std::int8_t> gathered;
+    for (std::int64_t m0 = begin; m0 < end;) {
+      const auto col = [&](std::int64_t m) { return plan.columns[static_cast<std::size_t>(m)]; };
+      std::int64_t m1 = m0 + 1;
+      while (m1 < end && col(m1) / kBlock == col(m0) / kBlock) ++m1;
+      const std::int64_t s0 = col(m0), span = col(m1 - 1) + 1 - s0, k = m1 - m0;
+      block.resize(static_cast<std::size_t>(n_store * span));
+      h5::read_block(d.get(), 0, static_cast<hsize_t>(n_store), static_cast<hsize_t>(s0), static_cast<hsize_t>(span), block.data());
+      gathered.resize(static_cast<std::size_t>(n_store * k));
+      for (std::int64_t r = 0; r < n_store; ++r)
+        for (std::int64_t j = 0; j < k; ++j)
+          gathered[static_cast<std::size_t>(r * k + j)] = block[static_cast<std::size_t>(r * span + col(m0 + j) - s0)];
+      out.resize(static_cast<std::size_t>(k));
+      for (std::int64_t j = 0; j < k; ++j) out[static_cast<std::size_t>(j)] = bytes + plan.layout.cols[static_cast<std::size_t>(m0 + j)].offset;
+      pack_rows(gathered.data(), k, plan.rows, out.data());
+      m0 = m1;
+    }
+    return;
+  }
   // The fast path: every store row is a matrix row, in order, and a block is a whole chunk
   // column whose chunks hold 2-bit codes equal to the matrix's: the codes are transposed from the
   // chunks as read from the file (h5::DirectChunkReader), never expanded to bytes. Any other

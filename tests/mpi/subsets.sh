@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sample and variant subsets with plink2's flags: features --keep/--remove/--extract/--exclude give
 # the store that bcftools' subset of the VCF gives (filters computed on the kept samples), for 1, 2
-# and 4 ranks; train, cv, predict and pca --keep/--remove give what the subset store gives.
+# and 4 ranks; train, cv, predict and pca --keep/--remove, and train, cv and pca
+# --extract/--exclude, give what the subset store gives.
 source "$(dirname "$0")/../lib.sh"
 command -v bcftools > /dev/null || { echo "skip: bcftools is not installed (scripts/install-deps.sh --test)"; exit 77; }
 gf 1 simulate -o c -n 240 --variants 1500 --seed 8 -q
@@ -51,6 +52,23 @@ cmp -s p_keep.tsv <(awk 'NR == FNR {if (FNR > 1) k[$2] = 1; next} FNR == 1 || ($
 gf 2 pca all.h5 --keep keep.txt -o pk --pcs 3 -q
 gf 2 pca sub.h5 -o ps --pcs 3 -q
 cmp -s pk.eigenvec ps.eigenvec && cmp -s pk.eigenval ps.eigenval && ok "pca --keep: the PCs of the subset store" || not_ok "pca --keep"
+
+# --extract/--exclude on train, cv and pca: what a store built with features --extract/--exclude gives.
+gf 2 features c.vcf.gz -p c.pheno.tsv --extract only_ids.txt --exclude ex.bed -o vsub.h5 -q
+gf 2 train all.h5 --extract only_ids.txt --exclude ex.bed -o m_ext.gfm --trees 40 2> te.log
+gf 2 train vsub.h5 -o m_vsub.gfm --trees 40 -q
+"$GF_TEST_TOOL" same-model m_ext.gfm m_vsub.gfm > /dev/null && cmp -s m_ext.gfm.importance.tsv m_vsub.gfm.importance.tsv &&
+  grep -q "variants left out by --extract/--exclude" te.log && ok "train --extract/--exclude: the model of the subset store" || { not_ok "train --extract"; cat te.log; }
+gf 2 train all.h5 --extract only_ids.txt --exclude ex.bed -o m_ext_sh.gfm --trees 40 --matrix sharded -q
+"$GF_TEST_TOOL" same-model m_ext.gfm m_ext_sh.gfm > /dev/null && ok "train --extract sharded: the same model" || not_ok "train --extract sharded"
+gf 2 cv all.h5 --extract only_ids.txt --exclude ex.bed --keep keep.txt --trees 30 -o cv_ext.json -q > /dev/null
+gf 2 features c.vcf.gz -p c.pheno.tsv --keep keep.txt --extract only_ids.txt --exclude ex.bed -o kvsub.h5 -q 2> /dev/null
+gf 2 cv kvsub.h5 --trees 30 -o cv_kvsub.json -q > /dev/null
+cmp -s <(grep -vE '_s"|date|command|"input"|"output"' cv_ext.json) <(grep -vE '_s"|date|command|"input"|"output"' cv_kvsub.json) &&
+  ok "cv --keep --extract --exclude: the report of the subset store" || not_ok "cv variant subset"
+gf 3 pca all.h5 --extract only_ids.txt --exclude ex.bed -o pe --pcs 3 -q
+gf 2 pca vsub.h5 -o pv --pcs 3 -q
+cmp -s pe.eigenvec pv.eigenvec && cmp -s pe.eigenval pv.eigenval && ok "pca --extract/--exclude: the PCs of the subset store" || not_ok "pca --extract"
 
 expect() {  # NAME CODE PATTERN STAGE ARGS...
   local name=$1 code=$2 pattern=$3; shift 3

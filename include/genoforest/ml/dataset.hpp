@@ -23,6 +23,7 @@ struct Dataset {
   std::vector<std::string> classes;   ///< classification: class names by code
   std::int64_t unlabelled = 0;        ///< store samples left out for a missing label
   std::int64_t not_kept = 0;          ///< store samples left out by --keep/--remove
+  std::int64_t not_selected = 0;      ///< store variants left out by --extract/--exclude
 };
 
 /// What a training matrix holds: the samples (labelled, and kept by --keep/--remove) and, besides
@@ -32,6 +33,7 @@ struct DataSelection {
   bool sample_stats = false;  ///< the per-sample statistics (/sample_stats), named "sample_stats/..."
   bool covariates = false;    ///< the store's covariates (/covariates), named "covariates/NAME"
   SampleSubset samples;       ///< --keep/--remove
+  VariantSubset variants;     ///< --extract/--exclude: the variant columns kept
 };
 /// The prefix of a covariate's feature name.
 inline constexpr const char* kCovariatePrefix = "covariates/";
@@ -49,12 +51,15 @@ inline constexpr const char* kCovariatePrefix = "covariates/";
 struct TrainingPlan {
   Dataset meta;                                   ///< all but x (x is empty)
   std::vector<std::int64_t> rows;                 ///< store row of each matrix row
-  std::int64_t n_genotypes = 0;                   ///< genotype columns (= store columns)
+  std::int64_t n_genotypes = 0;                   ///< genotype columns
+  std::int64_t n_store_variants = 0;              ///< the store's columns
+  std::vector<std::int64_t> columns;              ///< store column of each genotype column (--extract/--exclude); empty: all
   std::vector<std::vector<std::uint8_t>> extra_codes;  ///< the binned columns' codes
   FeatureMatrix::Layout layout;                   ///< genotype columns, then the binned ones
 };
 [[nodiscard]] TrainingPlan plan_training_data(const std::filesystem::path& store, DataSelection extra);
-/// Packs the genotypes of store columns [begin, end) into `bytes` (plan.layout.bytes of them).
+/// Packs the genotypes of the matrix's genotype columns [begin, end) (store columns, or
+/// plan.columns of them) into `bytes` (plan.layout.bytes of them).
 void fill_training_genotypes(const std::filesystem::path& store, const TrainingPlan& plan, std::int64_t begin,
                              std::int64_t end, std::uint8_t* bytes);
 /// Writes the binned columns into `bytes`.
