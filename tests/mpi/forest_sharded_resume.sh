@@ -25,7 +25,7 @@ trees = 960
 seed = 3
 matrix = sharded
 INI
-run() { local dir=$1; shift; gf 2 run --config p.ini --run-dir "$dir" "$@"; }
+run() { local dir=$1; shift; gf 2 run --config "$WORK/p.ini" --run-dir "$dir" "$@"; }  # the folder names this test's processes for pkill
 same_outputs() {
   "$GF_TEST_TOOL" same-model "$1/c.gfm" "$2/c.gfm" >/dev/null && cmp -s "$1/c.gfm.importance.tsv" "$2/c.gfm.importance.tsv" &&
     cmp -s <(grep -vE '_s"|date|command|"input"|"output"' "$1/c.cv.json") <(grep -vE '_s"|date|command|"input"|"output"' "$2/c.cv.json")
@@ -36,7 +36,7 @@ interrupted_run() {  # DIR LOG SIGNAL [PATTERN]: signals the run once PATTERN (t
   local pid=$!
   for _ in $(seq 1 600); do grep -q "${4:-960 trees, mtry}" "$2" 2>/dev/null && break; sleep 0.1; done
   sleep 0.8
-  if [[ $3 == KILL ]]; then pkill -KILL -f "genoforest run --config p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run" || true; fi
+  if [[ $3 == KILL ]]; then pkill -KILL -f "genoforest run --config $WORK/p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run --config $WORK/p.ini" || true; fi
   wait $pid; rc=$?
   set -e
 }

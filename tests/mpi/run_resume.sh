@@ -48,7 +48,7 @@ folds = 5
 trees = 1500
 seed = 3
 INI
-run() { local dir=$1; shift; gf 2 run --config p.ini --run-dir "$dir" "$@"; }
+run() { local dir=$1; shift; gf 2 run --config "$WORK/p.ini" --run-dir "$dir" "$@"; }  # the folder names this test's processes for pkill
 outputs_same() {  # A B: the final outputs agree (dates, command lines, folders and timings aside)
   local bad=""
   cmp -s <("$GF_TEST_TOOL" dump-vcf "$1/c.called.vcf.gz" | grep -v '^##reference=') \
@@ -66,7 +66,7 @@ interrupted_run() {
   local pid=$!
   for _ in $(seq 1 600); do grep -q "$3" "$2" 2>/dev/null && break; sleep 0.1; done
   sleep 0.3
-  if [[ $4 == KILL ]]; then pkill -KILL -f "genoforest run --config p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run" || true; fi
+  if [[ $4 == KILL ]]; then pkill -KILL -f "genoforest run --config $WORK/p.ini" || true; else pkill -TERM -f "^$MPIEXEC .*genoforest run --config $WORK/p.ini" || true; fi
   wait $pid; rc=$?
   set -e
 }
