@@ -359,10 +359,12 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       requested_text = opt.regions_file;
       if (requested.empty()) throw InputError(opt.regions_file, "no region in the BED file");
     }
+    std::string label_column;  // the phenotype table's label column
     std::optional<io::PhenotypeTable> own_labels;
     if (opt.phenotypes.empty() && source) own_labels = source->phenotypes();
     if (!opt.phenotypes.empty() || own_labels) {
       const auto table = own_labels ? *own_labels : io::read_phenotypes(opt.phenotypes, opt.pheno_name);
+      label_column = table.label_column;
       if (own_labels) log_info("labels from the PHENOTYPE column of " + table.path.string() + " (no -p/--phenotypes given)");
       labels = std::make_unique<io::EncodedLabels>(
           io::encode_labels(table, samples, io::parse_label_type(opt.label_type), samples_source));
@@ -378,7 +380,20 @@ void run_features(const Comm& comm, const FeaturesOptions& opt) {
       }
     }
     if (!opt.covar.empty()) {
-      const auto table = io::read_covariates(opt.covar, opt.covar_names);
+      auto table = io::read_covariates(opt.covar, opt.covar_names);
+      // The phenotype table as the covariate table (plink users keep both in one file): its label
+      // column is the answer, not a covariate, unless named.
+      std::error_code ec;
+      if (!opt.phenotypes.empty() && opt.covar_names.empty() && fs::equivalent(opt.covar, opt.phenotypes, ec) && !label_column.empty()) {
+        for (std::size_t c = 0; c < table.names.size(); ++c) {
+          if (table.names[c] != label_column) continue;
+          table.names.erase(table.names.begin() + static_cast<std::ptrdiff_t>(c));
+          table.values.erase(table.values.begin() + static_cast<std::ptrdiff_t>(c));
+          log_info("covariates: left out the label column " + label_column + " of " + opt.covar + " (it is the phenotype)");
+          break;
+        }
+        if (table.names.empty()) throw InputError(opt.covar, "no covariate column besides the label " + label_column);
+      }
       if (!table.skipped.empty()) {
         std::string l;
         for (const auto& c : table.skipped) l += (l.empty() ? "" : ", ") + c;

@@ -41,6 +41,13 @@ gf 2 train e.h5 -o me.gfm --trees 20 --with-covariates -q
 grep -q "2 covariate(s) from pc.eigenvec: PC1, PC2" e.log && grep -q "covariates/PC1" me.gfm.importance.tsv &&
   ok "a pca .eigenvec is a covariate file (--covar-name PC1-PC2)" || { not_ok ".eigenvec as covariates"; cat e.log; }
 
+# One file for phenotypes and covariates (plink users keep both in one table): its label column is
+# not a covariate (the model would learn the answer).
+paste c.pheno.tsv <(cut -f3 c.cov) > both.tsv
+gf 2 features c.vcf.gz -p both.tsv --covar both.tsv -o both.h5 2> both.log
+grep -q "covariates: left out the label column label of both.tsv (it is the phenotype)" both.log && grep -q "1 covariate(s) from both.tsv: AGE" both.log &&
+  ok "the phenotype table as covariate table: its label left out" || { not_ok "label as covariate"; cat both.log; }
+
 # Refusals.
 expect() {  # NAME CODE PATTERN STAGE ARGS...
   local name=$1 code=$2 pattern=$3; shift 3
