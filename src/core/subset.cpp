@@ -8,21 +8,6 @@
 
 namespace genoforest {
 
-namespace {
-/// Blank-separated fields of a line (tabs or spaces).
-std::vector<std::string> fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    const std::size_t b = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > b) out.emplace_back(line, b, i - b);
-  }
-  return out;
-}
-}  // namespace
-
 std::vector<std::string> read_sample_list(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) throw IoError("cannot read sample list " + path.string() + ": " + errno_text());
@@ -32,7 +17,7 @@ std::vector<std::string> read_sample_list(const std::filesystem::path& path) {
   while (std::getline(in, line)) {
     ++lineno;
     if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-    auto f = fields(line);
+    auto f = split_blanks(line);
     if (f.empty()) continue;
     if (lineno == 1 && (f[0].starts_with('#') || f.back() == "IID" || f.back() == "sample_id")) continue;  // a header
     if (f.size() > 2) {
@@ -92,7 +77,7 @@ VariantList VariantList::read(const std::filesystem::path& path) {
   while (std::getline(in, line)) {
     ++lineno;
     if (lineno == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);
-    auto f = fields(line);
+    auto f = split_blanks(line);
     if (f.empty() || f[0].starts_with('#') || f[0] == "track" || f[0] == "browser") continue;
     if (lines.empty() && f.size() >= 3 && parse_int(f[1]) && parse_int(f[2])) bed = true;
     lines.emplace_back(lineno, std::move(f));

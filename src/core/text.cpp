@@ -115,4 +115,17 @@ std::uint64_t fnv1a64(std::string_view bytes) noexcept {
   return h;
 }
 
+std::vector<std::string> split_blanks(std::string_view line) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (i < line.size()) {
+    while (i < line.size() && blank(line[i])) ++i;
+    const std::size_t b = i;
+    while (i < line.size() && !blank(line[i])) ++i;
+    if (i > b) out.emplace_back(line.substr(b, i - b));
+  }
+  return out;
+}
+
 }  // namespace genoforest

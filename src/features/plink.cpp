@@ -22,18 +22,6 @@ fs::path prefix_of(const std::string& input) {
   return input.ends_with(".bed") ? fs::path(input.substr(0, input.size() - 4)) : fs::path(input);
 }
 
-std::vector<std::string> blank_fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    const std::size_t b = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > b) out.emplace_back(line, b, i - b);
-  }
-  return out;
-}
-
 std::ifstream open_text(const fs::path& p, const char* what) {
   std::ifstream in(p);
   if (!in) throw IoError("cannot open " + p.string() + " (the PLINK fileset's " + what + "): " + errno_text());
@@ -72,7 +60,7 @@ PlinkBedSource::PlinkBedSource(const std::string& input) {
     std::size_t lineno = 0;
     while (std::getline(in, line)) {
       ++lineno;
-      const auto f = blank_fields(line);
+      const auto f = split_blanks(line);
       if (f.empty()) continue;
       const std::string where = fam_.string() + " line " + std::to_string(lineno);
       if (f.size() != 6) throw InputError(where, "has " + std::to_string(f.size()) + " fields; a .fam line has 6 (FID IID PAT MAT SEX PHENOTYPE)");
@@ -89,7 +77,7 @@ PlinkBedSource::PlinkBedSource(const std::string& input) {
     std::size_t lineno = 0;
     while (std::getline(in, line)) {
       ++lineno;
-      const auto f = blank_fields(line);
+      const auto f = split_blanks(line);
       if (f.empty()) continue;
       const std::string where = bim_.string() + " line " + std::to_string(lineno);
       if (f.size() != 6) throw InputError(where, "has " + std::to_string(f.size()) + " fields; a .bim line has 6 (CHROM ID CM POS A1 A2)");

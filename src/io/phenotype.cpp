@@ -36,14 +36,7 @@ enum class Sep { kTab, kComma, kSpace };
 bool fields_of(const std::string& line, Sep sep, std::vector<std::string>& out) {
   out.clear();
   if (sep == Sep::kSpace) {
-    std::size_t i = 0;
-    while (i < line.size()) {
-      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-      if (i == line.size()) break;
-      const std::size_t b = i;
-      while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
-      out.emplace_back(line, b, i - b);
-    }
+    out = split_blanks(line);
     return true;
   }
   const char c = sep == Sep::kTab ? '\t' : ',';

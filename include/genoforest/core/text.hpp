@@ -13,6 +13,10 @@ namespace genoforest {
 [[nodiscard]] std::vector<std::string_view> split(std::string_view line, char sep);
 /// `s` without leading and trailing spaces, tabs, CR and LF.
 [[nodiscard]] std::string_view trim(std::string_view s);
+
+/// The fields of a line separated by runs of blanks (spaces, tabs; a '\r' too): plink's
+/// whitespace-delimited files. Empty fields do not exist.
+[[nodiscard]] std::vector<std::string> split_blanks(std::string_view line);
 /// A whole-string signed integer, or nullopt ("12x", "", overflow). Accepts ',' digit separators
 /// only when `allow_commas` (region strings such as "chr1:1,000-2,000").
 [[nodiscard]] std::optional<std::int64_t> parse_int(std::string_view s, bool allow_commas = false);
