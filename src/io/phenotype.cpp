@@ -190,6 +190,25 @@ PhenotypeTable read_phenotypes(const std::filesystem::path& path, const std::str
   return t;
 }
 
+namespace {
+/// "A, B, C, ..." : the first three names.
+std::string first_few(const std::vector<std::string>& names) {
+  std::string s;
+  for (std::size_t i = 0; i < names.size() && i < 3; ++i) s += (i ? ", " : "") + names[i];
+  if (names.size() > 3) s += ", ...";
+  return s;
+}
+
+/// A table (of `rows` rows) none of whose samples is among `samples` (another cohort, or IDs
+/// written another way, FID_IID): InconsistentInputError naming a few of each.
+void refuse_when_none_match(const std::filesystem::path& table, const std::vector<std::string>& absent, std::size_t rows,
+                            const std::vector<std::string>& samples, const std::string& samples_source) {
+  if (rows == 0 || absent.size() != rows) return;
+  throw InconsistentInputError(table.string(), "none of its " + std::to_string(rows) + " samples (" + first_few(absent) + ") is in " +
+                                                   samples_source + " (" + first_few(samples) + ")");
+}
+}  // namespace
+
 EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::string>& samples, LabelType type,
                             const std::string& samples_source) {
   std::unordered_map<std::string, std::size_t> index;
@@ -207,20 +226,10 @@ EncodedLabels encode_labels(const PhenotypeTable& table, const std::vector<std::
   }
   EncodedLabels e;
   if (!absent.empty()) {
-    std::string names;
-    for (std::size_t i = 0; i < absent.size() && i < 3; ++i) names += (i ? ", " : "") + absent[i];
-    if (absent.size() > 3) names += ", ...";
-    if (absent.size() == table.rows.size()) {
-      // Not one match: another cohort, or IDs written another way (FID_IID).
-      std::string theirs;
-      for (std::size_t i = 0; i < samples.size() && i < 3; ++i) theirs += (i ? ", " : "") + samples[i];
-      if (samples.size() > 3) theirs += ", ...";
-      throw InconsistentInputError(table.path.string(), "none of its " + std::to_string(absent.size()) + " samples (" + names +
-                                                            ") is in " + samples_source + " (" + theirs + ")");
-    }
+    refuse_when_none_match(table.path, absent, table.rows.size(), samples, samples_source);
     // As plink2: samples of the table that the genotypes lack are left out, and said so.
     e.table_samples_not_in_input = absent.size();
-    e.absent_examples = names;
+    e.absent_examples = first_few(absent);
   }
   const std::size_t n = samples.size();
   e.population.assign(n, "");
@@ -427,18 +436,9 @@ AlignedCovariates align_covariates(const CovariateTable& table, const std::vecto
     has[it->second] = true;
     for (std::size_t c = 0; c < table.names.size(); ++c) a.values[c][it->second] = table.values[c][r];
   }
-  std::string names;
-  for (std::size_t i = 0; i < absent.size() && i < 3; ++i) names += (i ? ", " : "") + absent[i];
-  if (absent.size() > 3) names += ", ...";
-  if (!table.sample_ids.empty() && absent.size() == table.sample_ids.size()) {
-    std::string theirs;
-    for (std::size_t i = 0; i < samples.size() && i < 3; ++i) theirs += (i ? ", " : "") + samples[i];
-    if (samples.size() > 3) theirs += ", ...";
-    throw InconsistentInputError(table.path.string(), "none of its " + std::to_string(absent.size()) + " samples (" + names +
-                                                          ") is in " + samples_source + " (" + theirs + ")");
-  }
+  refuse_when_none_match(table.path, absent, table.sample_ids.size(), samples, samples_source);
   a.table_rows_not_in_samples = absent.size();
-  a.absent_examples = names;
+  a.absent_examples = first_few(absent);
   for (const bool h : has) a.samples_without_row += !h;
   return a;
 }
