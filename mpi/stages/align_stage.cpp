@@ -370,6 +370,7 @@ void run_align(const Comm& comm, const AlignOptions& o) {
       outputs.push_back({"the index of sample " + e.id, out.string() + (o.format == "cram" ? ".crai" : ".bai")});
       outputs.push_back({"the QC report of sample " + e.id, fs::path(o.output_dir) / (e.id + ".qc.json")});
     }
+    outputs.push_back({"the list of the BAMs", fs::path(o.output_dir) / "bams.list"});
     std::error_code ec;
     fs::create_directories(o.output_dir, ec);
     if (ec) throw IoError("cannot create the output folder " + o.output_dir + ": " + ec.message());
@@ -605,6 +606,10 @@ void run_align(const Comm& comm, const AlignOptions& o) {
   }
   cleanup.done = true;
   comm.on_root([&] {
+    // The outputs in sheet order, one path per line: what `call -b` reads.
+    std::string list;
+    for (const auto& e : sheet) list += (fs::path(o.output_dir) / (e.id + (o.format == "cram" ? ".cram" : ".bam"))).string() + "\n";
+    write_atomically(fs::path(o.output_dir) / "bams.list", list);
     const double wall = seconds_since(t0);
     char buf[512];
     auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };

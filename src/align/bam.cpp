@@ -34,6 +34,7 @@ void AlignCounts::add(const AlignCounts& o) {
   secondary += o.secondary;
   supplementary += o.supplementary;
   duplicates += o.duplicates;
+  for (const auto& [size, n] : o.insert_sizes) insert_sizes[size] += n;
 }
 
 std::string AlignCounts::to_json(int indent) const {
@@ -49,7 +50,30 @@ std::string AlignCounts::to_json(int indent) const {
                 pad.c_str(), frac(properly_paired), pad.c_str(), static_cast<long long>(secondary), pad.c_str(),
                 static_cast<long long>(supplementary), pad.c_str(), static_cast<long long>(duplicates), pad.c_str(),
                 frac(duplicates), pad.c_str());
-  return buf;
+  // Median (the lower middle value, as Picard's) and mean of the insert sizes.
+  std::int64_t n = 0;
+  double sum = 0;
+  for (const auto& [size, k] : insert_sizes) {
+    n += k;
+    sum += static_cast<double>(size) * static_cast<double>(k);
+  }
+  std::string median = "null", mean = "null";
+  if (n > 0) {
+    std::int64_t seen = 0;
+    for (const auto& [size, k] : insert_sizes) {
+      seen += k;
+      if (2 * seen >= n) {
+        median = std::to_string(size);
+        break;
+      }
+    }
+    char m[32];
+    std::snprintf(m, sizeof m, "%.2f", sum / static_cast<double>(n));
+    mean = m;
+  }
+  std::string out(buf);
+  out.resize(out.size() - pad.size() - 2);  // reopen before the closing "\n<pad>}"
+  return out + ",\n" + pad + "  \"insert_size_median\": " + median + ",\n" + pad + "  \"insert_size_mean\": " + mean + "\n" + pad + "}";
 }
 
 SamHdrPtr parse_header(const std::string& text) {
@@ -469,6 +493,9 @@ AlignCounts write_piece(const std::vector<PieceInput>& inputs, BinKey bin_begin,
       c.mapped += mapped;
       c.properly_paired += (b->core.flag & BAM_FPROPER_PAIR) != 0;
       c.duplicates += (b->core.flag & BAM_FDUP) != 0;
+      if ((b->core.flag & (BAM_FPROPER_PAIR | BAM_FREAD1 | BAM_FDUP)) == (BAM_FPROPER_PAIR | BAM_FREAD1) && b->core.isize != 0) {
+        ++c.insert_sizes[static_cast<std::int32_t>(std::min<std::int64_t>(std::llabs(b->core.isize), INT32_MAX))];
+      }
     }
     if (this_bin != bin) {  // a new bin starts a new block
       fp.flush();

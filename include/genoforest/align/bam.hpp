@@ -21,8 +21,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
+
+#include <boost/serialization/map.hpp>
 
 namespace genoforest::align {
 
@@ -30,11 +33,14 @@ namespace genoforest::align {
 struct AlignCounts {
   std::int64_t records = 0, primary = 0, mapped = 0, properly_paired = 0, secondary = 0, supplementary = 0,
                duplicates = 0;
+  /// Insert sizes (|TLEN|) of the properly paired primary read 1s that are not duplicates: size -> reads.
+  std::map<std::int32_t, std::int64_t> insert_sizes;
   void add(const AlignCounts& o);
+  /// Counts and fractions, and the median and mean insert size (null without proper pairs).
   [[nodiscard]] std::string to_json(int indent) const;
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & records & primary & mapped & properly_paired & secondary & supplementary & duplicates;
+    ar & records & primary & mapped & properly_paired & secondary & supplementary & duplicates & insert_sizes;
   }
 };
 
