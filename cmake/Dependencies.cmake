@@ -67,6 +67,21 @@ gf_require(Eigen3_FOUND "Eigen3" "libeigen3-dev")
 find_package(Boost 1.74 QUIET COMPONENTS program_options serialization)
 gf_require(Boost_FOUND "Boost.Program_options and Boost.Serialization" "libboost-program-options-dev libboost-serialization-dev")
 
+find_package(nlohmann_json 3 QUIET)
+gf_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
+
+# The plotting library `genoforest report` inlines (Vega, Vega-Lite), fetched from npm with pinned
+# checksums by scripts/fetch-js.sh (which scripts/install-deps.sh runs) and embedded in the binary.
+set(GF_JS_DIR ${CMAKE_SOURCE_DIR}/third_party/js)
+set(GF_JS_FILES vega.min.js vega-lite.min.js vega.LICENSE vega-lite.LICENSE vega.version vega-lite.version)
+foreach(f ${GF_JS_FILES})
+  if(NOT EXISTS ${GF_JS_DIR}/${f})
+    message(FATAL_ERROR "genoforest: ${GF_JS_DIR}/${f} is missing: the report's plotting library (Vega, Vega-Lite) "
+                        "is fetched by scripts/install-deps.sh (scripts/fetch-js.sh).")
+  endif()
+  list(APPEND GF_JS_PATHS ${GF_JS_DIR}/${f})
+endforeach()
+
 find_package(ZLIB QUIET)
 gf_require(ZLIB_FOUND "zlib" "zlib1g-dev")
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages genoforest needs, by purpose (packages already present are left alone):
-#   scripts/install-deps.sh           to build and run it (the demo: scripts/demo.sh)
+#   scripts/install-deps.sh           to build and run it (the demo: scripts/demo.sh); also fetches the
+#                                     plotting library the report inlines (scripts/fetch-js.sh: Vega and
+#                                     Vega-Lite from npm, checked against pinned SHA-256 sums)
 #   scripts/install-deps.sh --test    also what the tests use (scripts/test.sh): the bwa and bcftools
 #                                     programs (the alignment test compares with `bwa mem`, the calling
 #                                     test normalises truth and calls with `bcftools norm`), plink2 (the
 #                                     PLINK input test compares with its conversion), tabix and
 #                                     hdf5-tools, Slurm's daemons and munge (a test submits the demo to a
-#                                     local single-node cluster), procps's pkill (a test interrupts a run)
+#                                     local single-node cluster), procps's pkill (a test interrupts a run),
+#                                     chromium and python3 (the report is opened in a headless browser and
+#                                     its rendered DOM checked)
 #   scripts/install-deps.sh --bench   also the anchors the benchmarks compare against (implies --test)
 #   scripts/install-deps.sh --fuzz    also clang and libFuzzer (scripts/fuzz.sh)
 # Flags combine. Idempotent: when everything is present it only runs dpkg-query (well under a second).
@@ -21,8 +25,10 @@ pkgs=(
   libeigen3-dev
   libboost-program-options-dev libboost-serialization-dev
   libgtest-dev
+  nlohmann-json3-dev
+  curl ca-certificates
 )
-test_pkgs=(bwa bcftools plink2 tabix hdf5-tools munge slurmctld slurmd slurm-client procps dpkg-dev file)
+test_pkgs=(bwa bcftools plink2 tabix hdf5-tools munge slurmctld slurmd slurm-client procps dpkg-dev file chromium python3)
 for flag in "$@"; do
   case "$flag" in
     --test) pkgs+=("${test_pkgs[@]}") ;;
@@ -39,6 +45,7 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#pkgs[@]} packages present"
+  "$(dirname "$0")/fetch-js.sh"
   exit 0
 fi
 
@@ -49,3 +56,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+"$(dirname "$0")/fetch-js.sh"

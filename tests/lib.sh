@@ -94,3 +94,51 @@ gfn() {
   shift 2
   "${launcher[@]}" "$GENOFOREST" "$@"
 }
+
+# check_report HTML PLOT_ID...: opens a genoforest report in headless Chromium (offline: no network
+# is reachable from a file: page that inlines everything) and checks that every plot renders. Writes
+# HTML.png (a screenshot) and HTML.dom.html (the DOM once rendered). True when: the page's own
+# check counted as many rendered plots as PLOT_IDs and no error; the plots on the page are exactly
+# PLOT_IDs; each one's SVG holds data marks (counted here, in the DOM); and Chromium logged no
+# console message. Prints what fails.
+check_report() {
+  local html=$1; shift
+  local flags=(--headless=new --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --disable-extensions
+               --virtual-time-budget=20000 --user-data-dir="$WORK/chromium-profile")
+  timeout 120 chromium "${flags[@]}" --enable-logging=stderr --v=0 --dump-dom "file://$html" > "$html.dom.html" 2> "$html.chromium.log" || {
+    echo "chromium failed on $html"; tail -5 "$html.chromium.log"; return 1; }
+  timeout 120 chromium "${flags[@]}" --window-size=1280,2400 --screenshot="$html.png" "file://$html" > /dev/null 2>&1 || true
+  [[ -s "$html.png" ]] || { echo "no screenshot of $html"; return 1; }
+  if grep -E "CONSOLE|Uncaught" "$html.chromium.log"; then echo "console messages in $html"; return 1; fi
+  python3 - "$html.dom.html" "$@" <<'PY'
+import sys
+from html.parser import HTMLParser
+dom, expected = sys.argv[1], sys.argv[2:]
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.body = {}; self.plots = {}; self.stack = []; self.marks = {}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == 'body': self.body = a
+        plot = a.get('data-plot')
+        parent = self.stack[-1] if self.stack else (None, None, False)
+        cur = plot if plot else parent[0]
+        in_mark = tag == 'g' and 'role-mark' in (a.get('class') or '').split()
+        if plot: self.plots[plot] = a
+        if parent[2] and tag in ('path', 'text', 'line', 'rect') and cur: self.marks[cur] = self.marks.get(cur, 0) + 1
+        if tag not in ('path', 'line', 'rect', 'circle', 'meta', 'br', 'img', 'input'): self.stack.append((cur, tag, in_mark))
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][1] == tag: del self.stack[i:]; break
+p = P(); p.feed(open(dom, encoding='utf-8').read())
+bad = []
+if p.body.get('data-errors') != '0': bad.append('page errors: %s' % p.body.get('data-errors'))
+if p.body.get('data-rendered') != str(len(expected)): bad.append('rendered %s plots, expected %d' % (p.body.get('data-rendered'), len(expected)))
+if sorted(p.plots) != sorted(expected): bad.append('plots %s, expected %s' % (sorted(p.plots), sorted(expected)))
+for e in expected:
+    if p.marks.get(e, 0) < 1 or int(p.plots.get(e, {}).get('data-marks', '0')) < 1: bad.append('plot %s has no marks (%d)' % (e, p.marks.get(e, 0)))
+print('report %s: %d plots, marks %s' % (dom, len(p.plots), {k: p.marks.get(k, 0) for k in sorted(p.plots)}))
+for b in bad: print('  ' + b)
+sys.exit(1 if bad else 0)
+PY
+}

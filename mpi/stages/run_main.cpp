@@ -215,7 +215,8 @@ std::string inputs_changed(const StageRecord& s, const std::set<std::string>& na
 
 struct StageReport {
   std::string name, status;
-  double seconds = 0;
+  double seconds = 0;  // of this run, or of the run that finished it (up to date)
+  std::vector<std::string> lines;  // the config's section: key = value
   std::int64_t tasks = 0, resumed = 0;
   std::vector<double> peak_rss;  // per rank, bytes (the process's peak so far)
 };
@@ -223,7 +224,7 @@ struct StageReport {
 }  // namespace
 
 bool run_main(const Comm& comm, const StageCall& call) {
-  std::string run_dir, stage_list, report_path;
+  std::string run_dir, stage_list, report_path, html_path;
   bool force = false;
   StageSpec spec;
   spec.name = "run";
@@ -241,7 +242,9 @@ bool run_main(const Comm& comm, const StageCall& call) {
        "comma-separated stages to run, in pipeline order (default: every stage with a section in the config)")  //
       ("force", po::bool_switch(&force), "start over: forget what the run folder's manifest says was done")  //
       ("report", po::value(&report_path)->default_value("genoforest-run.json")->value_name("FILE"),
-       "JSON run report (per stage: status, wall time, tasks run and resumed, peak memory per rank), in the run folder");
+       "JSON run report (per stage: status, wall time, tasks run and resumed, peak memory per rank, options), in the run folder")  //
+      ("html", po::value(&html_path)->default_value("genoforest-report.html")->value_name("FILE"),
+       "HTML report written at the end (as 'genoforest report'), in the run folder; 'none' for none");
   spec.groups.push_back(g);
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
@@ -314,7 +317,8 @@ bool run_main(const Comm& comm, const StageCall& call) {
   auto write_report = [&](const std::string& status) {
     comm.on_root([&] {
       std::string j = "{\n  \"genoforest\": " + json_string(kVersion) + ",\n  \"config\": " + json_string(config.string()) +
-                      ",\n  \"run_dir\": " + json_string(fs::current_path().string()) + ",\n  \"ranks\": " + std::to_string(comm.size()) +
+                      ",\n  \"run_dir\": " + json_string(fs::current_path().string()) + ",\n  \"command_line\": " + json_string(call.command_line) +
+                      ",\n  \"ranks\": " + std::to_string(comm.size()) +
                       ",\n  \"status\": " + json_string(status) + ",\n  \"wall_s\": " +
                       std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count()) + ",\n  \"stages\": [";
       for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -323,6 +327,15 @@ bool run_main(const Comm& comm, const StageCall& call) {
              ", \"wall_s\": " + std::to_string(r.seconds) + ", \"tasks_run\": " + std::to_string(r.tasks) +
              ", \"tasks_resumed\": " + std::to_string(r.resumed) + ", \"peak_rss_bytes_per_rank\": [";
         for (std::size_t k = 0; k < r.peak_rss.size(); ++k) j += (k ? ", " : "") + std::to_string(static_cast<long long>(r.peak_rss[k]));
+        j += "], \"options\": [";
+        bool first = true;
+        for (const auto& line : r.lines) {
+          const auto eq = line.find('=');
+          if (eq == std::string::npos) continue;
+          j += std::string(first ? "" : ", ") + "[" + json_string(trim(std::string_view(line).substr(0, eq))) + ", " +
+               json_string(trim(std::string_view(line).substr(eq + 1))) + "]";
+          first = false;
+        }
         j += "]}";
       }
       j += "\n  ]\n}\n";
@@ -357,9 +370,11 @@ bool run_main(const Comm& comm, const StageCall& call) {
     comm.bcast(skip);
     StageReport rep;
     rep.name = name;
+    rep.lines = section_lines[name];
     if (skip) {
       log_info("stage " + name + ": up to date (finished before, its outputs intact); skipped");
       rep.status = "up to date";
+      comm.on_root([&] { rep.seconds = manifest.stages.at(name).seconds; });
       reports.push_back(rep);
       continue;
     }
@@ -424,6 +439,19 @@ bool run_main(const Comm& comm, const StageCall& call) {
   }
   write_report("finished");
   log_info("run finished; report in " + (fs::current_path() / report_path).string());
+  if (html_path != "none") {
+    comm.on_root([&] {
+      // The stages' results stand whatever happens here: a report that cannot be written is a
+      // warning, and 'genoforest report' can write it again.
+      try {
+        write_html_report(".", html_path);
+        log_info("HTML report: " + (fs::current_path() / html_path).lexically_normal().string());
+      } catch (const std::exception& e) {
+        log_warning(std::string("the HTML report was not written: ") + e.what() + " (rerun it with 'genoforest report " +
+                    fs::current_path().string() + "')");
+      }
+    });
+  }
   return true;
 }
 

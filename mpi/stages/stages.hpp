@@ -2,6 +2,7 @@
 /// @file stages.hpp
 /// Entry points of the stages: each parses its options (command line + INI) and runs on every
 /// rank. They throw UsageError/JobError; main() turns those into the one error line and exit code.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,11 @@ bool predict_main(const Comm& comm, const StageCall& call);
 bool model_main(const Comm& comm, const StageCall& call);
 bool pca_main(const Comm& comm, const StageCall& call);
 bool cluster_main(const Comm& comm, const StageCall& call);
+bool report_main(const Comm& comm, const StageCall& call);
+
+/// Writes the HTML report of a run folder to `output` (and its MultiQC tables beside it), from one
+/// process. Throws as the report's sections do (InputError naming a malformed file).
+void write_html_report(const std::filesystem::path& run_dir, const std::filesystem::path& output);
 
 /// For stages that allocate and free buffers of many MB over and over (features: per region and
 /// wave; align: per bwa batch): glibc would map each afresh and the kernel zero its pages (200,000
