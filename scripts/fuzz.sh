@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer + UndefinedBehaviorSanitizer) into
 # build-fuzz/ and runs each for SECONDS (default 60) on a seed corpus made from the test data:
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: vcf phenotype sample_sheet ini fastq model
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: vcf phenotype sample_sheet ini fastq model report
 # Prints, per target, the executions and the findings; a finding (crash, sanitizer report, an
 # exception that is not a clean refusal) is kept as build-fuzz/findings/TARGET/crash-* and makes
 # the script exit 1. Reproduce one with: build-fuzz/tests/fuzz/fuzz_TARGET FILE
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(vcf phenotype sample_sheet ini fastq model)
+((${#targets[@]})) || targets=(vcf phenotype sample_sheet ini fastq model report)
 
 "$root/scripts/install-deps.sh" --fuzz >/dev/null
 "$root/scripts/build.sh" >/dev/null  # the seeds are made by genoforest itself
@@ -24,12 +24,14 @@ cmake --build "$out" -j "$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 # Seeds: small valid inputs of each format, from a simulated cohort.
 seeds="$out/seeds"
 if [[ ! -f "$seeds/.done" ]]; then
-  rm -rf "$seeds"; mkdir -p "$seeds"/{vcf,phenotype,sample_sheet,ini,fastq,model}
+  rm -rf "$seeds"; mkdir -p "$seeds"/{vcf,phenotype,sample_sheet,ini,fastq,model,report}
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
   gf="$root/build/genoforest"
   (cd "$work" && "$gf" simulate -o c -n 6 --variants 30 --spacing 500 --reads --read-samples 1 --coverage 1 --seed 1 -q &&
     "$gf" simulate -o m -n 4 --variants 12 --contigs 2 --seed 2 -q &&
-    "$gf" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q && "$gf" train c.h5 -o c.gfm --trees 2 -q)
+    "$gf" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q && "$gf" train c.h5 -o c.gfm --trees 2 -q &&
+    "$gf" cv c.h5 -k 2 --trees 2 -o c.cv.json --predictions c.cv.tsv -q && "$gf" pca c.h5 -o c --pcs 2 -q &&
+    printf '[features]\ninput = c.vcf.gz\noutput = r.h5\n' > r.ini && "$gf" run --config r.ini --run-dir run -q)
   zcat "$work/c.vcf.gz" > "$seeds/vcf/simulated.vcf"
   zcat "$work/m.vcf.gz" > "$seeds/vcf/two-contigs.vcf"
   printf '##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n1\t10\t.\tA\tC,G\t.\tPASS\t.\tGT\t0|1\t1/2\t./.\n1\t20\t.\tAT\tA\t.\tPASS\t.\tGT\t0\t1\t.\n1\t30\t.\tG\tT\t.\tq10\t.\tGT:DP\t0/1:3\t1/1:.\t0/.:2\n' > "$seeds/vcf/hand-made.vcf"
@@ -43,6 +45,10 @@ if [[ ! -f "$seeds/.done" ]]; then
   zcat "$work"/c.S000001_1.fq.gz | head -40 > "$seeds/fastq/reads.fq"
   head -40 "$seeds/fastq/reads.fq" | gzip -c > "$seeds/fastq/reads.fq.gz"
   cp "$work/c.gfm" "$seeds/model/"
+  # report: a first byte '1' makes the rest the run report, '0' the content of every file it names.
+  { printf 1; cat "$work/run/genoforest-run.json"; } > "$seeds/report/run.json"
+  for f in c.cv.json c.cv.tsv c.gfm.importance.tsv c.eigenvec c.eigenval; do { printf 0; cat "$work/$f"; } > "$seeds/report/$f"; done
+  { printf 0; zcat "$work/c.vcf.gz"; } > "$seeds/report/calls.vcf"
   touch "$seeds/.done"
 fi
 

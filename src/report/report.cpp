@@ -66,6 +66,19 @@ std::vector<std::vector<std::string>> read_tsv(const fs::path& p) {
   return rows;
 }
 
+/// Runs `f`, reading what the run wrote to `file`: content of an unexpected shape (a JSON field of
+/// another type, an index beyond a table) is an InputError naming the file, as a malformed file is.
+template <class F>
+auto from_file(const fs::path& file, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Json::exception& e) {
+    throw InputError(file.string(), std::string("unexpected content: ") + e.what());
+  } catch (const std::out_of_range& e) {
+    throw InputError(file.string(), std::string("unexpected content: ") + e.what());
+  }
+}
+
 bool is_file(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec);
@@ -324,7 +337,7 @@ std::optional<Section> run_section(const RunInfo& run) {
     s["encoding"]["y"] = {{"field", "stage"}, {"type", "nominal"}, {"sort", nullptr}};
     s["encoding"]["x"] = {{"field", "peak_rss_mib"}, {"type", "quantitative"}, {"title", "peak RSS (MiB)"}};
     s["encoding"]["color"] = {{"field", "rank"}, {"type", "nominal"}};
-    sec.plots.push_back(make_plot("run-memory", "Peak memory per rank", s));
+    sec.plots.push_back(make_plot("run-memory", "Peak memory per rank (each process's peak so far: it never falls from one stage to the next)", s));
   }
   return sec;
 }
@@ -354,7 +367,7 @@ std::optional<Section> reads_section(const RunInfo& run) {
   Table t;
   t.head = {"sample", "reads in", "reads kept", "kept %", "Q30 % (in)", "trimmed bases", "mapped %", "properly paired %", "duplicates %", "insert size (median)"};
   Json rows = Json::array(), mqc = Json::object();
-  for (const auto& f : files) {
+  for (const auto& f : files) from_file(f, [&] {
     const Json j = read_json(f);
     const std::string sample = j.value("sample", f.filename().string());
     const Json qc = j.value("qc", Json::object()), al = j.value("alignment", Json::object());
@@ -370,7 +383,7 @@ std::optional<Section> reads_section(const RunInfo& run) {
     mqc[sample] = {{"reads_in", num(in)}, {"reads_kept", num(kept)}, {"q30_pct_in", num(q30)}, {"trimmed_bases", num(trimmed)},
                    {"mapped_pct", num(mapped)}, {"properly_paired_pct", num(paired)}, {"duplicates_pct", num(dup)},
                    {"insert_size_median", num(insert)}};
-  }
+  });
   sec.html = "<p>" + std::to_string(files.size()) + " sample(s) aligned into <code>" + html_escape(align->option("output-dir")) +
              "</code> (per-sample JSON: <code>SAMPLE.qc.json</code>).</p>" + t.html();
   sec.plots.push_back(make_plot("reads-counts", "Reads per sample, kept and removed by QC",
@@ -557,7 +570,10 @@ std::optional<Section> store_section(const RunInfo& run) {
     if (h5::read_attr_string(labels, "type") == "class") {
       const auto classes = h5::read_strings(labels, "classes");
       const auto code = h5::read_vector<std::int32_t>(labels, "code");
-      for (std::size_t i = 0; i < code.size() && i < label_of.size(); ++i) label_of[i] = code[i] >= 0 ? classes.at(static_cast<std::size_t>(code[i])) : "";
+      for (std::size_t i = 0; i < code.size() && i < label_of.size(); ++i) {
+        if (code[i] >= static_cast<std::int32_t>(classes.size())) throw InputError(path.string(), "label code " + std::to_string(code[i]) + " of sample " + std::to_string(i + 1) + " is beyond the " + std::to_string(classes.size()) + " classes");
+        label_of[i] = code[i] >= 0 ? classes[static_cast<std::size_t>(code[i])] : "";
+      }
     }
   }
   std::vector<double> maf, vmiss, smiss;
@@ -757,7 +773,7 @@ std::optional<Section> model_section(const RunInfo& run) {
   if (!has_cv && !has_imp) return std::nullopt;
   Section sec{"model", "Model", "", {}, ""};
   std::string h;
-  if (has_cv) {
+  if (has_cv) from_file(cv_json, [&] {
     const Json j = read_json(cv_json);
     const std::string task = j.value("task", "");
     h += "<p>Cross-validation (<code>" + html_escape(cv->option("output")) + "</code>): " + html_escape(task) + ", " +
@@ -837,15 +853,12 @@ std::optional<Section> model_section(const RunInfo& run) {
         std::vector<double> grid;
         for (int g = 0; g <= 100; ++g) grid.push_back(g / 100.0);
         std::vector<double> mean_tpr(grid.size(), 0);
-        std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>::size_type>> order;
         std::vector<std::pair<std::string, int>> names;  // curves in natural order (fold 2 before fold 10)
         for (const auto& [name, v] : groups) names.emplace_back(name, static_cast<int>(parse_int(name.substr(name.find(' ') + 1)).value_or(0)));
         std::stable_sort(names.begin(), names.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second < b.second : a.first < b.first; });
-        double auc_sum = 0;
         for (const auto& [name, unused] : names) {
           const auto pts = roc_points(groups[name]);
           const double a = auc_of(pts);
-          auc_sum += a;
           const std::string label = name + " (AUC " + fmt(a, "%.3f") + ")";
           const std::size_t step = pts.size() > kMaxRocPoints ? (pts.size() + kMaxRocPoints - 1) / kMaxRocPoints : 1;
           for (std::size_t i = 0; i < pts.size(); ++i)
@@ -858,7 +871,6 @@ std::optional<Section> model_section(const RunInfo& run) {
           const std::string label = "mean (AUC " + fmt(auc_of(mean), "%.3f") + ")";
           for (std::size_t g = 0; g < mean.size(); ++g) curves.push_back({{"curve", label}, {"fpr", mean[g].first}, {"tpr", mean[g].second}, {"order", g}});
         }
-        (void)auc_sum;
         Json s = base_spec(420);
         s["width"] = 480;
         s["layer"] = Json::array();
@@ -896,7 +908,7 @@ std::optional<Section> model_section(const RunInfo& run) {
     } else {
       h += "<p class=\"note\">ROC curves need the out-of-fold predictions: give the cv section <code>predictions = FILE</code>.</p>";
     }
-  }
+  });
   if (has_imp) {
     const auto rows = read_tsv(imp);
     if (rows.empty()) throw InputError(imp.string(), "empty importance table");
