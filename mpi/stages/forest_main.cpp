@@ -14,18 +14,36 @@ po::options_description svm_options(ForestCommon& c) {
   return g;
 }
 
+po::options_description gbt_options(ForestCommon& c) {
+  po::options_description g("Gradient-boosted trees (--model gbt; as XGBoost's, with --max-depth (default 6), --class-weight and --seed)");
+  g.add_options()  //
+      ("rounds", po::value(&c.gbt.rounds)->default_value(100)->value_name("N"), "boosting rounds (XGBoost's n_estimators)")  //
+      ("eta", po::value(&c.gbt.eta)->default_value(0.3, "0.3")->value_name("F"), "learning rate")  //
+      ("min-child-weight", po::value(&c.gbt.min_child_weight)->default_value(1.0, "1")->value_name("W"), "least hessian sum in a child")  //
+      ("lambda", po::value(&c.gbt.lambda)->default_value(1.0, "1")->value_name("L"), "L2 penalty on the leaf weights")  //
+      ("gamma", po::value(&c.gbt.gamma)->default_value(0.0, "0")->value_name("G"), "least loss reduction to split a node")  //
+      ("subsample", po::value(&c.gbt.subsample)->default_value(1.0, "1")->value_name("F"), "fraction of the training samples drawn per round")  //
+      ("colsample", po::value(&c.gbt.colsample)->default_value(1.0, "1")->value_name("F"), "fraction of the features drawn per tree (colsample_bytree)")  //
+      ("early-stopping", po::value(&c.gbt.early_stopping)->default_value(0)->value_name("N"),
+       "stop after N rounds without a lower validation loss, and keep the best round (0: never)")  //
+      ("validation-fraction", po::value(&c.gbt.validation_fraction)->default_value(0.1, "0.1")->value_name("F"),
+       "with --early-stopping: the fraction of the training samples held out (stratified)");
+  return g;
+}
+
 po::options_description forest_options(ForestCommon& c) {
   po::options_description g("Forest (names as in ranger / scikit-learn)");
   g.add_options()  //
       ("model", po::value(&c.model)->default_value("forest")->value_name("M"),
-       "forest, or svm (a linear support vector machine; --class-weight, --with-sample-stats, --with-covariates and --seed apply too)")  //
+       "forest, svm (a linear support vector machine) or gbt (gradient-boosted trees); --class-weight, --with-sample-stats, "
+       "--with-covariates and --seed apply to all three")  //
       ("input", po::value(&c.input)->value_name("FILE"), "feature store (.h5) from 'genoforest features' (positional)")  //
       ("trees", po::value(&c.params.n_trees)->default_value(500)->value_name("N"), "number of trees")                    //
       ("mtry", po::value(&c.params.mtry)->default_value(0)->value_name("N"),
        "features tried per split (0: sqrt(p) for classes, p/3 for a quantitative label)")  //
       ("min-node-size", po::value(&c.params.min_node_size)->default_value(0)->value_name("N"),
        "nodes with at most N samples are not split (0: 1 for classes, 5 for a quantitative label)")  //
-      ("max-depth", po::value(&c.params.max_depth)->default_value(0)->value_name("N"), "maximum tree depth (0: unlimited)")  //
+      ("max-depth", po::value(&c.params.max_depth)->default_value(0)->value_name("N"), "maximum tree depth (0: unlimited; 6 for --model gbt)")  //
       ("sample-fraction", po::value(&c.params.sample_fraction)->default_value(0.0, "auto")->value_name("F"),
        "fraction of the samples drawn per tree (auto: 1 with replacement, 0.632 without)")  //
       ("no-replace", po::bool_switch(&c.no_replace), "draw samples without replacement (subsampling) instead of bootstrap")  //
@@ -81,6 +99,7 @@ bool train_main(const Comm& comm, const StageCall& call) {
        "variant importance TSV, sorted (default: <model>.importance.tsv)");
   spec.groups.push_back(forest_options(o.common));
   spec.groups.push_back(svm_options(o.common));
+  spec.groups.push_back(gbt_options(o.common));
   spec.groups.push_back(out);
   spec.positional.add("input", 1);
   po::variables_map vm;
@@ -111,6 +130,7 @@ bool cv_main(const Comm& comm, const StageCall& call) {
        "TSV of each labelled sample's fold (sample_id, repeat, fold), to reproduce the folds elsewhere");
   spec.groups.push_back(forest_options(o.common));
   spec.groups.push_back(svm_options(o.common));
+  spec.groups.push_back(gbt_options(o.common));
   spec.groups.push_back(cvg);
   spec.positional.add("input", 1);
   po::variables_map vm;

@@ -123,6 +123,14 @@ std::string describe_params(const ml::ForestParams& p) {
          std::to_string(p.seed);
 }
 
+std::string describe_gbt(const ml::GbtParams& p) {
+  return std::to_string(p.rounds) + " rounds, eta " + fmt(p.eta, "%g") + ", max depth " + std::to_string(p.max_depth) + ", min child weight " +
+         fmt(p.min_child_weight, "%g") + ", lambda " + fmt(p.lambda, "%g") + ", gamma " + fmt(p.gamma, "%g") + ", subsample " +
+         fmt(p.subsample, "%g") + ", colsample " + fmt(p.colsample, "%g") +
+         (p.early_stopping ? ", early stopping after " + std::to_string(p.early_stopping) + " rounds on " + fmt(p.validation_fraction, "%g") + " held out" : "") +
+         (p.balanced ? ", balanced class weights" : "") + ", seed " + std::to_string(p.seed);
+}
+
 }  // namespace
 
 void ForestCommon::apply() {
@@ -135,17 +143,23 @@ void ForestCommon::apply() {
   else if (class_weight == "none") params.balanced = false;
   else throw UsageError("--class-weight must be none or balanced (got '" + class_weight + "')");
   params.replace = !no_replace;
-  if (model != "forest" && model != "svm") throw UsageError("--model must be forest or svm (got '" + model + "')");
+  if (model != "forest" && model != "svm" && model != "gbt") throw UsageError("--model must be forest, svm or gbt (got '" + model + "')");
   placement.validate();
   if (!memory_per_node.empty()) {
     const auto b = parse_size(memory_per_node);
     if (!b) throw UsageError("--memory-per-node must be a size such as 64G, 512M or 1.5T (got '" + memory_per_node + "')");
     placement.memory_per_node = *b;
   }
-  if (model == "svm" && placement.mode == "sharded") {
-    throw UsageError("--model svm needs the whole matrix on every node: leave out --matrix sharded");
+  if ((model == "svm" || model == "gbt") && placement.mode == "sharded") {
+    throw UsageError("--model " + model + " needs the whole matrix on every node: leave out --matrix sharded");
   }
-  if (model == "svm") placement.mode = "node";
+  if (model == "svm" || model == "gbt") placement.mode = "node";
+  if (model == "gbt") {
+    gbt.max_depth = params.max_depth > 0 ? params.max_depth : 6;
+    gbt.balanced = params.balanced;
+    gbt.seed = params.seed;
+    gbt.validate();
+  }
   if (model == "svm") {
     if (!(svm_c > 0.0)) throw UsageError("--C must be > 0");
     if (!(svm_tol > 0.0)) throw UsageError("--tol must be > 0");
@@ -277,6 +291,77 @@ void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset&
   });
 }
 
+/// train --model gbt: all ranks boost together (data-parallel, exact sums); rank 0 writes the
+/// model and the importances (permutation on the held-out rows, or the training rows; gain).
+void run_train_gbt(const Comm& comm, const TrainOptions& opt, ml::Dataset& ds) {
+  const auto& gp = opt.common.gbt;
+  log_info("gradient-boosted trees (" + describe_gbt(gp) + "), data-parallel over " + std::to_string(comm.size()) + " rank(s)");
+  const auto t0 = std::chrono::steady_clock::now();
+  MpiCollectives coll(comm);
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(ds.x.rows()));
+  std::iota(rows.begin(), rows.end(), 0);
+  ml::GbtResult res;
+  {
+    std::exception_ptr failed;
+    try {
+      res = ml::train_gbt(ds.x, ds.y, rows, gp, coll);
+    } catch (const Error&) {
+      failed = std::current_exception();  // a refusal of the data: every rank meets it alike
+    }
+    comm.agree(failed);
+  }
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Permutation importance on the rows held out for early stopping, else on the training rows.
+  std::vector<double> perm;
+  if (opt.importance == "permutation") {
+    perm = ml::gbt_permutation_importance(res.model, ds.x, ds.y, res.validation_rows.empty() ? rows : res.validation_rows, gp.seed, coll);
+  }
+  comm.on_root([&] {
+    const bool cls = ds.y.task == Task::kClassification;
+    const int k = cls ? ds.y.n_classes : 1;
+    ml::Model model;
+    model.tool_version = kVersion;
+    model.created = now_iso8601();
+    model.training_data = opt.common.input;
+    model.params = opt.common.params;
+    model.classes = ds.classes;
+    model.extras = ds.extras;
+    model.n_training_samples = ds.x.rows();
+    model.kind = "gbt";
+    model.gbt_params = gp;
+    model.gbt = std::move(res.model);
+    model.importance_impurity = res.gain;
+    model.importance_permutation = perm;
+    // The fit on the training samples (cv gives the honest estimate).
+    std::vector<double> pred(static_cast<std::size_t>(ds.x.rows() * k));
+    for (std::int64_t r = 0; r < ds.x.rows(); ++r) ml::gbt_predict(model.gbt, ds.x, r, pred.data() + r * k);
+    std::string fit;
+    if (cls) {
+      fit = "training accuracy " + fmt(ml::classification_metrics(ds.y.code, pred, k).accuracy);
+    } else {
+      fit = "training RMSE " + fmt(ml::regression_metrics(ds.y.value, pred).rmse, "%.4g");
+    }
+    model.oob_error = std::nan("");
+    model.variants = std::move(ds.variants);  // not needed after: no copy of a large table
+    ml::save_model(model, opt.output);
+    if (opt.importance != "none") {
+      write_importance(model, opt.importance == "permutation" ? model.importance_permutation : model.importance_impurity,
+                       &model.importance_impurity, opt.importance_output);
+    }
+    const auto& g = model.gbt;
+    log_info("boosted " + std::to_string(g.trees.size()) + " trees (" + std::to_string(g.best_rounds) + " rounds" +
+             (gp.early_stopping ? ", the best of " + std::to_string(g.validation_loss.size()) + " by the loss on " +
+                                      std::to_string(res.validation_rows.size()) + " held-out samples: " +
+                                      fmt(g.validation_loss[static_cast<std::size_t>(std::max(g.best_rounds, 1) - 1)], "%.4f")
+                                : std::string()) +
+             ") in " + fmt(train_s, "%.2f") + " s; " + fit + " (use genoforest cv for an honest estimate)");
+    log_info("wrote " + opt.output + (opt.importance != "none" ? " and " + opt.importance_output + " (" +
+                                                                   (opt.importance == "permutation" ? "permutation importance, " : "") +
+                                                                   "total gain per variant)"
+                                                             : ""));
+  });
+}
+
 void run_train(const Comm& comm, TrainOptions opt) {
   comm.on_root([&] {
     opt.common.apply();
@@ -297,6 +382,10 @@ void run_train(const Comm& comm, TrainOptions opt) {
   ml::Dataset& ds = node_data->get();
   if (opt.common.model == "svm") {
     run_train_svm(comm, opt, ds);
+    return;
+  }
+  if (opt.common.model == "gbt") {
+    run_train_gbt(comm, opt, ds);
     return;
   }
   log_info(describe_params(params) + ", " + std::to_string(comm.size()) + " rank(s)");
@@ -475,8 +564,10 @@ void run_cv(const Comm& comm, CvOptions opt) {
     comm.agree(e);
   }
   log_info(std::to_string(folds) + "-fold cross-validation" + (repeats > 1 ? " x " + std::to_string(repeats) + " repeats" : "") + ", " +
-           (opt.common.model == "svm" ? "linear SVM (hinge loss, L2, C " + fmt(opt.common.svm_c, "%g") + ")" : describe_params(params)) + ", " +
-           std::to_string(comm.size()) + " rank(s)");
+           (opt.common.model == "svm"   ? "linear SVM (hinge loss, L2, C " + fmt(opt.common.svm_c, "%g") + ")"
+            : opt.common.model == "gbt" ? "gradient-boosted trees (" + describe_gbt(opt.common.gbt) + ")"
+                                        : describe_params(params)) +
+           ", " + std::to_string(comm.size()) + " rank(s)");
   const std::int64_t n_models = static_cast<std::int64_t>(folds) * repeats;
   auto split = [&](std::int64_t m, bool test) {
     const auto& f = fold_of[static_cast<std::size_t>(m / folds)];
@@ -569,7 +660,32 @@ void run_cv(const Comm& comm, CvOptions opt) {
     if (s.empty()) s.assign(values.size(), 0.0);
     for (std::size_t i = 0; i < values.size(); ++i) s[i] += values[i];
   };
-  if (const ml::Sharding* sh = node_data->sharding(); sh && !svm) {
+  const bool gbt = opt.common.model == "gbt";
+  if (gbt) {
+    // Boosted trees: each fold's model is trained by all ranks together (data-parallel, exact
+    // sums), folds one after the other; a task is a fold, journaled under `genoforest run`.
+    MpiCollectives coll(comm);
+    Progress gp(n_models, "folds");
+    TaskSet gs;
+    gs.begin = 0;
+    gs.end = n_models;
+    gs.journal = "cv.gbt.folds";
+    gs.progress = &gp;
+    gs.describe = [&](std::int64_t m) {
+      return "fold " + std::to_string(m % folds + 1) + (repeats > 1 ? " of repeat " + std::to_string(m / folds + 1) : "");
+    };
+    gs.run = [&](std::int64_t m) {
+      const auto train = split(m, false), test = split(m, true);
+      ml::GbtParams gp2 = opt.common.gbt;
+      gp2.seed = task_seed(params.seed, kCvStream, static_cast<std::uint64_t>(m));
+      const auto res = ml::train_gbt(ds.x, ds.y, train, gp2, coll);
+      std::vector<double> values(test.size() * static_cast<std::size_t>(k));
+      for (std::size_t i = 0; i < test.size(); ++i) ml::gbt_predict(res.model, ds.x, test[i], values.data() + i * static_cast<std::size_t>(k));
+      return comm.is_root() ? to_bytes(values) : std::string();
+    };
+    gs.commit = [&](std::int64_t m, std::string&& bytes) { sums[static_cast<std::size_t>(m)] = from_bytes<std::vector<double>>(bytes); };
+    run_collective_tasks(comm, gs);
+  } else if (const ml::Sharding* sh = node_data->sharding(); sh && !svm) {
     // Sharded: all ranks grow each fold's trees together, in groups, and route the test samples
     // down them; rank 0 sums the predictions in tree order, as the tasks would commit them.
     // A task is a group of a fold's trees, journaled under `genoforest run` as train's are.
@@ -622,7 +738,7 @@ void run_cv(const Comm& comm, CvOptions opt) {
                  std::to_string(fold_of[static_cast<std::size_t>(r)][static_cast<std::size_t>(i)] + 1) + "\n";
       write_atomically(opt.assignments, tsv);
     }
-    const auto nt = svm ? 1.0 : static_cast<double>(params.n_trees);
+    const auto nt = svm || gbt ? 1.0 : static_cast<double>(params.n_trees);
     if (!opt.predictions.empty()) {
       // Each sample's prediction by the model of the fold that held it out, repeat by repeat, in
       // sample order: the mean of the trees' class probabilities (or values), and the class
@@ -858,6 +974,8 @@ std::string prediction_lines(const ml::Model& model, const ml::Dataset& ds, cons
     std::fill(acc.begin(), acc.end(), 0.0);
     if (model.kind == "svm") {
       std::copy_n(svm_prob.begin() + r * k, k, acc.begin());
+    } else if (model.kind == "gbt") {
+      ml::gbt_predict(model.gbt, ds.x, r, acc.data());
     } else {
       for (const auto& t : model.trees) {
         const float* v = t.predict(ds.x, r);
@@ -901,7 +1019,9 @@ void run_predict(const Comm& comm, const PredictOptions& opt) {
   auto finish = [&](const ml::Model& model, std::int64_t n, const std::string& tsv) {
     write_atomically(opt.output, tsv);
     log_info("predicted " + std::to_string(n) + " samples with " +
-             (model.kind == "svm" ? std::string("a linear SVM") : std::to_string(model.trees.size()) + " trees") +
+             (model.kind == "svm"   ? std::string("a linear SVM")
+              : model.kind == "gbt" ? std::to_string(model.gbt.trees.size()) + " boosted trees"
+                                    : std::to_string(model.trees.size()) + " trees") +
              (comm.size() > 1 && is_h5 ? ", their rows spread over " + std::to_string(comm.size()) + " ranks" : std::string()) +
              "; wrote " + (is_stdout_path(opt.output) ? std::string("them to standard output") : opt.output));
   };

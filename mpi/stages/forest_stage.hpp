@@ -9,6 +9,7 @@
 #include "comm.hpp"
 #include "node_dataset.hpp"
 #include "genoforest/ml/forest.hpp"
+#include "genoforest/ml/gbt.hpp"
 
 namespace genoforest::mpi {
 
@@ -21,7 +22,8 @@ struct ForestCommon {
   std::string class_weight = "none";
   bool no_replace = false;
   ml::ForestParams params;
-  std::string model = "forest";  ///< forest or svm
+  std::string model = "forest";  ///< forest, svm or gbt
+  ml::GbtParams gbt;             ///< --model gbt (max depth, class weights and seed from the forest's options)
   double svm_c = 1.0;
   double svm_tol = 1e-4;
   int svm_max_iter = 1000;

@@ -181,6 +181,41 @@ std::string model_to_json(const Model& m) {
     s += "  ]}\n}\n";
     return s;
   }
+  if (m.kind == "gbt") {
+    // Boosted trees, round after round ("groups" trees per round, one per class for softmax): the
+    // margin of group g is base_margin[g] plus the leaf values ("value", learning rate included)
+    // of its trees; probabilities are the logistic or softmax of the margins. Thresholds as below.
+    const auto& g = m.gbt;
+    s += "  \"gbt\": {\"objective\": " + json_string(g.objective) + ", \"groups\": " + std::to_string(g.groups) + ", \"rounds\": " +
+         std::to_string(g.best_rounds) + ", \"eta\": " + num(m.gbt_params.eta) + ", \"base_margin\": [";
+    for (std::size_t i = 0; i < g.base_margin.size(); ++i) s += (i ? ", " : "") + num(g.base_margin[i]);
+    s += "], \"trees\": [\n";
+    for (std::size_t t = 0; t < g.trees.size(); ++t) {
+      const auto& tr = g.trees[t];
+      s += "    {\"group\": " + std::to_string(t % static_cast<std::size_t>(std::max(g.groups, 1))) + ", \"nodes\": [";
+      for (std::size_t i = 0; i < tr.nodes.size(); ++i) {
+        const GbtNode& nd = tr.nodes[i];
+        s += i ? ",\n      " : "\n      ";
+        s += "{\"id\": " + std::to_string(i);
+        if (nd.feature < 0) {
+          s += ", \"value\": " + num(nd.value) + ", \"cover\": " + num(nd.cover) + "}";
+          continue;
+        }
+        s += ", \"feature\": " + std::to_string(nd.feature);
+        if (nd.feature < n_var) {
+          s += ", \"dosage_le\": " + std::to_string(nd.threshold);
+        } else {
+          const auto& e = m.extras[static_cast<std::size_t>(nd.feature - n_var)];
+          s += ", \"value_le\": " + num(nd.threshold < e.edges.size() ? e.edges[nd.threshold] : HUGE_VAL);
+        }
+        s += std::string(", \"missing\": \"") + (nd.default_left ? "left" : "right") + "\", \"gain\": " + num(nd.value) +
+             ", \"cover\": " + num(nd.cover) + ", \"left\": " + std::to_string(nd.left) + ", \"right\": " + std::to_string(nd.right) + "}";
+      }
+      s += t + 1 < g.trees.size() ? "\n    ]},\n" : "\n    ]}\n";
+    }
+    s += "  ]}\n}\n";
+    return s;
+  }
   // Trees: node 0 is the root. An internal node sends a sample left when its feature's value is
   // at most the threshold (a variant: the dosage 0/1/2; a statistic: its value, against the bin
   // edge), a missing value where "missing" says; a leaf holds the class probabilities (in

@@ -16,6 +16,7 @@
 #include <boost/serialization/version.hpp>
 
 #include "genoforest/ml/forest.hpp"
+#include "genoforest/ml/gbt.hpp"
 
 namespace genoforest::ml {
 
@@ -61,10 +62,13 @@ struct Model {
   std::vector<double> importance_impurity;     ///< per feature, mean over trees
   std::vector<double> importance_permutation;  ///< per feature, mean over trees (empty when not computed)
   // A linear SVM instead of a forest (class version 1; older files hold forests only):
-  std::string kind = "forest";                 ///< "forest" or "svm"
+  std::string kind = "forest";                 ///< "forest", "svm" or "gbt"
   double svm_c = 0;                            ///< the penalty C
   std::vector<std::vector<double>> svm_weights;  ///< per problem (one-vs-rest, or 1 for two classes): p + 1, bias last
   std::vector<float> svm_fill;                 ///< per feature: the training mean that replaces a missing value
+  // Gradient-boosted trees instead (kind "gbt", class version 2):
+  GbtParams gbt_params;
+  GbtModel gbt;
 
   [[nodiscard]] std::int64_t n_features() const noexcept {
     return static_cast<std::int64_t>(variants.size() + extras.size());
@@ -76,12 +80,13 @@ struct Model {
     ar & tool_version & created & training_data & params & classes & variants & extras & trees & n_training_samples &
         oob_error & importance_impurity & importance_permutation;
     if (version >= 1) ar & kind & svm_c & svm_weights & svm_fill;
+    if (version >= 2) ar & gbt_params & gbt;
   }
 };
 
 }  // namespace genoforest::ml
 
-BOOST_CLASS_VERSION(genoforest::ml::Model, 1)
+BOOST_CLASS_VERSION(genoforest::ml::Model, 2)
 
 namespace genoforest::ml {
 

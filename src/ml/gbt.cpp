@@ -1,0 +1,548 @@
+// Gradient-boosted trees (docs/gbt.md): exact split finding on the matrix's codes, fixed-point
+// gradient sums reduced as integers over the ranks.
+#include "genoforest/ml/gbt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "genoforest/core/error.hpp"
+#include "genoforest/core/rng.hpp"
+
+namespace genoforest::ml {
+
+namespace {
+
+constexpr double kMaxSum = 0x1p62;  // no fixed-point sum may reach 2^63
+constexpr double kRtEps = 1e-6;     // XGBoost's least loss change for a split
+constexpr std::uint64_t kStreamRows = 0x6762742d726f7773ULL;     // "gbt-rows"
+constexpr std::uint64_t kStreamCols = 0x6762742d636f6c73ULL;     // "gbt-cols"
+constexpr std::uint64_t kStreamValid = 0x6762742d76616c69ULL;    // "gbt-vali"
+constexpr std::uint64_t kStreamPermute = 0x6762742d7065726dULL;  // "gbt-perm"
+
+/// 2^e, the largest power of two with which n terms of magnitude <= max_abs sum below 2^62.
+double grid_scale(double max_abs, std::int64_t n) {
+  if (!(max_abs > 0) || n <= 0) return 1.0;
+  const double e = std::floor(std::log2(kMaxSum / (max_abs * static_cast<double>(n))));
+  return std::ldexp(1.0, static_cast<int>(std::clamp(e, -1000.0, 1000.0)));
+}
+
+/// Element-wise maximum over the ranks (records of one double).
+std::vector<double> global_max(std::vector<double> v, Collectives& coll) {
+  std::vector<std::uint8_t> bytes(v.size() * sizeof(double));
+  std::memcpy(bytes.data(), v.data(), bytes.size());
+  coll.all_reduce(bytes, sizeof(double), [](const std::uint8_t* a, std::uint8_t* b) {
+    double x, y;
+    std::memcpy(&x, a, sizeof x);
+    std::memcpy(&y, b, sizeof y);
+    if (x > y) std::memcpy(b, a, sizeof x);
+  });
+  std::memcpy(v.data(), bytes.data(), bytes.size());
+  return v;
+}
+
+/// Column sums over the ranks of per-rank terms laid out as rows of `width`: each term rounded to
+/// a grid of 2^-k per column (k from the largest |term| of any rank and the row count), summed as
+/// integers: the same bits for any rank count.
+std::vector<double> column_sums(std::span<const double> terms, std::size_t width, std::int64_t n_rows_total, Collectives& coll) {
+  std::vector<double> mx(width, 0.0);
+  for (std::size_t i = 0; i < terms.size(); ++i) mx[i % width] = std::max(mx[i % width], std::fabs(terms[i]));
+  mx = global_max(std::move(mx), coll);
+  std::vector<double> scale(width);
+  for (std::size_t c = 0; c < width; ++c) scale[c] = grid_scale(mx[c], std::max<std::int64_t>(n_rows_total, 1));
+  std::vector<std::int64_t> q(width, 0);
+  for (std::size_t i = 0; i < terms.size(); ++i) q[i % width] += std::llround(terms[i] * scale[i % width]);
+  coll.all_sum(q);
+  std::vector<double> out(width);
+  for (std::size_t c = 0; c < width; ++c) out[c] = static_cast<double>(q[c]) / scale[c];
+  return out;
+}
+
+/// Rows [b, e) of n that are this rank's: contiguous blocks, in order.
+std::pair<std::size_t, std::size_t> my_block(std::size_t n, const Collectives& coll) {
+  const auto r = static_cast<std::size_t>(coll.rank()), s = static_cast<std::size_t>(coll.size());
+  return {n * r / s, n * (r + 1) / s};
+}
+
+/// Probabilities from margins: logistic (one margin, two classes) or softmax; a value for regression.
+void probabilities(const std::string& objective, int groups, const double* m, double* out) {
+  if (objective == "binary:logistic") {
+    const double p = 1.0 / (1.0 + std::exp(-m[0]));
+    out[0] = 1 - p;
+    out[1] = p;
+  } else if (objective == "multi:softprob") {
+    double mx = m[0];
+    for (int g = 1; g < groups; ++g) mx = std::max(mx, m[g]);
+    double sum = 0;
+    for (int g = 0; g < groups; ++g) sum += (out[g] = std::exp(m[g] - mx));
+    for (int g = 0; g < groups; ++g) out[g] /= sum;
+  } else {
+    out[0] = m[0];
+  }
+}
+
+/// The loss of one row: log loss (probability clipped to [1e-15, 1 - 1e-15]) or squared error.
+double row_loss(const GbtModel& model, const double* m, const Labels& y, std::int64_t r) {
+  if (model.objective == "reg:squarederror") {
+    const double d = m[0] - y.value[static_cast<std::size_t>(r)];
+    return d * d;
+  }
+  std::vector<double> p(static_cast<std::size_t>(std::max(model.groups, 2)));
+  probabilities(model.objective, model.groups, m, p.data());
+  return -std::log(std::clamp(p[static_cast<std::size_t>(y.code[static_cast<std::size_t>(r)])], 1e-15, 1 - 1e-15));
+}
+
+/// The leaf a row reaches; `code(f)` gives the row's code of feature f.
+template <class Code>
+const GbtNode& leaf_of(const GbtTree& t, const FeatureMatrix& x, Code&& code) {
+  std::int32_t n = 0;
+  while (t.nodes[static_cast<std::size_t>(n)].feature >= 0) {
+    const GbtNode& node = t.nodes[static_cast<std::size_t>(n)];
+    const int c = code(node.feature);
+    const bool missing = c >= x.bins(node.feature);
+    n = (missing ? node.default_left != 0 : c <= node.threshold) ? node.left : node.right;
+  }
+  return t.nodes[static_cast<std::size_t>(n)];
+}
+
+/// One tree, grown level by level from the fixed-point gradients of this rank's rows.
+struct Grower {
+  const FeatureMatrix& x;
+  const GbtParams& p;
+  Collectives& coll;
+  std::span<const std::int64_t> rows;  // this rank's rows of this round, ascending
+  std::span<const std::int64_t> qg, qh;
+  double scale_g = 1, scale_h = 1;
+  std::vector<std::int32_t> features;  // the tree's features, ascending
+  std::vector<std::size_t> offset;     // per feature position: its first code in a node's histogram
+  std::size_t width = 0;               // codes in a node's histogram
+
+  struct Split {
+    double gain = -1;
+    std::int32_t feature = -1;
+    int threshold = 0;
+    bool default_left = false;
+    std::int64_t nl = 0, nr = 0;
+  };
+
+  /// The best split of a node from its histogram (g, h, n per code). Ties: the earliest feature,
+  /// the lowest threshold, missing right before missing left.
+  [[nodiscard]] Split best_split(const std::int64_t* h, double G, double H) const {
+    Split best;
+    const double parent = G * G / (H + p.lambda);
+    for (std::size_t fi = 0; fi < features.size(); ++fi) {
+      const std::int32_t f = features[fi];
+      const int b = x.bins(f);
+      const std::int64_t* c = h + offset[fi] * 3;
+      const std::int64_t mg = c[b * 3], mh = c[b * 3 + 1], mn = c[b * 3 + 2];
+      std::int64_t tg = mg, th = mh, tn = mn;
+      for (int k = 0; k < b; ++k) {
+        tg += c[k * 3];
+        th += c[k * 3 + 1];
+        tn += c[k * 3 + 2];
+      }
+      std::int64_t lg = 0, lh = 0, ln = 0;
+      for (int t = 0; t + 1 < b; ++t) {
+        lg += c[t * 3];
+        lh += c[t * 3 + 1];
+        ln += c[t * 3 + 2];
+        for (int dl = 0; dl < 2; ++dl) {
+          const std::int64_t gl = lg + (dl ? mg : 0), hl = lh + (dl ? mh : 0), nl = ln + (dl ? mn : 0);
+          const std::int64_t gr = tg - gl, hr = th - hl, nr = tn - nl;
+          if (nl == 0 || nr == 0) continue;
+          const double GL = static_cast<double>(gl) / scale_g, HL = static_cast<double>(hl) / scale_h;
+          const double GR = static_cast<double>(gr) / scale_g, HR = static_cast<double>(hr) / scale_h;
+          if (HL < p.min_child_weight || HR < p.min_child_weight) continue;
+          const double gain = GL * GL / (HL + p.lambda) + GR * GR / (HR + p.lambda) - parent;
+          if (gain > best.gain) best = Split{gain, f, t, dl == 1, nl, nr};
+        }
+      }
+    }
+    return best;
+  }
+
+  /// Adds the rows of the nodes to build into their histograms (feature by feature).
+  void fill(const std::vector<std::int32_t>& node_of, const std::vector<std::int32_t>& slot_of_node, std::vector<std::int64_t>& hist) const {
+    std::vector<std::int64_t> r_row, r_g, r_h;
+    std::vector<std::size_t> r_base;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const std::int32_t nd = node_of[i];
+      if (nd < 0) continue;
+      const std::int32_t s = slot_of_node[static_cast<std::size_t>(nd)];
+      if (s < 0) continue;
+      r_row.push_back(rows[i]);
+      r_base.push_back(static_cast<std::size_t>(s) * width * 3);
+      r_g.push_back(qg[i]);
+      r_h.push_back(qh[i]);
+    }
+    for (std::size_t fi = 0; fi < features.size(); ++fi) {
+      const std::int32_t f = features[fi];
+      const std::size_t off = offset[fi] * 3;
+      const std::uint8_t* d = x.data(f);
+      const bool packed = x.packed(f);
+      for (std::size_t i = 0; i < r_row.size(); ++i) {
+        const std::int64_t r = r_row[i];
+        const int c = packed ? (d[r >> 2] >> ((r & 3) << 1)) & 3 : d[r];
+        std::int64_t* h = hist.data() + r_base[i] + off + static_cast<std::size_t>(c) * 3;
+        h[0] += r_g[i];
+        h[1] += r_h[i];
+        h[2] += 1;
+      }
+    }
+  }
+
+  GbtTree grow() {
+    GbtTree tree;
+    tree.nodes.emplace_back();
+    std::vector<std::int32_t> node_of(rows.size(), 0);  // each row's node; -1 once in a leaf
+    struct Open {
+      std::int32_t node;
+      std::int64_t n;  // rows, all ranks
+      std::int32_t pair = -1;  // index of the parent's histogram in `parents`; -1 for the root
+      std::vector<std::int64_t> hist;
+    };
+    std::int64_t n_all = static_cast<std::int64_t>(rows.size());
+    {
+      std::vector<std::int64_t> n{n_all};
+      coll.all_sum(n);
+      n_all = n[0];
+    }
+    std::vector<Open> level;
+    level.push_back({0, n_all, -1, {}});
+    std::vector<std::vector<std::int64_t>> parents;
+    for (int depth = 0; !level.empty(); ++depth) {
+      // 1. Histograms: the root, or the smaller child of each pair (ties: the left); its sibling
+      // is the parent's minus it.
+      std::vector<std::size_t> build;
+      for (std::size_t i = 0; i < level.size(); ++i) {
+        if (level[i].pair < 0) {
+          build.push_back(i);
+        } else if (i % 2 == 0) {
+          build.push_back(level[i].n <= level[i + 1].n ? i : i + 1);
+        }
+      }
+      std::vector<std::int32_t> slot_of_node(tree.nodes.size(), -1);
+      for (std::size_t s = 0; s < build.size(); ++s) slot_of_node[static_cast<std::size_t>(level[build[s]].node)] = static_cast<std::int32_t>(s);
+      std::vector<std::int64_t> hist(build.size() * width * 3, 0);
+      fill(node_of, slot_of_node, hist);
+      coll.all_sum(hist);
+      for (std::size_t s = 0; s < build.size(); ++s) {
+        level[build[s]].hist.assign(hist.begin() + static_cast<std::ptrdiff_t>(s * width * 3),
+                                    hist.begin() + static_cast<std::ptrdiff_t>((s + 1) * width * 3));
+      }
+      for (std::size_t i = 0; i < level.size(); ++i) {
+        if (!level[i].hist.empty()) continue;
+        const std::size_t sib = i % 2 == 0 ? i + 1 : i - 1;
+        const auto& par = parents[static_cast<std::size_t>(level[i].pair)];
+        level[i].hist.resize(par.size());
+        for (std::size_t j = 0; j < par.size(); ++j) level[i].hist[j] = par[j] - level[sib].hist[j];
+      }
+      parents.clear();
+      // 2. Splits, node by node in order: every rank decides the same from the same sums.
+      std::vector<Open> next;
+      for (auto& o : level) {
+        std::int64_t tg = 0, th = 0;
+        const int b0 = x.bins(features[0]);  // the first feature's codes hold every row once
+        for (int k = 0; k <= b0; ++k) {
+          tg += o.hist[static_cast<std::size_t>(k) * 3];
+          th += o.hist[static_cast<std::size_t>(k) * 3 + 1];
+        }
+        const double G = static_cast<double>(tg) / scale_g, H = static_cast<double>(th) / scale_h;
+        Split s;
+        if (depth < p.max_depth && o.n >= 2 && H >= 2 * p.min_child_weight) s = best_split(o.hist.data(), G, H);
+        if (s.feature < 0 || !(s.gain > kRtEps) || s.gain < p.gamma) {
+          GbtNode& leaf = tree.nodes[static_cast<std::size_t>(o.node)];
+          leaf.value = -G / (H + p.lambda) * p.eta;
+          leaf.cover = H;
+          continue;
+        }
+        const auto l = static_cast<std::int32_t>(tree.nodes.size());
+        tree.nodes.emplace_back();
+        tree.nodes.emplace_back();
+        GbtNode& node = tree.nodes[static_cast<std::size_t>(o.node)];
+        node.feature = s.feature;
+        node.threshold = static_cast<std::uint8_t>(s.threshold);
+        node.default_left = s.default_left ? 1 : 0;
+        node.left = l;
+        node.right = l + 1;
+        node.value = s.gain;
+        node.cover = H;
+        const auto pair = static_cast<std::int32_t>(parents.size());
+        parents.push_back(std::move(o.hist));
+        next.push_back({l, s.nl, pair, {}});
+        next.push_back({l + 1, s.nr, pair, {}});
+      }
+      // 3. Rows move to their children, or settle in their leaf.
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::int32_t nd = node_of[i];
+        if (nd < 0) continue;
+        const GbtNode& node = tree.nodes[static_cast<std::size_t>(nd)];
+        if (node.feature < 0) {
+          node_of[i] = -1;
+          continue;
+        }
+        const int c = x.code(node.feature, rows[i]);
+        const bool missing = c >= x.bins(node.feature);
+        node_of[i] = (missing ? node.default_left != 0 : c <= node.threshold) ? node.left : node.right;
+      }
+      level = std::move(next);
+    }
+    return tree;
+  }
+};
+
+}  // namespace
+
+std::vector<double> exact_global_sum(std::span<const double> mine, std::int64_t n_terms, Collectives& coll) {
+  return column_sums(mine, 1, n_terms, coll);
+}
+
+void GbtParams::validate() const {
+  if (rounds < 1 || rounds > 1000000) throw UsageError("--rounds must be between 1 and 1000000");
+  if (!(eta > 0 && eta <= 1)) throw UsageError("--eta (the learning rate) must be in (0, 1]");
+  if (max_depth < 1 || max_depth > 30) throw UsageError("--max-depth must be between 1 and 30 with --model gbt");
+  if (!(min_child_weight >= 0)) throw UsageError("--min-child-weight must be >= 0");
+  if (!(lambda >= 0)) throw UsageError("--lambda must be >= 0");
+  if (!(gamma >= 0)) throw UsageError("--gamma must be >= 0");
+  if (!(subsample > 0 && subsample <= 1)) throw UsageError("--subsample must be in (0, 1]");
+  if (!(colsample > 0 && colsample <= 1)) throw UsageError("--colsample must be in (0, 1]");
+  if (early_stopping < 0) throw UsageError("--early-stopping must be >= 0");
+  if (!(validation_fraction > 0 && validation_fraction < 1)) throw UsageError("--validation-fraction must be in (0, 1)");
+}
+
+void gbt_margins(const GbtModel& model, const FeatureMatrix& x, std::int64_t r, double* out) {
+  const auto G = static_cast<std::size_t>(model.groups);
+  for (std::size_t g = 0; g < G; ++g) out[g] = model.base_margin[g];
+  for (std::size_t t = 0; t < model.trees.size(); ++t)
+    out[t % G] += leaf_of(model.trees[t], x, [&](std::int32_t f) { return x.code(f, r); }).value;
+}
+
+void gbt_predict(const GbtModel& model, const FeatureMatrix& x, std::int64_t r, double* out) {
+  std::vector<double> m(static_cast<std::size_t>(model.groups));
+  gbt_margins(model, x, r, m.data());
+  probabilities(model.objective, model.groups, m.data(), out);
+}
+
+GbtResult train_gbt(const FeatureMatrix& x, const Labels& y, std::span<const std::int64_t> rows, const GbtParams& p, Collectives& coll) {
+  p.validate();
+  const bool cls = y.task == Task::kClassification;
+  const int k = cls ? y.n_classes : 1;
+  GbtResult res;
+  GbtModel& model = res.model;
+  model.objective = !cls ? "reg:squarederror" : k == 2 ? "binary:logistic" : "multi:softprob";
+  model.groups = cls && k > 2 ? k : 1;
+  const auto G = static_cast<std::size_t>(model.groups);
+  if (x.cols() < 1) throw DataError("no feature to boost on");
+  if (rows.empty()) throw DataError("no training rows");
+
+  // Rows held out for early stopping: a stratified fraction, shuffled from (seed, class).
+  std::vector<std::int64_t> train(rows.begin(), rows.end()), valid;
+  if (p.early_stopping > 0) {
+    std::vector<std::vector<std::int64_t>> strata(static_cast<std::size_t>(k));
+    for (auto r : rows) strata[cls ? static_cast<std::size_t>(y.code[static_cast<std::size_t>(r)]) : 0].push_back(r);
+    train.clear();
+    for (std::size_t c = 0; c < strata.size(); ++c) {
+      auto& s = strata[c];
+      Rng rng(task_seed(p.seed, kStreamValid, c));
+      for (std::size_t i = s.size(); i > 1; --i) std::swap(s[i - 1], s[rng.below(i)]);
+      const auto nv = std::min(s.size(), static_cast<std::size_t>(std::llround(p.validation_fraction * static_cast<double>(s.size()))));
+      valid.insert(valid.end(), s.begin(), s.begin() + static_cast<std::ptrdiff_t>(nv));
+      train.insert(train.end(), s.begin() + static_cast<std::ptrdiff_t>(nv), s.end());
+    }
+    std::sort(train.begin(), train.end());
+    std::sort(valid.begin(), valid.end());
+    if (valid.empty() || train.empty()) {
+      throw DataError("--early-stopping holds out --validation-fraction of the " + std::to_string(rows.size()) +
+                      " training samples, which leaves none on one side");
+    }
+  }
+  // Class weights and starting margins: the same on every rank (every rank reads every label).
+  std::vector<double> cw(static_cast<std::size_t>(k), 1.0);
+  if (cls) {
+    std::vector<std::int64_t> count(static_cast<std::size_t>(k), 0);
+    for (auto r : train) ++count[static_cast<std::size_t>(y.code[static_cast<std::size_t>(r)])];
+    int present = 0;
+    for (auto c : count) present += c > 0;
+    if (present < 2) throw DataError("the training samples hold one class only: nothing to boost");
+    if (p.balanced) {
+      for (std::size_t c = 0; c < count.size(); ++c)
+        cw[c] = count[c] ? static_cast<double>(train.size()) / (static_cast<double>(k) * static_cast<double>(count[c])) : 0.0;
+    }
+    std::vector<double> mass(static_cast<std::size_t>(k));
+    double total = 0;
+    for (std::size_t c = 0; c < mass.size(); ++c) total += (mass[c] = cw[c] * static_cast<double>(count[c]));
+    if (G == 1) {
+      const double q = std::clamp(mass[1] / total, 1e-6, 1 - 1e-6);
+      model.base_margin = {std::log(q / (1 - q))};
+    } else {
+      for (std::size_t c = 0; c < mass.size(); ++c) model.base_margin.push_back(std::log(std::max(mass[c] / total, 1e-6)));
+    }
+  } else {
+    double sum = 0;
+    for (auto r : train) sum += y.value[static_cast<std::size_t>(r)];
+    model.base_margin = {sum / static_cast<double>(train.size())};
+  }
+
+  // This rank's rows and their margins.
+  const auto [tb, te] = my_block(train.size(), coll);
+  const auto [vb, ve] = my_block(valid.size(), coll);
+  const std::vector<std::int64_t> my_train(train.begin() + static_cast<std::ptrdiff_t>(tb), train.begin() + static_cast<std::ptrdiff_t>(te));
+  const std::vector<std::int64_t> my_valid(valid.begin() + static_cast<std::ptrdiff_t>(vb), valid.begin() + static_cast<std::ptrdiff_t>(ve));
+  std::vector<double> mt(my_train.size() * G), mv(my_valid.size() * G);
+  for (std::size_t i = 0; i < mt.size(); ++i) mt[i] = model.base_margin[i % G];
+  for (std::size_t i = 0; i < mv.size(); ++i) mv[i] = model.base_margin[i % G];
+
+  const auto F = static_cast<std::size_t>(x.cols());
+  double best_loss = INFINITY;
+  int best_round = 0;
+  std::vector<double> prob(std::max<std::size_t>(G, 2));
+  for (int round = 0; round < p.rounds; ++round) {
+    // The round's rows (subsample): kept or not by (seed, round, row), whatever the rank count.
+    std::vector<std::int64_t> kept;
+    std::vector<std::size_t> kept_at;
+    const std::uint64_t rs = task_seed(p.seed, kStreamRows, static_cast<std::uint64_t>(round));
+    for (std::size_t i = 0; i < my_train.size(); ++i) {
+      if (p.subsample < 1 && static_cast<double>(mix64(rs ^ static_cast<std::uint64_t>(my_train[i])) >> 11) * 0x1.0p-53 >= p.subsample) continue;
+      kept.push_back(my_train[i]);
+      kept_at.push_back(i);
+    }
+    for (std::size_t g = 0; g < G; ++g) {
+      std::vector<double> gd(kept.size()), hd(kept.size());
+      double mg = 0, mh = 0;
+      for (std::size_t j = 0; j < kept.size(); ++j) {
+        const std::int64_t r = kept[j];
+        const double* m = mt.data() + kept_at[j] * G;
+        if (!cls) {
+          gd[j] = m[0] - y.value[static_cast<std::size_t>(r)];
+          hd[j] = 1;
+        } else {
+          const int label = y.code[static_cast<std::size_t>(r)];
+          const double w = cw[static_cast<std::size_t>(label)];
+          probabilities(model.objective, model.groups, m, prob.data());
+          const double pk = G == 1 ? prob[1] : prob[g];
+          const double target = G == 1 ? (label == 1 ? 1.0 : 0.0) : (static_cast<std::size_t>(label) == g ? 1.0 : 0.0);
+          gd[j] = (pk - target) * w;
+          hd[j] = std::max((G == 1 ? 1.0 : 2.0) * pk * (1 - pk), 1e-16) * w;
+        }
+        mg = std::max(mg, std::fabs(gd[j]));
+        mh = std::max(mh, hd[j]);
+      }
+      const auto mx = global_max({mg, mh}, coll);
+      Grower grow{x, p, coll, kept, {}, {}, grid_scale(mx[0], static_cast<std::int64_t>(train.size())),
+                  grid_scale(mx[1], static_cast<std::int64_t>(train.size())), {}, {}, 0};
+      std::vector<std::int64_t> qg(kept.size()), qh(kept.size());
+      for (std::size_t j = 0; j < kept.size(); ++j) {
+        qg[j] = std::llround(gd[j] * grow.scale_g);
+        qh[j] = std::llround(hd[j] * grow.scale_h);
+      }
+      grow.qg = qg;
+      grow.qh = qh;
+      // The tree's features (colsample_bytree), drawn from (seed, tree).
+      grow.features.resize(F);
+      std::iota(grow.features.begin(), grow.features.end(), 0);
+      if (p.colsample < 1) {
+        Rng rng(task_seed(p.seed, kStreamCols, static_cast<std::uint64_t>(round) * G + g));
+        const auto want = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(p.colsample * static_cast<double>(F))));
+        for (std::size_t i = 0; i < want; ++i) std::swap(grow.features[i], grow.features[i + rng.below(F - i)]);
+        grow.features.resize(want);
+        std::sort(grow.features.begin(), grow.features.end());
+      }
+      for (auto f : grow.features) {
+        grow.offset.push_back(grow.width);
+        grow.width += static_cast<std::size_t>(x.bins(f)) + 1;
+      }
+      model.trees.push_back(grow.grow());
+    }
+    // Margins of all this rank's rows (kept this round or not) after the round's trees.
+    for (std::size_t g = 0; g < G; ++g) {
+      const GbtTree& t = model.trees[model.trees.size() - G + g];
+      for (std::size_t i = 0; i < my_train.size(); ++i)
+        mt[i * G + g] += leaf_of(t, x, [&](std::int32_t f) { return x.code(f, my_train[i]); }).value;
+      for (std::size_t i = 0; i < my_valid.size(); ++i)
+        mv[i * G + g] += leaf_of(t, x, [&](std::int32_t f) { return x.code(f, my_valid[i]); }).value;
+    }
+    model.best_rounds = round + 1;
+    if (p.early_stopping > 0) {
+      std::vector<double> loss(my_valid.size());
+      for (std::size_t i = 0; i < my_valid.size(); ++i) loss[i] = row_loss(model, mv.data() + i * G, y, my_valid[i]);
+      const double mean = column_sums(loss, 1, static_cast<std::int64_t>(valid.size()), coll)[0] / static_cast<double>(valid.size());
+      model.validation_loss.push_back(mean);
+      if (mean < best_loss) {
+        best_loss = mean;
+        best_round = round + 1;
+      } else if (round + 1 - best_round >= p.early_stopping) {
+        break;
+      }
+    }
+  }
+  if (p.early_stopping > 0) {
+    model.best_rounds = best_round;
+    model.trees.resize(static_cast<std::size_t>(best_round) * G);
+  }
+  res.validation_rows = valid;
+  // Gain importance: the loss change of every split of the kept trees, in tree order.
+  res.gain.assign(F, 0.0);
+  for (const auto& t : model.trees)
+    for (const auto& n : t.nodes)
+      if (n.feature >= 0) res.gain[static_cast<std::size_t>(n.feature)] += n.value;
+  return res;
+}
+
+std::vector<double> gbt_permutation_importance(const GbtModel& model, const FeatureMatrix& x, const Labels& y,
+                                               std::span<const std::int64_t> rows, std::uint64_t seed, Collectives& coll) {
+  const auto F = static_cast<std::size_t>(x.cols());
+  const auto G = static_cast<std::size_t>(model.groups);
+  // The features the model splits on, and the trees that use each: only those can change.
+  std::vector<std::vector<std::size_t>> trees_of(F);
+  for (std::size_t t = 0; t < model.trees.size(); ++t) {
+    for (const auto& n : model.trees[t].nodes) {
+      if (n.feature < 0) continue;
+      auto& v = trees_of[static_cast<std::size_t>(n.feature)];
+      if (v.empty() || v.back() != t) v.push_back(t);
+    }
+  }
+  std::vector<std::size_t> used;
+  for (std::size_t f = 0; f < F; ++f)
+    if (!trees_of[f].empty()) used.push_back(f);
+  const auto [b, e] = my_block(rows.size(), coll);
+  const std::size_t nt = model.trees.size(), nr = e - b;
+  // Per row of mine: its leaf value in every tree, and its margins.
+  std::vector<double> leaf(nr * nt), margin(nr * G);
+  for (std::size_t i = 0; i < nr; ++i) {
+    const std::int64_t r = rows[b + i];
+    for (std::size_t g = 0; g < G; ++g) margin[i * G + g] = model.base_margin[g];
+    for (std::size_t t = 0; t < nt; ++t) {
+      leaf[i * nt + t] = leaf_of(model.trees[t], x, [&](std::int32_t f) { return x.code(f, r); }).value;
+      margin[i * G + t % G] += leaf[i * nt + t];
+    }
+  }
+  // Terms per row of mine: the loss as is, then with each used feature permuted.
+  const std::size_t width = 1 + used.size();
+  std::vector<double> terms(nr * width), m(G);
+  for (std::size_t i = 0; i < nr; ++i) terms[i * width] = row_loss(model, margin.data() + i * G, y, rows[b + i]);
+  std::vector<std::size_t> perm(rows.size());
+  for (std::size_t u = 0; u < used.size(); ++u) {
+    const auto f = static_cast<std::int32_t>(used[u]);
+    // One permutation of the rows from (seed, feature): row i takes the code of row perm[i].
+    std::iota(perm.begin(), perm.end(), 0);
+    Rng rng(task_seed(seed, kStreamPermute, static_cast<std::uint64_t>(f)));
+    for (std::size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);
+    for (std::size_t i = 0; i < nr; ++i) {
+      const std::int64_t r = rows[b + i], donor = rows[perm[b + i]];
+      std::copy_n(margin.data() + i * G, G, m.data());
+      for (std::size_t t : trees_of[static_cast<std::size_t>(f)]) {
+        const double v = leaf_of(model.trees[t], x, [&](std::int32_t c) { return x.code(c, c == f ? donor : r); }).value;
+        m[t % G] += v - leaf[i * nt + t];
+      }
+      terms[i * width + 1 + u] = row_loss(model, m.data(), y, r);
+    }
+  }
+  const auto sums = column_sums(terms, width, static_cast<std::int64_t>(rows.size()), coll);
+  std::vector<double> imp(F, 0.0);
+  const double n = static_cast<double>(std::max<std::size_t>(rows.size(), 1));
+  for (std::size_t u = 0; u < used.size(); ++u) imp[used[u]] = (sums[1 + u] - sums[0]) / n;
+  return imp;
+}
+
+}  // namespace genoforest::ml
