@@ -31,7 +31,7 @@ if [[ ! -f "$seeds/.done" ]]; then
     "$gf" simulate -o m -n 4 --variants 12 --contigs 2 --seed 2 -q &&
     "$gf" features c.vcf.gz -p c.pheno.tsv -o c.h5 -q && "$gf" train c.h5 -o c.gfm --trees 2 -q &&
     "$gf" cv c.h5 -k 2 --trees 2 -o c.cv.json --predictions c.cv.tsv -q && "$gf" pca c.h5 -o c --pcs 2 -q &&
-    printf '[features]\ninput = c.vcf.gz\noutput = r.h5\n' > r.ini && "$gf" run --config r.ini --run-dir run -q)
+    printf '[features]\ninput = ../c.vcf.gz\noutput = r.h5\n' > r.ini && "$gf" run --config r.ini --run-dir run -q)
   zcat "$work/c.vcf.gz" > "$seeds/vcf/simulated.vcf"
   zcat "$work/m.vcf.gz" > "$seeds/vcf/two-contigs.vcf"
   printf '##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB\tC\n1\t10\t.\tA\tC,G\t.\tPASS\t.\tGT\t0|1\t1/2\t./.\n1\t20\t.\tAT\tA\t.\tPASS\t.\tGT\t0\t1\t.\n1\t30\t.\tG\tT\t.\tq10\t.\tGT:DP\t0/1:3\t1/1:.\t0/.:2\n' > "$seeds/vcf/hand-made.vcf"

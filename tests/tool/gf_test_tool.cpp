@@ -136,6 +136,18 @@ int same_model(const std::string& a, const std::string& b) {
               x.svm_fill == y.svm_fill &&
               x.importance_impurity == y.importance_impurity && x.importance_permutation == y.importance_permutation &&
               x.variants.size() == y.variants.size();
+  // Boosted trees: every node, values bit for bit.
+  const auto &gx = x.gbt, &gy = y.gbt;
+  same = same && gx.objective == gy.objective && gx.groups == gy.groups && gx.base_margin == gy.base_margin &&
+         gx.best_rounds == gy.best_rounds && gx.validation_loss == gy.validation_loss && gx.trees.size() == gy.trees.size();
+  for (std::size_t t = 0; same && t < gx.trees.size(); ++t) {
+    const auto &p = gx.trees[t].nodes, &q = gy.trees[t].nodes;
+    same = p.size() == q.size();
+    for (std::size_t i = 0; same && i < p.size(); ++i) {
+      same = p[i].feature == q[i].feature && p[i].left == q[i].left && p[i].right == q[i].right && p[i].threshold == q[i].threshold &&
+             p[i].default_left == q[i].default_left && p[i].value == q[i].value && p[i].cover == q[i].cover;
+    }
+  }
   for (std::size_t t = 0; same && t < x.trees.size(); ++t) {
     const auto &p = x.trees[t], &q = y.trees[t];
     same = p.leaf_values == q.leaf_values && p.nodes.size() == q.nodes.size();
@@ -145,7 +157,8 @@ int same_model(const std::string& a, const std::string& b) {
              p.nodes[i].missing_left == q.nodes[i].missing_left;
     }
   }
-  std::cout << "same-model: " << (same ? "identical" : "different") << " (" << x.kind << ", " << x.trees.size() << " trees)\n";
+  std::cout << "same-model: " << (same ? "identical" : "different") << " (" << x.kind << ", "
+            << (x.kind == "gbt" ? x.gbt.trees.size() : x.trees.size()) << " trees)\n";
   return same ? 0 : 1;
 }
 
