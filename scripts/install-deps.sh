@@ -32,7 +32,7 @@ test_pkgs=(bwa bcftools plink2 tabix hdf5-tools munge slurmctld slurmd slurm-cli
 for flag in "$@"; do
   case "$flag" in
     --test) pkgs+=("${test_pkgs[@]}") ;;
-    --bench) pkgs+=("${test_pkgs[@]}" plink2 samtools time bc python3-sklearn python3-h5py r-cran-ranger libopenblas0-pthread) ;;
+    --bench) pkgs+=("${test_pkgs[@]}" plink2 samtools time bc python3-sklearn python3-h5py python3-xgboost r-cran-ranger libopenblas0-pthread) ;;
     --fuzz) pkgs+=(clang libclang-rt-dev llvm) ;;
     *) echo "install-deps: unknown option $flag (use --test, --bench or --fuzz)" >&2; exit 2 ;;
   esac
