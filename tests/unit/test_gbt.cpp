@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "genoforest/core/error.hpp"
@@ -323,5 +324,112 @@ TEST(Gbt, ExactGlobalSumIsTheSameForAnySplitOfTheTerms) {
       return ml::exact_global_sum(std::span<const double>(terms).subspan(b, e - b), 1001, c)[0];
     });
     for (double s : sums) EXPECT_EQ(s, one) << n << " ranks";
+  }
+}
+
+// ---- TreeSHAP --------------------------------------------------------------------------------------
+
+#include "genoforest/ml/shap.hpp"
+
+namespace {
+
+/// A random tree of `depth` levels over `p` features (features repeat along paths), covers that
+/// add up, two outputs per leaf.
+ml::ShapTree random_tree(int depth, int p, Rng& rng) {
+  ml::ShapTree t;
+  t.width = 2;
+  std::function<std::int32_t(int, double)> make = [&](int d, double cover) -> std::int32_t {
+    const auto n = static_cast<std::int32_t>(t.feature.size());
+    t.feature.push_back(-1);
+    t.left.push_back(0);
+    t.right.push_back(0);
+    t.threshold.push_back(static_cast<std::uint8_t>(rng.below(2)));
+    t.missing_left.push_back(static_cast<std::uint8_t>(rng.below(2)));
+    t.cover.push_back(cover);
+    t.value.push_back(rng.normal());
+    t.value.push_back(rng.normal());
+    if (d < depth && (d < 2 || rng.uniform() < 0.8)) {
+      t.feature[static_cast<std::size_t>(n)] = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(p)));
+      const double share = 0.1 + 0.8 * rng.uniform();
+      const auto l = make(d + 1, cover * share);
+      const auto r = make(d + 1, cover * (1 - share));
+      t.left[static_cast<std::size_t>(n)] = l;
+      t.right[static_cast<std::size_t>(n)] = r;
+    }
+    return n;
+  };
+  make(0, 100.0);
+  return t;
+}
+
+/// Shapley values of E[f | x_S] by enumerating every subset of the p features.
+std::vector<double> brute_force_shapley(const ml::ShapTree& t, const ml::FeatureMatrix& x, std::int64_t r, int p) {
+  std::vector<double> phi(static_cast<std::size_t>(p * t.width), 0.0);
+  std::vector<double> fact(static_cast<std::size_t>(p + 1), 1.0);
+  for (int i = 1; i <= p; ++i) fact[static_cast<std::size_t>(i)] = fact[static_cast<std::size_t>(i - 1)] * i;
+  for (int i = 0; i < p; ++i) {
+    for (std::uint32_t mask = 0; mask < (1u << p); ++mask) {
+      if (mask & (1u << i)) continue;
+      std::vector<char> s(static_cast<std::size_t>(p), 0);
+      int size = 0;
+      for (int j = 0; j < p; ++j)
+        if (mask & (1u << j)) s[static_cast<std::size_t>(j)] = 1, ++size;
+      const auto without = ml::conditional_expectation(t, x, r, s);
+      s[static_cast<std::size_t>(i)] = 1;
+      const auto with = ml::conditional_expectation(t, x, r, s);
+      const double w = fact[static_cast<std::size_t>(size)] * fact[static_cast<std::size_t>(p - size - 1)] / fact[static_cast<std::size_t>(p)];
+      for (int k = 0; k < t.width; ++k) phi[static_cast<std::size_t>(i * t.width + k)] += w * (with[static_cast<std::size_t>(k)] - without[static_cast<std::size_t>(k)]);
+    }
+  }
+  return phi;
+}
+
+}  // namespace
+
+TEST(TreeShap, EqualsTheBruteForceShapleyValuesOfRandomTrees) {
+  Rng rng(41);
+  const int p = 6;
+  const Data d = make_data(40, p, 43, [](const std::vector<int>&, Rng&) { return 0.0; });
+  int checked = 0;
+  for (int tree = 0; tree < 30; ++tree) {
+    const auto t = random_tree(2 + tree % 5, p, rng);
+    for (std::int64_t r = 0; r < 40; r += 7) {
+      std::vector<double> phi(static_cast<std::size_t>(p * 2), 0.0), bias(2, 0.0);
+      ml::tree_shap(t, d.x, r, 1.0, phi.data(), bias.data());
+      const auto oracle = brute_force_shapley(t, d.x, r, p);
+      for (std::size_t i = 0; i < phi.size(); ++i) EXPECT_NEAR(phi[i], oracle[i], 1e-9) << "tree " << tree << " row " << r << " entry " << i;
+      // Local accuracy: bias + sum of the values = the tree's output for the row.
+      const auto full = ml::conditional_expectation(t, d.x, r, std::vector<char>(p, 1));
+      const auto none = ml::conditional_expectation(t, d.x, r, std::vector<char>(p, 0));
+      for (int k = 0; k < 2; ++k) {
+        double s = bias[static_cast<std::size_t>(k)];
+        for (int f = 0; f < p; ++f) s += phi[static_cast<std::size_t>(f * 2 + k)];
+        EXPECT_NEAR(s, full[static_cast<std::size_t>(k)], 1e-9);
+        EXPECT_NEAR(bias[static_cast<std::size_t>(k)], none[static_cast<std::size_t>(k)], 1e-12);
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 180);
+}
+
+TEST(TreeShap, BoostedTreesAddUpToTheMargin) {
+  const Data d = make_data(200, 8, 47, [](const std::vector<int>& r, Rng& rng) { return ((r[1] > 0) != (r[5] == 2)) + 0.3 * rng.normal() > 0.5 ? 1.0 : 0.0; });
+  ml::GbtParams p;
+  p.rounds = 15;
+  p.max_depth = 3;
+  ml::SoloCollectives solo;
+  const auto res = ml::train_gbt(d.x, d.y, all_rows(d), p, solo);
+  for (std::int64_t r = 0; r < 200; r += 13) {
+    std::vector<double> phi(8, 0.0);
+    double bias = res.model.base_margin[0];
+    for (const auto& t : res.model.trees) ml::tree_shap(ml::shap_tree(t), d.x, r, 1.0, phi.data(), &bias);
+    double margin;
+    ml::gbt_margins(res.model, d.x, r, &margin);
+    double s = bias;
+    for (double v : phi) s += v;
+    EXPECT_NEAR(s, margin, 1e-9) << "row " << r;
+    for (int f : {0, 2, 3, 4, 6, 7})
+      if (res.gain[static_cast<std::size_t>(f)] == 0) EXPECT_EQ(phi[static_cast<std::size_t>(f)], 0.0) << "feature " << f << " is in no split";
   }
 }
