@@ -80,6 +80,7 @@ const std::map<std::string, Stage>& stages() {
       {"pca", {"principal components of the genotypes (randomized, variant slabs over the ranks)", gf::mpi::pca_main}},
       {"cluster", {"k-means or hierarchical clustering of the samples on PCs or genotypes", gf::mpi::cluster_main}},
       {"predict", {"predict new samples (feature store or VCF/BCF) with a trained model", gf::mpi::predict_main}},
+      {"explain", {"exact TreeSHAP values per sample and variant of a forest or boosted trees (HDF5 + mean |SHAP| TSV)", gf::mpi::explain_main}},
       {"report", {"one self-contained HTML report of a run folder (plots inlined; opens offline)", gf::mpi::report_main}},
       {"model", {"work on a trained model: 'model dump' writes it as JSON for other tools", gf::mpi::model_main}},
   };

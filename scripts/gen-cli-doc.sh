@@ -38,7 +38,7 @@ TEXT
   echo '```'
   "$bin" --help
   echo '```'
-  for stage in run simulate index align call features summary train cv predict model pca cluster report; do
+  for stage in run simulate index align call features summary train cv predict model pca cluster report explain; do
     echo
     echo "## genoforest $stage"
     echo

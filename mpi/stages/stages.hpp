@@ -32,6 +32,7 @@ bool model_main(const Comm& comm, const StageCall& call);
 bool pca_main(const Comm& comm, const StageCall& call);
 bool cluster_main(const Comm& comm, const StageCall& call);
 bool report_main(const Comm& comm, const StageCall& call);
+bool explain_main(const Comm& comm, const StageCall& call);
 
 /// Writes the HTML report of a run folder to `output` (and its MultiQC tables beside it), from one
 /// process. Throws as the report's sections do (InputError naming a malformed file).

@@ -237,6 +237,28 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   if (n) check(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), "cannot write dataset " + name);
 }
 
+template <class T>
+void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const T* data) {
+  hsize_t total = 1;
+  for (auto d : dims) total *= d;
+  Hid space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), "cannot create a dataspace for " + name);
+  Hid dcpl(H5Pcreate(H5P_DATASET_CREATE), "cannot create a property list for " + name);
+  if (total > 65536 && !dims.empty()) {
+    // Chunks of whole trailing dimensions, about 1 MiB each.
+    std::vector<hsize_t> chunk(dims);
+    hsize_t row = 1;
+    for (std::size_t i = 1; i < dims.size(); ++i) row *= dims[i];
+    chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(dims[0], (hsize_t{1} << 20) / sizeof(T) / std::max<hsize_t>(row, 1)));
+    check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "cannot set the chunks of " + name);
+    check(H5Pset_fletcher32(dcpl), "cannot set the checksum of " + name);
+    check(H5Pset_deflate(dcpl, 4), "cannot set the compression of " + name);
+  }
+  Hid d(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT), "cannot create dataset " + name);
+  if (total) check(H5Dwrite(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write dataset " + name);
+}
+template void write_array<float>(hid_t, const std::string&, const std::vector<hsize_t>&, const float*);
+template void write_array<double>(hid_t, const std::string&, const std::vector<hsize_t>&, const double*);
+
 std::vector<hsize_t> dims(hid_t loc, const std::string& name) {
   Hid d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name);
   Hid s(H5Dget_space(d), "cannot read the shape of " + name);

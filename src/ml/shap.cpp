@@ -77,16 +77,25 @@ struct Walk {
   std::int64_t r;
   double scale;
   double* phi;
+  int condition = 0;                   // +1: condition_feature present, -1: absent, 0: none
+  std::int32_t condition_feature = -1;
 
-  void recurse(std::int32_t n, PathElement* parent, int parent_len, double pz, double po, std::int32_t pi) {
+  // As shap's tree_shap_recursive (Lundberg et al.), with the conditioning of its interaction
+  // values: a conditioned feature is not put on the path; present, only x's branch is followed;
+  // absent, both, weighted by cover, through `cf`.
+  void recurse(std::int32_t n, PathElement* parent, int parent_len, double pz, double po, std::int32_t pi, double cf = 1.0) {
+    if (cf == 0) return;
     PathElement* m = parent + parent_len;  // this level's copy of the path, after the parent's
     std::copy(parent, parent + parent_len, m);
-    extend(m, parent_len, pz, po, pi);
-    int len = parent_len + 1;
+    int len = parent_len;
+    if (condition == 0 || pi != condition_feature) {
+      extend(m, parent_len, pz, po, pi);
+      len = parent_len + 1;
+    }
     const auto un = static_cast<std::size_t>(n);
     if (t.feature[un] < 0) {
       for (int i = 1; i < len; ++i) {
-        const double w = unwound_sum(m, len - 1, i) * (m[i].o - m[i].z) * scale;
+        const double w = unwound_sum(m, len - 1, i) * (m[i].o - m[i].z) * scale * cf;
         const auto f = static_cast<std::size_t>(m[i].d);
         for (int k = 0; k < t.width; ++k) phi[f * static_cast<std::size_t>(t.width) + static_cast<std::size_t>(k)] += w * t.value[un * static_cast<std::size_t>(t.width) + static_cast<std::size_t>(k)];
       }
@@ -106,8 +115,16 @@ struct Walk {
       }
     }
     const double c = t.cover[un];
-    recurse(hot, m, len, iz * t.cover[static_cast<std::size_t>(hot)] / c, io, f);
-    recurse(cold, m, len, iz * t.cover[static_cast<std::size_t>(cold)] / c, 0, f);
+    const double hz = t.cover[static_cast<std::size_t>(hot)] / c, cz = t.cover[static_cast<std::size_t>(cold)] / c;
+    double hot_cf = cf, cold_cf = cf;
+    if (condition > 0 && f == condition_feature) {
+      cold_cf = 0;
+    } else if (condition < 0 && f == condition_feature) {
+      hot_cf *= hz;
+      cold_cf *= cz;
+    }
+    recurse(hot, m, len, iz * hz, io, f, hot_cf);
+    recurse(cold, m, len, iz * cz, 0, f, cold_cf);
   }
 };
 
@@ -169,6 +186,15 @@ void tree_shap(const ShapTree& t, const FeatureMatrix& x, std::int64_t r, double
   const int d = t.depth();
   std::vector<PathElement> storage(static_cast<std::size_t>((d + 2) * (d + 3) / 2 + 1));
   Walk w{t, x, r, scale, phi};
+  w.recurse(0, storage.data(), 0, 1, 1, -1);
+}
+
+void tree_shap_conditioned(const ShapTree& t, const FeatureMatrix& x, std::int64_t r, double scale, std::int32_t feature, bool present,
+                           double* phi) {
+  if (t.feature.empty()) return;
+  const int d = t.depth();
+  std::vector<PathElement> storage(static_cast<std::size_t>((d + 2) * (d + 3) / 2 + 1));
+  Walk w{t, x, r, scale, phi, present ? 1 : -1, feature};
   w.recurse(0, storage.data(), 0, 1, 1, -1);
 }
 

@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 "$GENOFOREST" --help > top.txt && grep -q "features" top.txt && ok "genoforest --help" || not_ok "top-level help"
 set +e; "$GENOFOREST" bogus 2>err.txt; rc=$?; set -e
 [[ $rc -eq 2 ]] && grep -q "unknown stage 'bogus'" err.txt && ok "unknown stage: exit 2" || not_ok "unknown stage"
-for stage in run simulate index align call features summary train cv predict model pca cluster report; do
+for stage in run simulate index align call features summary train cv predict model pca cluster report explain; do
   "$GENOFOREST" "$stage" --help > h.txt && ok "$stage --help exits 0" || not_ok "$stage --help"
   for opt in $(grep -oE -- '--[a-z][a-z-]+' h.txt | sort -u); do
     grep -q -- "$opt" "$SOURCE_DIR/docs/cli.md" || not_ok "docs/cli.md lacks $stage $opt"
@@ -16,7 +16,7 @@ declare -A allowed=([o]="output output-dir" [O]="output-type" [f]="reference" [r
   [s]="samples" [S]="samples samples-file" [@]="threads" [p]="phenotypes" [m]="model" [k]="folds clusters" [n]="samples"
   [b]="bam-list" [v]="verbosity" [q]="quiet" [h]="help")
 clash=""
-for stage in run simulate index align call features summary train cv predict model pca cluster report; do
+for stage in run simulate index align call features summary train cv predict model pca cluster report explain; do
   while read -r letter long; do
     [[ " ${allowed[$letter]:-} " == *" $long "* ]] || clash+=" $stage:-$letter=--$long"
   done < <("$GENOFOREST" "$stage" --help | sed -nE 's/^  -(.) \[ --([a-zA-Z-]+) \].*/\1 \2/p')

@@ -433,3 +433,50 @@ TEST(TreeShap, BoostedTreesAddUpToTheMargin) {
       if (res.gain[static_cast<std::size_t>(f)] == 0) EXPECT_EQ(phi[static_cast<std::size_t>(f)], 0.0) << "feature " << f << " is in no split";
   }
 }
+
+TEST(TreeShap, InteractionValuesAreTheShapleyInteractionIndex) {
+  Rng rng(53);
+  const int p = 5;
+  const Data d = make_data(30, p, 59, [](const std::vector<int>&, Rng&) { return 0.0; });
+  std::vector<double> fact(p + 1, 1.0);
+  for (int i = 1; i <= p; ++i) fact[static_cast<std::size_t>(i)] = fact[static_cast<std::size_t>(i - 1)] * i;
+  int checked = 0;
+  for (int tree = 0; tree < 12; ++tree) {
+    const auto t = random_tree(2 + tree % 4, p, rng);
+    for (std::int64_t r = 0; r < 30; r += 11) {
+      for (int j = 0; j < p; ++j) {
+        std::vector<double> on(static_cast<std::size_t>(p * 2), 0.0), off(on.size(), 0.0);
+        ml::tree_shap_conditioned(t, d.x, r, 1.0, j, true, on.data());
+        ml::tree_shap_conditioned(t, d.x, r, 1.0, j, false, off.data());
+        for (int i = 0; i < p; ++i) {
+          if (i == j) continue;
+          // The oracle: sum over S without i, j of |S|! (p-|S|-2)! / (2 (p-1)!) times the
+          // second difference f(S+i+j) - f(S+i) - f(S+j) + f(S).
+          std::vector<double> want(2, 0.0);
+          for (std::uint32_t mask = 0; mask < (1u << p); ++mask) {
+            if (mask & ((1u << i) | (1u << j))) continue;
+            std::vector<char> s(static_cast<std::size_t>(p), 0);
+            int size = 0;
+            for (int q = 0; q < p; ++q)
+              if (mask & (1u << q)) s[static_cast<std::size_t>(q)] = 1, ++size;
+            auto e = [&](bool with_i, bool with_j) {
+              auto c = s;
+              c[static_cast<std::size_t>(i)] = with_i;
+              c[static_cast<std::size_t>(j)] = with_j;
+              return ml::conditional_expectation(t, d.x, r, c);
+            };
+            const auto ij = e(true, true), i_ = e(true, false), j_ = e(false, true), none = e(false, false);
+            const double w = fact[static_cast<std::size_t>(size)] * fact[static_cast<std::size_t>(p - size - 2)] / (2 * fact[static_cast<std::size_t>(p - 1)]);
+            for (int k = 0; k < 2; ++k) want[static_cast<std::size_t>(k)] += w * (ij[static_cast<std::size_t>(k)] - i_[static_cast<std::size_t>(k)] - j_[static_cast<std::size_t>(k)] + none[static_cast<std::size_t>(k)]);
+          }
+          for (int k = 0; k < 2; ++k) {
+            const double got = (on[static_cast<std::size_t>(i * 2 + k)] - off[static_cast<std::size_t>(i * 2 + k)]) / 2;
+            EXPECT_NEAR(got, want[static_cast<std::size_t>(k)], 1e-9) << "tree " << tree << " row " << r << " pair " << i << "," << j;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 12 * 3 * 20);
+}

@@ -84,6 +84,10 @@ template <class T>
 void write_vector(hid_t loc, const std::string& name, const std::vector<T>& values);
 /// Writes a 1-D dataset of variable-length UTF-8 strings.
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values);
+/// Writes an N-dimensional dataset of shape `dims` (row-major `data`), chunked and deflated (level
+/// 4) when it holds more than 64 Ki values, with HDF5's Fletcher32 checksum.
+template <class T>
+void write_array(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const T* data);
 template <class T>
 [[nodiscard]] std::vector<T> read_vector(hid_t loc, const std::string& name);
 [[nodiscard]] std::vector<std::string> read_strings(hid_t loc, const std::string& name);

@@ -42,6 +42,12 @@ struct ShapTree {
 /// for a forest's mean). Every node's cover must be > 0 where a sample can reach it.
 void tree_shap(const ShapTree& t, const FeatureMatrix& x, std::int64_t r, double scale, double* phi, double* bias);
 
+/// tree_shap() with feature `feature` held present (x's branch only) or absent (both branches by
+/// cover) and out of the game: the SHAP interaction value of (i, j) is half the difference of
+/// feature i's values with j present and absent (Lundberg et al. 2018, section 4).
+void tree_shap_conditioned(const ShapTree& t, const FeatureMatrix& x, std::int64_t r, double scale, std::int32_t feature, bool present,
+                           double* phi);
+
 /// The conditional expectation E[f(x) | x_S] of tree t for row r (the value function TreeSHAP's
 /// Shapley values are taken of; `in_s[f]` says whether feature f is in S), for tests and checks.
 [[nodiscard]] std::vector<double> conditional_expectation(const ShapTree& t, const FeatureMatrix& x, std::int64_t r,
