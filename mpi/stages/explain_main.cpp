@@ -11,6 +11,7 @@
 #include "cli.hpp"
 #include "collectives_mpi.hpp"
 #include "genoforest/core/error.hpp"
+#include "genoforest/core/exact_sum.hpp"
 #include "genoforest/core/files.hpp"
 #include "genoforest/core/log.hpp"
 #include "genoforest/core/subset.hpp"
@@ -43,7 +44,8 @@ std::string fmt(double v, const char* f) {
 }  // namespace
 
 bool explain_main(const Comm& comm, const StageCall& call) {
-  std::string model_path, input, output, importance_output, keep, remove;
+  std::string model_path, input, output, importance_output, interactions_output, keep, remove;
+  int top_k = 10;
   StageSpec spec;
   spec.name = "explain";
   spec.purpose =
@@ -61,6 +63,9 @@ bool explain_main(const Comm& comm, const StageCall& call) {
       ("output,o", po::value(&output)->value_name("FILE"), "HDF5 file of the SHAP values (.h5)")  //
       ("importance-output", po::value(&importance_output)->value_name("FILE"),
        "TSV of the mean |SHAP| per variant, most important first [OUTPUT.importance.tsv]")  //
+      ("interactions", po::value(&top_k)->default_value(10)->value_name("K"),
+       "SHAP interaction values of the K variants of highest mean |SHAP| with every variant the model splits on; "
+       "the pairs of highest mean |interaction| go to OUTPUT.interactions.tsv (0: none)")  //
       ("keep", po::value(&keep)->value_name("FILE"), "only the samples of this list (plink2's --keep)")  //
       ("remove", po::value(&remove)->value_name("FILE"), "leave out the samples of this list (plink2's --remove)");
   spec.groups.push_back(g);
@@ -68,13 +73,16 @@ bool explain_main(const Comm& comm, const StageCall& call) {
   po::variables_map vm;
   if (!start_stage(spec, call, vm, comm)) return false;
   if (importance_output.empty() && !output.empty()) importance_output = output + ".importance.tsv";
+  if (!output.empty()) interactions_output = output + ".interactions.tsv";
   comm.on_root([&] {
     if (model_path.empty()) throw UsageError("-m/--model is required");
     if (input.empty()) throw UsageError("no input: give the feature store (.h5) of the samples to explain");
     if (output.empty()) throw UsageError("-o/--output (the HDF5 file of SHAP values) is required");
     if (!output.ends_with(".h5")) throw UsageError("-o/--output must end in .h5 (an HDF5 file): " + output);
+    if (top_k < 0) throw UsageError("--interactions must be >= 0");
     check_outputs({{"-m/--model", model_path}, {"the input", input}, {"--keep", keep}, {"--remove", remove}},
-                  {{"-o/--output", output}, {"--importance-output", importance_output}});
+                  {{"-o/--output", output}, {"--importance-output", importance_output},
+                   {"the interactions table", top_k > 0 ? interactions_output : std::string()}});
   });
   const auto t0 = std::chrono::steady_clock::now();
   ml::Model model;
@@ -198,6 +206,66 @@ bool explain_main(const Comm& comm, const StageCall& call) {
         for (std::size_t k = 0; k < K; ++k) values[(i * U + u) * K + k] = static_cast<float>(phi[static_cast<std::size_t>(used[u]) * K + k]);
     }
   }
+  // Mean |SHAP| per used feature over all samples (summed over the outputs), exact for any rank
+  // count: it ranks the variants, here and for the interactions.
+  std::vector<double> mean_abs(U, 0.0);
+  std::int64_t n_rows_all = static_cast<std::int64_t>(rows.size());
+  {
+    ExactSum acc(U);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t u = 0; u < U; ++u)
+        for (std::size_t k = 0; k < K; ++k) acc.add(u, std::fabs(static_cast<double>(values[(i * U + u) * K + k])));
+    comm.sum_exact(acc);
+    std::vector<double> n{static_cast<double>(n_rows_all)};
+    n_rows_all = 0;
+    for (double v : comm.allgather(n)) n_rows_all += static_cast<std::int64_t>(v);
+    for (std::size_t u = 0; u < U; ++u) mean_abs[u] = n_rows_all ? acc.value(u) / static_cast<double>(n_rows_all) : 0.0;
+  }
+  std::vector<std::size_t> order(U);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return mean_abs[a] > mean_abs[b]; });
+  // Interactions: for each of the top K variants j, every used variant i: mean over the samples
+  // of |(phi_i with j present - phi_i with j absent) / 2|, summed over the outputs.
+  const std::size_t kk = std::min<std::size_t>(static_cast<std::size_t>(top_k), U);
+  std::vector<double> inter(kk * U, 0.0);
+  if (kk > 0) {
+    ExactSum acc(kk * U);
+    std::vector<double> on(F * K), off(F * K), tmp_on(F), tmp_off(F);
+    for (const auto r : rows) {
+      for (std::size_t a = 0; a < kk; ++a) {
+        const std::int32_t j = used[order[a]];
+        std::fill(on.begin(), on.end(), 0.0);
+        std::fill(off.begin(), off.end(), 0.0);
+        for (std::size_t t = 0; t < trees.size(); ++t) {
+          if (gbt) {
+            std::fill(tmp_on.begin(), tmp_on.end(), 0.0);
+            std::fill(tmp_off.begin(), tmp_off.end(), 0.0);
+            ml::tree_shap_conditioned(trees[t], ds.x, r, 1.0, j, true, tmp_on.data());
+            ml::tree_shap_conditioned(trees[t], ds.x, r, 1.0, j, false, tmp_off.data());
+            const auto g = static_cast<std::size_t>(group[t]);
+            for (auto f : used) {
+              on[static_cast<std::size_t>(f) * K + g] += tmp_on[static_cast<std::size_t>(f)];
+              off[static_cast<std::size_t>(f) * K + g] += tmp_off[static_cast<std::size_t>(f)];
+            }
+          } else {
+            ml::tree_shap_conditioned(trees[t], ds.x, r, scale, j, true, on.data());
+            ml::tree_shap_conditioned(trees[t], ds.x, r, scale, j, false, off.data());
+          }
+        }
+        for (std::size_t u = 0; u < U; ++u) {
+          if (used[u] == j) continue;
+          double s = 0;
+          for (std::size_t k = 0; k < K; ++k) {
+            const auto at = static_cast<std::size_t>(used[u]) * K + k;
+            s += std::fabs(on[at] - off[at]) / 2;
+          }
+          acc.add(a * U + u, s);
+        }
+      }
+    }
+    comm.sum_exact(acc);
+    for (std::size_t i = 0; i < kk * U; ++i) inter[i] = n_rows_all ? acc.value(i) / static_cast<double>(n_rows_all) : 0.0;
+  }
   // Rank 0 gathers the rows in store order and writes.
   std::vector<std::string> send(static_cast<std::size_t>(comm.size()));
   {
@@ -261,12 +329,6 @@ bool explain_main(const Comm& comm, const StageCall& call) {
       }
       name.push_back(model.feature_name(f));
     }
-    // Mean |SHAP| per feature (summed over the outputs), in sample order: deterministic.
-    std::vector<double> mean_abs(U, 0.0);
-    for (std::size_t i = 0; i < samples.size(); ++i)
-      for (std::size_t u = 0; u < U; ++u)
-        for (std::size_t k = 0; k < K; ++k) mean_abs[u] += std::fabs(static_cast<double>(all[(i * U + u) * K + k]));
-    for (auto& m : mean_abs) m /= static_cast<double>(samples.size());
     const std::string token = temp_token();
     AtomicOutput h5out(output, token);
     {
@@ -296,12 +358,33 @@ bool explain_main(const Comm& comm, const StageCall& call) {
       h5::write_array(f, "shap/values", {samples.size(), U, K}, all.data());
     }
     h5out.commit();
-    std::vector<std::size_t> order(U);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return mean_abs[a] > mean_abs[b]; });
     std::string tsv = "chrom\tpos\tid\tref\talt\tmean_abs_shap\n";
     for (auto u : order) tsv += chrom[u] + "\t" + std::to_string(pos[u]) + "\t" + id[u] + "\t" + ref[u] + "\t" + alt[u] + "\t" + fmt(mean_abs[u], "%.6g") + "\n";
     write_atomically(importance_output, tsv);
+    if (kk > 0) {
+      // Pairs, each once (a top variant with another top one is listed from the higher-ranked
+      // side), by mean |interaction|; at most 1,000 lines.
+      struct Pair {
+        std::size_t a, u;
+        double v;
+      };
+      std::vector<Pair> pairs;
+      std::vector<std::size_t> rank_of(U, U);
+      for (std::size_t a = 0; a < kk; ++a) rank_of[order[a]] = a;
+      for (std::size_t a = 0; a < kk; ++a)
+        for (std::size_t u = 0; u < U; ++u)
+          if (u != order[a] && !(rank_of[u] < a)) pairs.push_back({a, u, inter[a * U + u]});
+      std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.v > y.v; });
+      std::string it = "variant_a\tvariant_b\tmean_abs_interaction\tmean_abs_shap_a\tmean_abs_shap_b\n";
+      for (std::size_t q = 0; q < pairs.size() && q < 1000; ++q) {
+        const auto ua = order[pairs[q].a], ub = pairs[q].u;
+        it += name[ua] + "\t" + name[ub] + "\t" + fmt(pairs[q].v, "%.6g") + "\t" + fmt(mean_abs[ua], "%.6g") + "\t" + fmt(mean_abs[ub], "%.6g") + "\n";
+      }
+      write_atomically(interactions_output, it);
+      if (!pairs.empty())
+        log_info("strongest interaction: " + name[order[pairs[0].a]] + " x " + name[pairs[0].u] + ", mean |SHAP interaction| " + fmt(pairs[0].v, "%.4g") +
+                 " (" + interactions_output + ")");
+    }
     std::string top;
     for (std::size_t i = 0; i < order.size() && i < 3; ++i) top += (i ? ", " : "") + name[order[i]] + " " + fmt(mean_abs[order[i]], "%.4g");
     log_info("explained " + std::to_string(samples.size()) + " samples x " + std::to_string(U) + " variants the model splits on (of " +

@@ -1,5 +1,8 @@
 // Helper for the integration tests (serial, no MPI):
 //   gf_test_tool index FILE [csi]        build FILE.tbi (or FILE.csi) through htslib
+//   gf_test_tool check-shap SHAP PRED     SHAP values of `explain` add up, with the expected value,
+//                                         to each sample's prediction in PRED (`predict`'s TSV):
+//                                         probabilities, or the logistic/softmax of boosted margins
 //   gf_test_tool compare-vcf STORE VCF    check every dosage and variant row of STORE against a
 //                                         naive parse of VCF's text (an independent oracle)
 //   gf_test_tool check-hipster STORE      recompute the HipsterIndex score from the dosages of its
@@ -23,7 +26,9 @@
 #include <htslib/kstring.h>
 #include <htslib/sam.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -33,6 +38,7 @@
 #include "genoforest/ml/model.hpp"
 #include "genoforest/core/text.hpp"
 #include "genoforest/features/store.hpp"
+#include "genoforest/io/h5.hpp"
 #include "genoforest/io/scaleoffset.hpp"
 #include "genoforest/io/vcf.hpp"
 
@@ -127,6 +133,57 @@ int check_hipster(const std::string& store_path) {
   return 0;
 }
 }  // namespace
+
+/// Local accuracy of explain's output against predict's: per sample, expected value + the sum of
+/// the SHAP values gives the predicted probability (or value), through the logistic or softmax
+/// for boosted margins, to the 6 decimals predict writes.
+int check_shap(const std::string& shap, const std::string& pred) {
+  namespace h5 = genoforest::io::h5;
+  h5::Hid f(H5Fopen(shap.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "cannot open " + shap);
+  const auto ids = h5::read_strings(f, "samples/id");
+  const auto expected = h5::read_vector<double>(f, "shap/expected_value");
+  const auto dims = h5::dims(f, "shap/values");
+  const std::string space = h5::read_attr_string(f, "output_space");
+  const std::size_t n = dims.at(0), u = dims.at(1), k = dims.at(2);
+  std::vector<float> v(n * u * k);
+  h5::Hid d(H5Dopen2(f, "shap/values", H5P_DEFAULT), "open shap/values");
+  h5::check(H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read shap/values");
+  std::map<std::string, std::vector<double>> predicted;
+  std::ifstream in(pred);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    const auto fl = genoforest::split(line, '\t');
+    std::vector<double> p;
+    for (std::size_t c = fl.size() == 2 ? 1 : 2; c < fl.size(); ++c) p.push_back(std::stod(std::string(fl[c])));
+    predicted[std::string(fl[0])] = p;
+  }
+  double worst = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<double> out(k);
+    for (std::size_t q = 0; q < k; ++q) {
+      out[q] = expected[q];
+      for (std::size_t j = 0; j < u; ++j) out[q] += v[(i * u + j) * k + q];
+    }
+    std::vector<double> prob;
+    if (space == "margin" && k == 1) {
+      const double p1 = 1 / (1 + std::exp(-out[0]));
+      prob = {1 - p1, p1};
+    } else if (space == "margin") {
+      double mx = *std::max_element(out.begin(), out.end()), s = 0;
+      for (auto& o : out) s += (o = std::exp(o - mx));
+      for (auto o : out) prob.push_back(o / s);
+    } else {
+      prob = out;
+    }
+    const auto it = predicted.find(ids[i]);
+    if (it == predicted.end()) return fail("sample " + ids[i] + " is not in " + pred);
+    if (it->second.size() != prob.size()) return fail("sample " + ids[i] + ": " + std::to_string(prob.size()) + " outputs against " + std::to_string(it->second.size()));
+    for (std::size_t q = 0; q < prob.size(); ++q) worst = std::max(worst, std::fabs(prob[q] - it->second[q]));
+  }
+  std::cout << "check-shap: " << n << " samples, " << u << " variants, largest difference from predict " << worst << "\n";
+  return worst < 2e-5 ? 0 : fail("SHAP values do not add up to the predictions (largest difference " + std::to_string(worst) + ")");
+}
 
 /// Two model files hold the same forest (trees, importances, OOB error, features); dates aside.
 int same_model(const std::string& a, const std::string& b) {
@@ -390,6 +447,7 @@ int main(int argc, char** argv) {
     if (a.size() == 2 && a[0] == "check-hipster") return check_hipster(a[1]);
     if (a.size() == 3 && a[0] == "same-model") return same_model(a[1], a[2]);
     if (a.size() == 2 && a[0] == "dump-vcf") return dump_vcf(a[1]);
+    if (a.size() == 3 && a[0] == "check-shap") return check_shap(a[1], a[2]);
     if ((a.size() == 2 || a.size() == 3) && a[0] == "dump-bam") return dump_bam(a[1], a.size() == 3 ? a[2] : "");
     if (a.size() == 4 && a[0] == "compare-primary") return compare_primary(a[1], a[2], std::stod(a[3]));
     if (a.size() == 2 && a[0] == "bam-body") return bam_body(a[1]);
