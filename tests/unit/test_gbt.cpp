@@ -268,8 +268,11 @@ TEST(Gbt, PermutationImportanceFindsTheCausalVariantAndIgnoresUnused) {
   const auto imp = ml::gbt_permutation_importance(res.model, d.x, d.y, rows, 3, solo);
   EXPECT_EQ(std::max_element(imp.begin(), imp.end()) - imp.begin(), 4);
   EXPECT_GT(imp[4], 0.1);
-  for (std::size_t f = 0; f < imp.size(); ++f)
-    if (res.gain[f] == 0) EXPECT_EQ(imp[f], 0.0) << "feature " << f << " is in no split";
+  for (std::size_t f = 0; f < imp.size(); ++f) {
+    if (res.gain[f] == 0) {
+      EXPECT_EQ(imp[f], 0.0) << "feature " << f << " is in no split";
+    }
+  }
 }
 
 TEST(Gbt, RegressionFitsTheMeanFirst) {
@@ -429,8 +432,11 @@ TEST(TreeShap, BoostedTreesAddUpToTheMargin) {
     double s = bias;
     for (double v : phi) s += v;
     EXPECT_NEAR(s, margin, 1e-9) << "row " << r;
-    for (int f : {0, 2, 3, 4, 6, 7})
-      if (res.gain[static_cast<std::size_t>(f)] == 0) EXPECT_EQ(phi[static_cast<std::size_t>(f)], 0.0) << "feature " << f << " is in no split";
+    for (int f : {0, 2, 3, 4, 6, 7}) {
+      if (res.gain[static_cast<std::size_t>(f)] == 0) {
+        EXPECT_EQ(phi[static_cast<std::size_t>(f)], 0.0) << "feature " << f << " is in no split";
+      }
+    }
   }
 }
 
