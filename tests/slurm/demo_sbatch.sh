@@ -33,8 +33,9 @@ grep -q '"status": "finished"' demo/genoforest-run.json && grep -q '"ranks": 2' 
 # limit) is passed to the ranks, the job stops cleanly and resubmits itself; the new job resumes.
 jid=$(GENOFOREST="$GENOFOREST" sbatch --parsable --export=ALL --ntasks=2 --time=00:10:00 --output="$WORK/tl-%j.out" \
   --chdir="$WORK" "$SOURCE_DIR/slurm/run.sbatch" "$SOURCE_DIR/configs/demo.ini" "$WORK/tl")
-for _ in $(seq 1800); do grep -q "stage train$" "$WORK/tl-$jid.out" 2>/dev/null && break; sleep 0.1; done
-sleep 1
+# The signal comes during align, the demo's longest stage (about 40 s of its minute).
+for _ in $(seq 1800); do grep -q "stage align$" "$WORK/tl-$jid.out" 2>/dev/null && break; sleep 0.1; done
+sleep 5
 scancel --batch --signal=TERM "$jid"
 for _ in $(seq 900); do [[ -z "$(squeue -h -o %i 2>/dev/null)" ]] && break; sleep 0.2; done
 outs=("$WORK/tl-$jid.out" "$WORK"/gf-run-*.out)   # the resubmitted job writes the script's own gf-run-%j.out
