@@ -44,6 +44,27 @@ void MpiCollectives::all_sum(std::span<std::int64_t> v) {
   bytes_moved_ += 2 * v.size_bytes();
 }
 
+void MpiCollectives::reduce_scatter_sum(std::span<std::int64_t> v, std::span<const std::size_t> counts) {
+  const auto n = static_cast<std::size_t>(size());
+  if (counts.size() != n) throw InternalError("reduce_scatter_sum: a count per rank is needed");
+  std::vector<int> c(n);
+  std::size_t before = 0, total = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    if (counts[r] > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      all_sum(v);  // parts too large for MPI's int counts: every rank gets everything
+      return;
+    }
+    c[r] = static_cast<int>(counts[r]);
+    if (r < static_cast<std::size_t>(rank())) before += counts[r];
+    total += counts[r];
+  }
+  if (total != v.size()) throw InternalError("reduce_scatter_sum: the counts do not add up to the vector");
+  std::vector<std::int64_t> mine(counts[static_cast<std::size_t>(rank())]);
+  MPI_Reduce_scatter(v.data(), mine.data(), c.data(), MPI_INT64_T, MPI_SUM, comm_.get());
+  std::copy(mine.begin(), mine.end(), v.begin() + static_cast<std::ptrdiff_t>(before));
+  bytes_moved_ += v.size_bytes() + mine.size() * sizeof(std::int64_t);
+}
+
 namespace {
 // The record combiner of the all_reduce in progress (MPI's user operations are plain functions).
 thread_local ml::Collectives::Keep g_keep = nullptr;

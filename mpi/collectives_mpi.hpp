@@ -14,6 +14,7 @@ class MpiCollectives final : public ml::Collectives {
   [[nodiscard]] int size() const override { return comm_.size(); }
   [[nodiscard]] std::vector<std::vector<std::uint8_t>> all_gather(std::span<const std::uint8_t> mine) override;
   void all_sum(std::span<std::int64_t> v) override;
+  void reduce_scatter_sum(std::span<std::int64_t> v, std::span<const std::size_t> counts) override;
   void all_reduce(std::span<std::uint8_t> v, std::size_t record, Keep keep) override;
   void broadcast(std::vector<std::uint8_t>& bytes, int root) override;
 

@@ -47,6 +47,17 @@ class ThreadCollectives final : public Collectives {
     }
   }
 
+  /// The sums of this rank's part; the rest of `v` is overwritten with a marker, so that a caller
+  /// reading what is not its part fails the tests instead of passing by luck.
+  void reduce_scatter_sum(std::span<std::int64_t> v, std::span<const std::size_t> counts) override {
+    all_sum(v);
+    std::size_t at = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      if (static_cast<int>(r) != rank_) std::fill_n(v.begin() + static_cast<std::ptrdiff_t>(at), counts[r], std::int64_t{0x5a5a5a5a5a5a5a5a});
+      at += counts[r];
+    }
+  }
+
   void broadcast(std::vector<std::uint8_t>& bytes, int root) override {
     if (rank_ == root) s_->slots[static_cast<std::size_t>(root)] = bytes;
     s_->sync.arrive_and_wait();

@@ -136,36 +136,68 @@ struct SparseCodes {
 };
 
 /// One tree, grown level by level from the fixed-point gradients of this rank's rows.
+///
+/// Each rank sums its rows into a histogram of every feature; a reduce-scatter then gives rank q
+/// the sums of its block of features only (contiguous, about 1/R of the codes). Each rank keeps
+/// its block's histograms, derives siblings in it, and finds the best split among its features;
+/// an all-gather of the candidates picks each node's split (best gain, then the earliest feature:
+/// the rule of one scan over all features). So the splits are those of one rank, bit for bit.
 struct Grower {
   const FeatureMatrix& x;
   const GbtParams& p;
   Collectives& coll;
   std::span<const std::int64_t> rows;  // this rank's rows of this round, ascending
-  std::span<const std::int64_t> qg, qh;
-  const SparseCodes* sparse = nullptr;   // over all this rank's rows
-  std::span<const std::int32_t> kept_of_pos;  // per position in this rank's rows: index in `rows`, or -1
+  std::span<const std::int64_t> qg{}, qh{};
+  const SparseCodes* sparse = nullptr;        // over all this rank's rows
+  std::span<const std::int32_t> kept_of_pos{};  // per position in this rank's rows: index in `rows`, or -1
   double scale_g = 1, scale_h = 1;
-  std::vector<std::int32_t> features;  // the tree's features, ascending
-  std::vector<std::size_t> offset;     // per feature position: its first code in a node's histogram
+  std::vector<std::int32_t> features{};  // the tree's features, ascending
+  std::vector<std::size_t> offset{};     // per feature position: its first code in a node's histogram
   std::size_t width = 0;               // codes in a node's histogram
+  /// Buffers reused from level to level and tree to tree (fresh multi-megabyte blocks cost page
+  /// faults and a copy each): this rank's block of the level's and the parents' histograms, and
+  /// the full local sums of the nodes built.
+  std::vector<std::int64_t>* cur = nullptr;
+  std::vector<std::int64_t>* prev = nullptr;
+  std::vector<std::int64_t>* local = nullptr;
+
+  // Feature blocks: rank q owns feature positions [fb[q], fb[q + 1]), codes [cb[q], cb[q + 1]).
+  std::vector<std::size_t> fb{}, cb{}, block_of{};
+  std::size_t me = 0, nranks = 1, w_me = 0;
 
   struct Split {
     double gain = -1;
     std::int32_t feature = -1;
-    int threshold = 0;
-    bool default_left = false;
+    std::int32_t threshold = 0;
+    std::int32_t default_left = 0;
     std::int64_t nl = 0, nr = 0;
   };
 
-  /// The best split of a node from its histogram (g, h, n per code). Ties: the earliest feature,
-  /// the lowest threshold, missing right before missing left.
+  void prepare() {
+    nranks = static_cast<std::size_t>(coll.size());
+    me = static_cast<std::size_t>(coll.rank());
+    fb.assign(nranks + 1, features.size());
+    cb.assign(nranks + 1, width);
+    for (std::size_t q = 0; q < nranks; ++q) {
+      const std::size_t target = width * q / nranks;
+      fb[q] = static_cast<std::size_t>(std::lower_bound(offset.begin(), offset.end(), target) - offset.begin());
+      cb[q] = fb[q] < features.size() ? offset[fb[q]] : width;
+    }
+    block_of.assign(features.size(), 0);
+    for (std::size_t q = 0; q < nranks; ++q)
+      for (std::size_t fi = fb[q]; fi < fb[q + 1]; ++fi) block_of[fi] = q;
+    w_me = cb[me + 1] - cb[me];
+  }
+
+  /// The best split among this rank's features of a node from its block (g, h, n per code). Ties:
+  /// the earliest feature, the lowest threshold, missing right before missing left.
   [[nodiscard]] Split best_split(const std::int64_t* h, double G, double H) const {
     Split best;
     const double parent = G * G / (H + p.lambda);
-    for (std::size_t fi = 0; fi < features.size(); ++fi) {
+    for (std::size_t fi = fb[me]; fi < fb[me + 1]; ++fi) {
       const std::int32_t f = features[fi];
       const int b = x.bins(f);
-      const std::int64_t* c = h + offset[fi] * 3;
+      const std::int64_t* c = h + (offset[fi] - cb[me]) * 3;
       const std::int64_t mg = c[b * 3], mh = c[b * 3 + 1], mn = c[b * 3 + 2];
       std::int64_t tg = mg, th = mh, tn = mn;
       for (int k = 0; k < b; ++k) {
@@ -186,25 +218,23 @@ struct Grower {
           const double GR = static_cast<double>(gr) / scale_g, HR = static_cast<double>(hr) / scale_h;
           if (HL < p.min_child_weight || HR < p.min_child_weight) continue;
           const double gain = GL * GL / (HL + p.lambda) + GR * GR / (HR + p.lambda) - parent;
-          if (gain > best.gain) best = Split{gain, f, t, dl == 1, nl, nr};
+          if (gain > best.gain) best = Split{gain, f, t, dl, nl, nr};
         }
       }
     }
     return best;
   }
 
-  /// Adds the rows of the nodes to build into their histograms, feature by feature: a genotype
-  /// column through its non-zero codes when they are fewer than the rows to add.
-  void fill(const std::vector<std::int32_t>& node_of, const std::vector<std::int32_t>& slot_of_node, std::size_t slots,
-            std::vector<std::int64_t>& hist_buf) const {
-    // Per position in this rank's rows (the sparse codes' index): the slot and the gradients.
+  /// Adds this rank's rows of the nodes to build into `out` (block-major: block q, then slot,
+  /// then block q's codes), feature by feature: a genotype column through its non-zero codes when
+  /// they are fewer than the rows to add. `total` gets each slot's sums (g, h, n).
+  void fill(std::vector<std::int64_t>& out, const std::vector<std::int32_t>& node_of, const std::vector<std::int32_t>& slot_of_node,
+            std::size_t slots, std::vector<std::int64_t>& total) const {
     const std::size_t n_pos = kept_of_pos.size();
-    std::vector<std::int32_t> slot_pos(n_pos, -1);
-    std::vector<std::int64_t> g_pos(n_pos, 0), h_pos(n_pos, 0);
-    std::vector<std::int64_t> r_row, r_g, r_h;
-    std::vector<std::size_t> r_base;
-    std::vector<std::int64_t> total(slots * 3, 0);
-    std::vector<std::int32_t> slot(rows.size(), -1);
+    std::vector<std::int32_t> slot_pos(n_pos, -1), slot(rows.size(), -1);
+    std::vector<std::int64_t> g_pos(n_pos, 0), h_pos(n_pos, 0), r_row, r_g, r_h;
+    std::vector<std::int32_t> r_slot;
+    total.assign(slots * 3, 0);
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const std::int32_t nd = node_of[i];
       if (nd < 0) continue;
@@ -212,7 +242,7 @@ struct Grower {
       if (s < 0) continue;
       slot[i] = s;
       r_row.push_back(rows[i]);
-      r_base.push_back(static_cast<std::size_t>(s) * width * 3);
+      r_slot.push_back(s);
       r_g.push_back(qg[i]);
       r_h.push_back(qh[i]);
       total[static_cast<std::size_t>(s) * 3] += qg[i];
@@ -228,14 +258,15 @@ struct Grower {
     }
     // Plain pointers in the loops: stores through int64_t* would otherwise make the compiler
     // reload every vector's data pointer (measured: a third of the loop).
-    std::int64_t* const hist = hist_buf.data();
+    std::int64_t* const hist = out.data();
     const std::int32_t* const sp = slot_pos.data();
     const std::int64_t* const gp = g_pos.data();
     const std::int64_t* const hp = h_pos.data();
-    const std::size_t w3 = width * 3;
     for (std::size_t fi = 0; fi < features.size(); ++fi) {
       const std::int32_t f = features[fi];
-      const std::size_t off = offset[fi] * 3;
+      const std::size_t q = block_of[fi];
+      const std::size_t stride = (cb[q + 1] - cb[q]) * 3;
+      std::int64_t* const base = hist + (slots * cb[q] + offset[fi] - cb[q]) * 3;  // slot 0 of this feature
       const std::uint8_t* d = x.data(f);
       const bool packed = x.packed(f);
       if (packed && sparse && sparse->count(f) < r_row.size()) {
@@ -243,16 +274,16 @@ struct Grower {
         const std::uint32_t* pos = sparse->pos.data();
         const std::uint8_t* code = sparse->code.data();
         for (std::size_t k = b; k < e; ++k) {
-          const std::uint32_t q = pos[k];
-          const std::int32_t s = sp[q];
+          const std::uint32_t at = pos[k];
+          const std::int32_t s = sp[at];
           if (s < 0) continue;
-          std::int64_t* h = hist + static_cast<std::size_t>(s) * w3 + off + static_cast<std::size_t>(code[k]) * 3;
-          h[0] += gp[q];
-          h[1] += hp[q];
+          std::int64_t* h = base + static_cast<std::size_t>(s) * stride + static_cast<std::size_t>(code[k]) * 3;
+          h[0] += gp[at];
+          h[1] += hp[at];
           h[2] += 1;
         }
         for (std::size_t s = 0; s < slots; ++s) {  // code 0: the node's totals minus codes 1, 2, missing
-          std::int64_t* h = hist + s * w3 + off;
+          std::int64_t* h = base + s * stride;
           for (int v = 0; v < 3; ++v) h[v] = total[s * 3 + static_cast<std::size_t>(v)] - h[3 + v] - h[6 + v] - h[9 + v];
         }
         continue;
@@ -260,12 +291,12 @@ struct Grower {
       const std::int64_t* rr = r_row.data();
       const std::int64_t* rg = r_g.data();
       const std::int64_t* rh = r_h.data();
-      const std::size_t* rb = r_base.data();
+      const std::int32_t* rs = r_slot.data();
       const std::size_t n = r_row.size();
       for (std::size_t i = 0; i < n; ++i) {
         const std::int64_t r = rr[i];
         const int c = packed ? (d[r >> 2] >> ((r & 3) << 1)) & 3 : d[r];
-        std::int64_t* h = hist + rb[i] + off + static_cast<std::size_t>(c) * 3;
+        std::int64_t* h = base + static_cast<std::size_t>(rs[i]) * stride + static_cast<std::size_t>(c) * 3;
         h[0] += rg[i];
         h[1] += rh[i];
         h[2] += 1;
@@ -273,20 +304,18 @@ struct Grower {
     }
   }
 
-  /// Histogram buffers, reused from level to level and tree to tree (fresh multi-megabyte blocks
-  /// cost page faults and a copy each: 55% of a run before): the level's nodes, and their parents.
-  std::vector<std::int64_t>* cur = nullptr;
-  std::vector<std::int64_t>* prev = nullptr;
-
   GbtTree grow() {
+    prepare();
     GbtTree tree;
     tree.nodes.emplace_back();
     std::vector<std::int32_t> node_of(rows.size(), 0);  // each row's node; -1 once in a leaf
     struct Open {
       std::int32_t node;
-      std::int64_t n;                // rows, all ranks
-      std::int32_t parent_slot = -1;  // the parent's histogram in the previous level's buffer
-      std::int32_t slot = -1;         // this node's histogram in this level's buffer
+      std::int64_t n;                 // rows, all ranks
+      std::int32_t parent_slot = -1;  // the parent's block in the previous level's buffer
+      std::int32_t slot = -1;         // this node's block in this level's buffer
+      std::int64_t tot[3] = {0, 0, 0};   // sums of g, h, n over the node's rows (all ranks)
+      std::int64_t ptot[3] = {0, 0, 0};  // the parent's
     };
     std::int64_t n_all = static_cast<std::int64_t>(rows.size());
     {
@@ -294,9 +323,10 @@ struct Grower {
       coll.all_sum(n);
       n_all = n[0];
     }
-    const std::size_t w3 = width * 3;
+    const std::size_t wb = w_me * 3;  // this rank's block of one node's histogram
     std::vector<Open> level;
-    level.push_back({0, n_all, -1, -1});
+    level.push_back({0, n_all, -1, -1, {0, 0, 0}, {0, 0, 0}});
+    std::vector<std::int64_t> total;
     for (int depth = 0; !level.empty(); ++depth) {
       // 1. Histograms: the root, or the smaller child of each pair (ties: the left), in the first
       // slots; its sibling, after them, is the parent's minus it.
@@ -305,38 +335,71 @@ struct Grower {
         if (level[i].parent_slot < 0) build.push_back(i);
         else if (i % 2 == 0) build.push_back(level[i].n <= level[i + 1].n ? i : i + 1);
       }
+      const std::size_t B = build.size();
       std::int32_t next_slot = 0;
       for (auto b : build) level[b].slot = next_slot++;
       for (auto& o : level)
         if (o.slot < 0) o.slot = next_slot++;
-      if (cur->size() < level.size() * w3) cur->resize(level.size() * w3);
-      std::fill_n(cur->begin(), build.size() * w3, 0);
+      if (cur->size() < level.size() * wb) cur->resize(level.size() * wb);
+      // One rank: the local sums are the block, written in place (the layouts are the same).
+      std::vector<std::int64_t>* sums = nranks == 1 ? cur : local;
+      if (sums->size() < B * width * 3) sums->resize(B * width * 3);
+      std::fill_n(sums->begin(), B * width * 3, 0);
       std::vector<std::int32_t> slot_of_node(tree.nodes.size(), -1);
       for (auto b : build) slot_of_node[static_cast<std::size_t>(level[b].node)] = level[b].slot;
-      fill(node_of, slot_of_node, build.size(), *cur);
-      coll.all_sum(std::span<std::int64_t>(cur->data(), build.size() * w3));
-      for (std::size_t i = 0; i < level.size(); ++i) {
-        if (level[i].slot < static_cast<std::int32_t>(build.size())) continue;
-        const std::size_t sib = i % 2 == 0 ? i + 1 : i - 1;
-        const std::int64_t* par = prev->data() + static_cast<std::size_t>(level[i].parent_slot) * w3;
-        const std::int64_t* other = cur->data() + static_cast<std::size_t>(level[sib].slot) * w3;
-        std::int64_t* mine = cur->data() + static_cast<std::size_t>(level[i].slot) * w3;
-        for (std::size_t j = 0; j < w3; ++j) mine[j] = par[j] - other[j];
+      fill(*sums, node_of, slot_of_node, B, total);
+      coll.all_sum(total);
+      if (nranks > 1) {
+        std::vector<std::size_t> counts(nranks);
+        for (std::size_t q = 0; q < nranks; ++q) counts[q] = B * (cb[q + 1] - cb[q]) * 3;
+        coll.reduce_scatter_sum(std::span<std::int64_t>(local->data(), B * width * 3), counts);
+        std::copy_n(local->data() + B * cb[me] * 3, B * wb, cur->data());
       }
-      // 2. Splits, node by node in order: every rank decides the same from the same sums.
-      std::vector<Open> next;
-      for (auto& o : level) {
-        const std::int64_t* hist = cur->data() + static_cast<std::size_t>(o.slot) * w3;
-        std::int64_t tg = 0, th = 0;
-        const int b0 = x.bins(features[0]);  // the first feature's codes hold every row once
-        for (int k = 0; k <= b0; ++k) {
-          tg += hist[static_cast<std::size_t>(k) * 3];
-          th += hist[static_cast<std::size_t>(k) * 3 + 1];
+      for (std::size_t s = 0; s < B; ++s)
+        for (int v = 0; v < 3; ++v) level[build[s]].tot[v] = total[s * 3 + static_cast<std::size_t>(v)];
+      for (std::size_t i = 0; i < level.size(); ++i) {
+        if (level[i].slot < static_cast<std::int32_t>(B)) continue;
+        const std::size_t sib = i % 2 == 0 ? i + 1 : i - 1;
+        const std::int64_t* par = prev->data() + static_cast<std::size_t>(level[i].parent_slot) * wb;
+        const std::int64_t* other = cur->data() + static_cast<std::size_t>(level[sib].slot) * wb;
+        std::int64_t* dst = cur->data() + static_cast<std::size_t>(level[i].slot) * wb;
+        for (std::size_t j = 0; j < wb; ++j) dst[j] = par[j] - other[j];
+        for (int v = 0; v < 3; ++v) level[i].tot[v] = level[i].ptot[v] - level[sib].tot[v];
+      }
+      // 2. Splits: each rank's best among its features, then every rank picks the same.
+      std::vector<Split> mine_best(level.size());
+      std::vector<char> tried(level.size(), 0);
+      for (std::size_t i = 0; i < level.size(); ++i) {
+        const Open& o = level[i];
+        const double G = static_cast<double>(o.tot[0]) / scale_g, H = static_cast<double>(o.tot[1]) / scale_h;
+        if (depth < p.max_depth && o.n >= 2 && H >= 2 * p.min_child_weight) {
+          tried[i] = 1;
+          mine_best[i] = best_split(cur->data() + static_cast<std::size_t>(o.slot) * wb, G, H);
         }
-        const double G = static_cast<double>(tg) / scale_g, H = static_cast<double>(th) / scale_h;
-        Split s;
-        if (depth < p.max_depth && o.n >= 2 && H >= 2 * p.min_child_weight) s = best_split(hist, G, H);
-        if (s.feature < 0 || !(s.gain > kRtEps) || s.gain < p.gamma) {
+      }
+      std::vector<Split> chosen(level.size());
+      if (nranks == 1) {
+        chosen = mine_best;
+      } else {
+        std::vector<std::uint8_t> bytes(level.size() * sizeof(Split));
+        std::memcpy(bytes.data(), mine_best.data(), bytes.size());
+        const auto all = coll.all_gather(bytes);
+        for (const auto& part : all) {
+          if (part.size() != bytes.size()) throw InternalError("gbt: split candidates of different lengths");
+          for (std::size_t i = 0; i < level.size(); ++i) {
+            Split c;
+            std::memcpy(&c, part.data() + i * sizeof(Split), sizeof(Split));
+            Split& b = chosen[i];
+            if (c.feature >= 0 && (b.feature < 0 || c.gain > b.gain || (c.gain == b.gain && c.feature < b.feature))) b = c;
+          }
+        }
+      }
+      std::vector<Open> next;
+      for (std::size_t i = 0; i < level.size(); ++i) {
+        const Open& o = level[i];
+        const double G = static_cast<double>(o.tot[0]) / scale_g, H = static_cast<double>(o.tot[1]) / scale_h;
+        const Split& s = chosen[i];
+        if (!tried[i] || s.feature < 0 || !(s.gain > kRtEps) || s.gain < p.gamma) {
           GbtNode& leaf = tree.nodes[static_cast<std::size_t>(o.node)];
           leaf.value = -G / (H + p.lambda) * p.eta;
           leaf.cover = H;
@@ -353,8 +416,10 @@ struct Grower {
         node.right = l + 1;
         node.value = s.gain;
         node.cover = H;
-        next.push_back({l, s.nl, o.slot, -1});
-        next.push_back({l + 1, s.nr, o.slot, -1});
+        Open a{l, s.nl, o.slot, -1, {0, 0, 0}, {o.tot[0], o.tot[1], o.tot[2]}};
+        Open b{l + 1, s.nr, o.slot, -1, {0, 0, 0}, {o.tot[0], o.tot[1], o.tot[2]}};
+        next.push_back(a);
+        next.push_back(b);
       }
       // 3. Rows move to their children, or settle in their leaf.
       for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -480,7 +545,7 @@ GbtResult train_gbt(const FeatureMatrix& x, const Labels& y, std::span<const std
   const auto F = static_cast<std::size_t>(x.cols());
   const SparseCodes sparse(x, my_train);
   std::vector<std::int32_t> kept_of_pos(my_train.size(), -1);
-  std::vector<std::int64_t> hist_a, hist_b;  // the trees' histogram buffers (Grower::cur, prev)
+  std::vector<std::int64_t> hist_a, hist_b, hist_local;  // the trees' histogram buffers (Grower::cur, prev, local)
   double best_loss = INFINITY;
   int best_round = 0;
   std::vector<double> prob(std::max<std::size_t>(G, 2));
@@ -518,8 +583,12 @@ GbtResult train_gbt(const FeatureMatrix& x, const Labels& y, std::span<const std
         mh = std::max(mh, hd[j]);
       }
       const auto mx = global_max({mg, mh}, coll);
-      Grower grow{x, p, coll, kept, {}, {}, nullptr, {}, grid_scale(mx[0], static_cast<std::int64_t>(train.size())),
-                  grid_scale(mx[1], static_cast<std::int64_t>(train.size())), {}, {}, 0};
+      Grower grow{.x = x,
+                  .p = p,
+                  .coll = coll,
+                  .rows = kept,
+                  .scale_g = grid_scale(mx[0], static_cast<std::int64_t>(train.size())),
+                  .scale_h = grid_scale(mx[1], static_cast<std::int64_t>(train.size()))};
       std::vector<std::int64_t> qg(kept.size()), qh(kept.size());
       for (std::size_t j = 0; j < kept.size(); ++j) {
         qg[j] = std::llround(gd[j] * grow.scale_g);
@@ -531,6 +600,7 @@ GbtResult train_gbt(const FeatureMatrix& x, const Labels& y, std::span<const std
       grow.kept_of_pos = kept_of_pos;
       grow.cur = &hist_a;
       grow.prev = &hist_b;
+      grow.local = &hist_local;
       // The tree's features (colsample_bytree), drawn from (seed, tree).
       grow.features.resize(F);
       std::iota(grow.features.begin(), grow.features.end(), 0);

@@ -22,6 +22,15 @@ class Collectives {
   /// Element-wise sum over the ranks of `v` (the same length everywhere), on every rank. Integers:
   /// exact whatever the order.
   virtual void all_sum(std::span<std::int64_t> v) = 0;
+  /// Element-wise sum over the ranks of `v` (the same length everywhere) of which each rank needs
+  /// its part only: rank r's counts[r] entries, after those of the ranks before it. After the call
+  /// this rank's part holds the sums and the rest of `v` is unspecified. Exact (integers). The
+  /// default sums everything (all_sum); MPI's moves each part to its rank only (reduce-scatter:
+  /// half the bytes of an all-reduce, as LightGBM's data-parallel histograms).
+  virtual void reduce_scatter_sum(std::span<std::int64_t> v, std::span<const std::size_t> counts) {
+    (void)counts;
+    all_sum(v);
+  }
   /// How all_reduce combines two records: overwrites `b` with whichever of `a` and `b` stays.
   using Keep = void (*)(const std::uint8_t* a, std::uint8_t* b);
   /// Element-wise reduction over the ranks of `v`, records of `record` bytes (the same count on
