@@ -12,10 +12,11 @@
 /// its rows per (node, feature, code); the sums are of gradients rounded to a fixed-point grid (a
 /// power of two chosen from the round's largest |gradient| and the row count, so that no sum can
 /// overflow 62 bits) and added as 64-bit integers, which makes the reduction exact and
-/// order-independent: **the model is the same, bit for bit, for any rank count**. The sibling of a
-/// built node takes parent − built (exact for integers: half the histogram work). Every rank then
-/// evaluates the same splits from the same sums. Ties between splits go to the earliest feature,
-/// then the lowest threshold, then missing-right before missing-left.
+/// order-independent: **the model is the same, bit for bit, for any rank count**. The sums are
+/// reduce-scattered by blocks of features; each rank searches its block and an all-gather of the
+/// candidates picks each node's split. The sibling of a built node takes parent − built (exact for
+/// integers: half the histogram work). Ties between splits go to the earliest feature, then the
+/// lowest threshold, then missing-right before missing-left.
 #include <cstdint>
 #include <span>
 #include <string>
