@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <numeric>
 
 #include "cli.hpp"
@@ -137,31 +136,11 @@ bool explain_main(const Comm& comm, const StageCall& call) {
       total += t.nodes.size();
     }
     std::vector<std::int64_t> count(total, 0);
-    for (std::size_t t = 0; t < model.trees.size(); ++t) {
-      const auto& tr = model.trees[t];
-      for (const auto r : rows) {
-        std::int32_t i = 0;
-        for (;;) {
-          ++count[first[t] + static_cast<std::size_t>(i)];
-          const auto& nd = tr.nodes[static_cast<std::size_t>(i)];
-          if (nd.feature < 0) break;
-          const int c = ds.x.code(nd.feature, r);
-          i = (c == ds.x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold) ? nd.left : nd.right;
-        }
-      }
-    }
+    for (std::size_t t = 0; t < model.trees.size(); ++t) ml::count_node_visits(model.trees[t], ds.x, rows, count.data() + first[t]);
     MpiCollectives coll(comm);
     coll.all_sum(count);
     for (std::size_t t = 0; t < model.trees.size(); ++t) {
-      const auto& tr = model.trees[t];
-      std::vector<double> cover(tr.nodes.size(), 0.0);
-      std::function<double(std::int32_t)> sum = [&](std::int32_t n) -> double {
-        const auto u = static_cast<std::size_t>(n);
-        const auto& nd = tr.nodes[u];
-        return cover[u] = nd.feature < 0 ? static_cast<double>(count[first[t] + u]) + kLeafPseudoCount : sum(nd.left) + sum(nd.right);
-      };
-      if (!tr.nodes.empty()) (void)sum(0);
-      trees.push_back(ml::shap_tree(tr, cover));
+      trees.push_back(ml::shap_tree(model.trees[t], ml::covers_from_counts(model.trees[t], count.data() + first[t], kLeafPseudoCount)));
       group.push_back(0);
     }
   }

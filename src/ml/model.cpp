@@ -123,6 +123,13 @@ std::string num(double v) {
 std::string model_to_json(const Model& m) {
   const bool cls = m.params.task == Task::kClassification;
   const auto n_var = static_cast<std::int64_t>(m.variants.size());
+  // An internal node's feature and threshold: a variant's dosage, or a statistic's bin edge.
+  auto split_json = [&](std::int32_t feature, std::uint8_t threshold) {
+    std::string j = ", \"feature\": " + std::to_string(feature);
+    if (feature < n_var) return j + ", \"dosage_le\": " + std::to_string(threshold);
+    const auto& e = m.extras[static_cast<std::size_t>(feature - n_var)];
+    return j + ", \"value_le\": " + num(threshold < e.edges.size() ? e.edges[threshold] : HUGE_VAL);
+  };
   std::string s = "{\n  \"format\": \"genoforest.model.json\",\n  \"format_version\": 1,\n";
   s += "  \"kind\": " + json_string(m.kind) + ",\n";
   s += "  \"genoforest_version\": " + json_string(m.tool_version) + ",\n";
@@ -201,13 +208,7 @@ std::string model_to_json(const Model& m) {
           s += ", \"value\": " + num(nd.value) + ", \"cover\": " + num(nd.cover) + "}";
           continue;
         }
-        s += ", \"feature\": " + std::to_string(nd.feature);
-        if (nd.feature < n_var) {
-          s += ", \"dosage_le\": " + std::to_string(nd.threshold);
-        } else {
-          const auto& e = m.extras[static_cast<std::size_t>(nd.feature - n_var)];
-          s += ", \"value_le\": " + num(nd.threshold < e.edges.size() ? e.edges[nd.threshold] : HUGE_VAL);
-        }
+        s += split_json(nd.feature, nd.threshold);
         s += std::string(", \"missing\": \"") + (nd.default_left ? "left" : "right") + "\", \"gain\": " + num(nd.value) +
              ", \"cover\": " + num(nd.cover) + ", \"left\": " + std::to_string(nd.left) + ", \"right\": " + std::to_string(nd.right) + "}";
       }
@@ -235,13 +236,7 @@ std::string model_to_json(const Model& m) {
         s += "]}";
         continue;
       }
-      s += ", \"feature\": " + std::to_string(nd.feature);
-      if (nd.feature < n_var) {
-        s += ", \"dosage_le\": " + std::to_string(nd.threshold);
-      } else {
-        const auto& e = m.extras[static_cast<std::size_t>(nd.feature - n_var)];
-        s += ", \"value_le\": " + num(nd.threshold < e.edges.size() ? e.edges[nd.threshold] : HUGE_VAL);
-      }
+      s += split_json(nd.feature, nd.threshold);
       s += std::string(", \"missing\": \"") + (nd.missing_left ? "left" : "right") + "\", \"left\": " +
            std::to_string(nd.left) + ", \"right\": " + std::to_string(nd.right) + "}";
     }

@@ -198,6 +198,30 @@ void tree_shap_conditioned(const ShapTree& t, const FeatureMatrix& x, std::int64
   w.recurse(0, storage.data(), 0, 1, 1, -1);
 }
 
+void count_node_visits(const Tree& t, const FeatureMatrix& x, std::span<const std::int64_t> rows, std::int64_t* counts) {
+  for (const auto r : rows) {
+    std::int32_t i = 0;
+    for (;;) {
+      ++counts[static_cast<std::size_t>(i)];
+      const Node& nd = t.nodes[static_cast<std::size_t>(i)];
+      if (nd.feature < 0) break;
+      const int c = x.code(nd.feature, r);
+      i = (c == x.bins(nd.feature) ? nd.missing_left != 0 : c <= nd.threshold) ? nd.left : nd.right;
+    }
+  }
+}
+
+std::vector<double> covers_from_counts(const Tree& t, const std::int64_t* counts, double leaf_pseudo_count) {
+  std::vector<double> cover(t.nodes.size(), 0.0);
+  std::function<double(std::int32_t)> sum = [&](std::int32_t n) -> double {
+    const auto u = static_cast<std::size_t>(n);
+    const Node& nd = t.nodes[u];
+    return cover[u] = nd.feature < 0 ? static_cast<double>(counts[u]) + leaf_pseudo_count : sum(nd.left) + sum(nd.right);
+  };
+  if (!t.nodes.empty()) (void)sum(0);
+  return cover;
+}
+
 std::vector<double> conditional_expectation(const ShapTree& t, const FeatureMatrix& x, std::int64_t r, const std::vector<char>& in_s) {
   std::vector<double> out(static_cast<std::size_t>(t.width), 0.0);
   std::function<void(std::int32_t, double)> go = [&](std::int32_t n, double w) {

@@ -11,21 +11,12 @@
 #include "genoforest/core/rng.hpp"
 #include "genoforest/ml/collectives.hpp"
 #include "genoforest/ml/gbt.hpp"
+#include "threads.hpp"
 
 namespace ml = genoforest::ml;
 using genoforest::Rng;
 
 namespace {
-
-template <class F>
-auto run_ranks(int n, F&& f) {
-  auto group = ml::thread_group(n);
-  std::vector<decltype(f(*group[0]))> out(static_cast<std::size_t>(n));
-  std::vector<std::thread> th;
-  for (int r = 0; r < n; ++r) th.emplace_back([&, r] { out[static_cast<std::size_t>(r)] = f(*group[static_cast<std::size_t>(r)]); });
-  for (auto& t : th) t.join();
-  return out;
-}
 
 /// n samples x p genotype columns (about 5% missing) and labels from `label(genotypes of row)`.
 struct Data {
@@ -108,12 +99,12 @@ TEST(Gbt, TheModelIsTheSameForAnyRankCount) {
     }
     EXPECT_EQ(one.model.groups, classes == 3 ? 3 : 1);
     for (int n : {2, 3, 4}) {
-      const auto res = run_ranks(n, [&](ml::Collectives& c) { return ml::train_gbt(d.x, d.y, rows, p, c); });
+      const auto res = on_threads(n, [&](ml::Collectives& c) { return ml::train_gbt(d.x, d.y, rows, p, c); });
       for (const auto& r : res) {
         expect_same(one.model, r.model);
         EXPECT_EQ(one.gain, r.gain);
       }
-      const auto imp = run_ranks(n, [&](ml::Collectives& c) { return ml::gbt_permutation_importance(one.model, d.x, d.y, rows, 5, c); });
+      const auto imp = on_threads(n, [&](ml::Collectives& c) { return ml::gbt_permutation_importance(one.model, d.x, d.y, rows, 5, c); });
       ml::SoloCollectives solo;
       const auto imp1 = ml::gbt_permutation_importance(one.model, d.x, d.y, rows, 5, solo);
       for (const auto& v : imp) EXPECT_EQ(v, imp1) << n << " ranks, " << classes << " classes";
@@ -321,7 +312,7 @@ TEST(Gbt, ExactGlobalSumIsTheSameForAnySplitOfTheTerms) {
   for (double t : terms) plain += t;
   EXPECT_NEAR(one, plain, 1e-9 * std::fabs(plain) + 1e-6);
   for (int n : {2, 3, 5}) {
-    const auto sums = run_ranks(n, [&](ml::Collectives& c) {
+    const auto sums = on_threads(n, [&](ml::Collectives& c) {
       const std::size_t b = terms.size() * static_cast<std::size_t>(c.rank()) / static_cast<std::size_t>(n);
       const std::size_t e = terms.size() * static_cast<std::size_t>(c.rank() + 1) / static_cast<std::size_t>(n);
       return ml::exact_global_sum(std::span<const double>(terms).subspan(b, e - b), 1001, c)[0];

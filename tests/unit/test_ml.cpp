@@ -491,19 +491,9 @@ TEST(LinearSvm, HardMarginOnALineAndMissingValuesTakeTheFill) {
 #include <thread>
 
 #include "genoforest/ml/collectives.hpp"
+#include "threads.hpp"
 
 namespace {
-/// Runs f(rank's Collectives) on n threads; returns each rank's result.
-template <class F>
-auto on_threads(int n, F&& f) {
-  auto group = ml::thread_group(n);
-  std::vector<decltype(f(*group[0]))> out(static_cast<std::size_t>(n));
-  std::vector<std::thread> th;
-  for (int r = 0; r < n; ++r) th.emplace_back([&, r] { out[static_cast<std::size_t>(r)] = f(*group[static_cast<std::size_t>(r)]); });
-  for (auto& t : th) t.join();
-  return out;
-}
-
 void expect_same(const ml::TreeResult& a, const ml::TreeResult& b) {
   ASSERT_EQ(a.tree.nodes.size(), b.tree.nodes.size());
   for (std::size_t k = 0; k < a.tree.nodes.size(); ++k) {

@@ -11,6 +11,7 @@
 /// expected value E[f] (the "bias"). Deterministic: a sample's values depend on it and the model
 /// alone.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "genoforest/ml/forest.hpp"
@@ -36,6 +37,14 @@ struct ShapTree {
 /// A forest tree with covers counted elsewhere (the model keeps none): `cover` per node; a leaf
 /// holds the tree's class probabilities (or value).
 [[nodiscard]] ShapTree shap_tree(const Tree& t, const std::vector<double>& cover);
+
+/// How many of `rows` of x reach each node of forest tree t, added to counts[first + node]: the
+/// data a forest's covers are counted from (sum them over the ranks: exact, integers).
+void count_node_visits(const Tree& t, const FeatureMatrix& x, std::span<const std::int64_t> rows, std::int64_t* counts);
+
+/// Covers of forest tree t from its nodes' visit counts: a leaf's count plus `leaf_pseudo_count`
+/// (so that a node nobody reaches keeps a weight), an internal node's the sum of its children's.
+[[nodiscard]] std::vector<double> covers_from_counts(const Tree& t, const std::int64_t* counts, double leaf_pseudo_count);
 
 /// Adds the SHAP values of row r of x under tree t to phi (feature f, output k at
 /// phi[f * t.width + k]) and the tree's expected value to bias[k] (scaled by `scale`, e.g. 1/trees
