@@ -210,6 +210,21 @@ void require_classes(const Comm& comm, const ml::Dataset& ds) {
 }
 
 /// The importance TSV: chrom pos id ref alt importance [impurity_importance], sorted by `imp`.
+/// A model's provenance and features, the same for every kind: the tool, the date, the store,
+/// the options, the classes and the extra columns. The variants are left to the caller, which
+/// moves them in once it no longer needs the dataset's (a large table: never copied).
+ml::Model trained_model(const ForestCommon& c, const ml::Dataset& ds) {
+  ml::Model model;
+  model.tool_version = kVersion;
+  model.created = now_iso8601();
+  model.training_data = c.input;
+  model.params = c.params;
+  model.classes = ds.classes;
+  model.extras = ds.extras;
+  model.n_training_samples = ds.x.rows();
+  return model;
+}
+
 void write_importance(const ml::Model& model, const std::vector<double>& imp, const std::vector<double>* impurity,
                       const std::string& path) {
   std::vector<std::int64_t> order(imp.size());
@@ -259,15 +274,8 @@ void run_train_svm(const Comm& comm, const TrainOptions& opt, const ml::Dataset&
   ts.commit = [&](std::int64_t c, std::string&& bytes) { weights[static_cast<std::size_t>(c)] = from_bytes<std::vector<double>>(bytes); };
   run_tasks(comm, ts);
   comm.on_root([&] {
-    ml::Model model;
-    model.tool_version = kVersion;
-    model.created = now_iso8601();
-    model.training_data = opt.common.input;
-    model.params = opt.common.params;
-    model.classes = ds.classes;
+    ml::Model model = trained_model(opt.common, ds);
     model.variants = std::move(ds.variants);  // not needed after: no copy of a large table
-    model.extras = ds.extras;
-    model.n_training_samples = ds.x.rows();
     model.oob_error = std::nan("");
     model.kind = "svm";
     model.svm_c = opt.common.svm_c;
@@ -319,14 +327,7 @@ void run_train_gbt(const Comm& comm, const TrainOptions& opt, ml::Dataset& ds) {
   comm.on_root([&] {
     const bool cls = ds.y.task == Task::kClassification;
     const int k = cls ? ds.y.n_classes : 1;
-    ml::Model model;
-    model.tool_version = kVersion;
-    model.created = now_iso8601();
-    model.training_data = opt.common.input;
-    model.params = opt.common.params;
-    model.classes = ds.classes;
-    model.extras = ds.extras;
-    model.n_training_samples = ds.x.rows();
+    ml::Model model = trained_model(opt.common, ds);
     model.kind = "gbt";
     model.gbt_params = gp;
     model.gbt = std::move(res.model);
@@ -466,14 +467,10 @@ void run_train(const Comm& comm, TrainOptions opt) {
 
   comm.on_root([&] {
     const auto nt = static_cast<double>(params.n_trees);
-    model.tool_version = kVersion;
-    model.created = now_iso8601();
-    model.training_data = opt.common.input;
-    model.params = params;
-    model.classes = ds.classes;
+    auto trees = std::move(model.trees);  // committed tree by tree above
+    model = trained_model(opt.common, ds);
+    model.trees = std::move(trees);
     model.variants = std::move(ds.variants);  // not needed after: no copy of a large table
-    model.extras = ds.extras;
-    model.n_training_samples = n;
     model.importance_impurity.resize(static_cast<std::size_t>(p));
     for (std::int64_t f = 0; f < p; ++f) model.importance_impurity[static_cast<std::size_t>(f)] = imp_sum[static_cast<std::size_t>(f)] / nt;
     if (to.permutation_importance) {

@@ -214,6 +214,18 @@ bool contig_less(const std::string& a, const std::string& b) {
 
 double fraction(double a, double b) { return b > 0 ? a / b : std::nan(""); }
 
+/// MultiQC custom content: a table of `data` (sample -> column -> value) as a `*_mqc.json` file.
+std::string multiqc_table(const std::string& id, const std::string& name, const std::string& description, const Json& data) {
+  Json m;
+  m["id"] = "genoforest_" + id;
+  m["section_name"] = "genoforest: " + name;
+  m["description"] = description;
+  m["plot_type"] = "table";
+  m["pconfig"] = {{"id", "genoforest_" + id + "_table"}, {"title", "genoforest: " + id}};
+  m["data"] = data;
+  return m.dump(2) + "\n";
+}
+
 }  // namespace
 
 std::string html_escape(std::string_view s) {
@@ -396,14 +408,7 @@ std::optional<Section> reads_section(const RunInfo& run) {
     sec.plots.push_back(make_plot("reads-insert", "Median insert size of properly paired reads",
                                   per_sample_spec(rows, {{"insert_median", "insert size"}}, "bp", false)));
   }
-  Json m;
-  m["id"] = "genoforest_reads";
-  m["section_name"] = "genoforest: reads QC and alignment";
-  m["description"] = "per-sample QC and alignment from genoforest align (SAMPLE.qc.json)";
-  m["plot_type"] = "table";
-  m["pconfig"] = {{"id", "genoforest_reads_table"}, {"title", "genoforest: reads"}};
-  m["data"] = mqc;
-  sec.multiqc = m.dump(2) + "\n";
+  sec.multiqc = multiqc_table("reads", "reads QC and alignment", "per-sample QC and alignment from genoforest align (SAMPLE.qc.json)", mqc);
   return sec;
 }
 
@@ -534,14 +539,7 @@ std::optional<Section> calls_section(const RunInfo& run) {
   sec.plots.push_back(make_plot("calls-titv", "Ti/Tv of each sample's SNV calls", per_sample_spec(rows, {{"titv", "Ti/Tv"}}, "Ti/Tv", false)));
   sec.plots.push_back(make_plot("calls-types", "Records by type", bar_spec(types, "type", "type", "records", "records")));
   sec.plots.push_back(make_plot("calls-filter", "Records by FILTER", bar_spec(filters, "filter", "FILTER", "records", "records")));
-  Json m;
-  m["id"] = "genoforest_calls";
-  m["section_name"] = "genoforest: calls";
-  m["description"] = "per-sample statistics of the jointly called VCF/BCF (genoforest call)";
-  m["plot_type"] = "table";
-  m["pconfig"] = {{"id", "genoforest_calls_table"}, {"title", "genoforest: calls"}};
-  m["data"] = mqc;
-  sec.multiqc = m.dump(2) + "\n";
+  sec.multiqc = multiqc_table("calls", "calls", "per-sample statistics of the jointly called VCF/BCF (genoforest call)", mqc);
   return sec;
 }
 
